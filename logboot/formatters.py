@@ -1,0 +1,214 @@
+"""Text and JSON formatters, run in the listener thread.
+
+Text output cannot be forged: control characters in a message or a field are escaped,
+and the lines of a traceback are indented, so every line that starts at column one is
+the start of a record.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import string
+import time
+from typing import Any
+
+from .schema import JSON_FIELDS, JsonFormatterSpec, TextFormatterSpec
+
+# Attributes every LogRecord has; anything else on a record came from `extra`.
+_STANDARD_ATTRS = frozenset(
+    logging.LogRecord("", 0, "", 0, "", (), None).__dict__
+) | {"message", "asctime", "exc_type", "exc_message", "taskName"}
+
+_ESCAPES = {i: f"\\x{i:02x}" for i in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_ESCAPES.update({0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x2028: "\\u2028", 0x2029: "\\u2029"})
+_CONTINUATION = "\n    "  # traceback lines are indented under their record
+
+
+def escape(text: str) -> str:
+    """Escape CR, LF, ESC and the other control characters so a line cannot be forged."""
+    if text.isprintable():
+        return text
+    return text.translate(_ESCAPES)
+
+
+def escape_block(text: str) -> str:
+    """A multi-line block (traceback) as indented continuation lines, each one escaped."""
+    return _CONTINUATION + _CONTINUATION.join(escape(line) for line in text.splitlines())
+
+
+def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The keys a record carries beyond the standard ones (from ``extra=``)."""
+    return {k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS}
+
+
+class _ClockCache:
+    """Formats a time stamp, reusing the part down to the second (the costly strftime)."""
+
+    def __init__(self, datefmt: str | None, utc: bool) -> None:
+        self.datefmt = datefmt
+        self.utc = utc
+        self._second = -1
+        self._prefix = ""
+
+    def format(self, created: float, msecs: float) -> str:
+        second = int(created)
+        if second != self._second:
+            parts = time.gmtime(second) if self.utc else time.localtime(second)
+            if self.datefmt:
+                self._prefix = time.strftime(self.datefmt, parts)
+            else:
+                zone = "Z" if self.utc else _offset(parts)
+                self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", parts) + "\0" + zone
+            self._second = second
+        if self.datefmt:
+            return self._prefix
+        head, zone = self._prefix.split("\0")
+        return f"{head}.{int(msecs):03d}{zone}"
+
+
+def _offset(parts: time.struct_time) -> str:
+    seconds = parts.tm_gmtoff or 0
+    sign = "+" if seconds >= 0 else "-"
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
+
+
+_DEFAULT_FORMATS = {
+    "{": "{asctime} {levelname:<8} {name}: {message}",
+    "%": "%(asctime)s %(levelname)-8s %(name)s: %(message)s",
+    "$": "${asctime} ${levelname} ${name}: ${message}",
+}
+# Fields that never hold text from outside the program, so need no escaping.
+_SAFE_FIELDS = frozenset(
+    {"asctime", "levelname", "levelno", "created", "msecs", "relativeCreated", "process", "thread", "lineno"}
+)
+
+
+class TextFormatter(logging.Formatter):
+    """A ``logging.Formatter`` that escapes control characters and indents tracebacks."""
+
+    def __init__(
+        self,
+        fmt: str | None = None,
+        datefmt: str | None = None,
+        style: str = "{",
+        utc: bool = False,
+    ) -> None:
+        fmt = fmt or _DEFAULT_FORMATS[style]
+        super().__init__(fmt, datefmt, style=style)  # type: ignore[arg-type]
+        self._clock = _ClockCache(datefmt, utc)
+        self._needs_time = self.usesTime()
+        fields = _format_fields(fmt, style)
+        # Only fields that may carry outside text are copied and escaped, per record.
+        self._escaped_fields = tuple(f for f in fields if f not in _SAFE_FIELDS and f != "message")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        return self._clock.format(record.created, record.msecs)
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = escape(record.getMessage())
+        if self._needs_time:
+            record.asctime = self._clock.format(record.created, record.msecs)
+        if self._escaped_fields:
+            values = dict(record.__dict__)
+            for name in self._escaped_fields:
+                value = values.get(name)
+                if isinstance(value, str):
+                    values[name] = escape(value)
+            text = self._render(values)
+        else:
+            text = self.formatMessage(record)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            text += escape_block(record.exc_text)
+        if record.stack_info:
+            text += escape_block(record.stack_info)
+        return text
+
+    def _render(self, values: dict[str, Any]) -> str:
+        """``formatMessage`` over a dict of (escaped) values instead of the record."""
+        fmt: str = self._fmt  # type: ignore[assignment]
+        if isinstance(self._style, logging.StringTemplateStyle):
+            return string.Template(fmt).substitute(values)
+        if isinstance(self._style, logging.StrFormatStyle):
+            return fmt.format_map(values)
+        return fmt % values
+
+
+def _format_fields(fmt: str, style: str) -> list[str]:
+    if style == "{":
+        return [name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(fmt) if name]
+    if style == "%":
+        return [m.group(1) for m in logging.PercentStyle.validation_pattern.finditer(fmt)]
+    return [m.group("named") or m.group("braced") for m in string.Template.pattern.finditer(fmt) if m.group("named") or m.group("braced")]
+
+
+def _json_fallback(value: Any) -> str:
+    return repr(value)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record; ``json.dumps`` escapes control characters itself."""
+
+    def __init__(self, fields: list[str] | None = None, utc: bool = True) -> None:
+        super().__init__()
+        self.fields = frozenset(fields or JSON_FIELDS)
+        self.utc = utc
+        self._clock = _ClockCache(None, utc)
+
+    def format(self, record: logging.LogRecord) -> str:
+        f = self.fields
+        out: dict[str, Any] = {}
+        if "time" in f:
+            out["time"] = self._clock.format(record.created, record.msecs)
+        if "level" in f:
+            out["level"] = record.levelname
+        if "logger" in f:
+            out["logger"] = record.name
+        if "message" in f:
+            out["message"] = record.getMessage()
+        if "process" in f:
+            out["process"] = record.process
+        if "process_name" in f:
+            out["process_name"] = record.processName
+        if "thread" in f:
+            out["thread"] = record.thread
+        if "thread_name" in f:
+            out["thread_name"] = record.threadName
+        if "module" in f:
+            out["module"] = record.module
+        if "function" in f:
+            out["function"] = record.funcName
+        if "line" in f:
+            out["line"] = record.lineno
+        if "exception" in f:
+            if record.exc_info and not record.exc_text:
+                record.exc_text = self.formatException(record.exc_info)
+            if record.exc_text:
+                out["exc_type"] = getattr(record, "exc_type", None) or _type_name(record)
+                out["exc_message"] = getattr(record, "exc_message", None) or ""
+                out["exc_traceback"] = record.exc_text
+        if "stack" in f and record.stack_info:
+            out["stack"] = record.stack_info
+        if "extra" in f:
+            for key, value in record.__dict__.items():
+                if key not in _STANDARD_ATTRS and key not in out:
+                    out[key] = value
+        return json.dumps(out, default=_json_fallback, ensure_ascii=False)
+
+
+def _type_name(record: logging.LogRecord) -> str | None:
+    if record.exc_info and record.exc_info[0] is not None:
+        return record.exc_info[0].__qualname__
+    return None
+
+
+def build_formatter(spec: TextFormatterSpec | JsonFormatterSpec | None) -> logging.Formatter:
+    """A formatter from its spec; ``None`` gives the default text layout."""
+    if spec is None:
+        return TextFormatter()
+    if isinstance(spec, JsonFormatterSpec):
+        return JsonFormatter(list(spec.fields) if spec.fields else None, spec.utc)
+    return TextFormatter(spec.format, spec.datefmt, spec.style, spec.utc)

@@ -1,0 +1,181 @@
+"""The supervised, batching listener: one thread drains one queue into its sinks.
+
+Supervision: an exception from a sink's filter, formatter or write is counted on that
+sink and reported (rate-limited); it never stops the thread and never keeps the record
+from the other sinks.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from .queues import ThreadQueue
+from .reporting import ErrorReporter, write_stderr
+from .sinks.base import BatchSink, PartialWriteError
+
+IDLE_WAIT = 0.5  # seconds an idle listener sleeps before looking again (a safety net)
+
+
+class Sink:
+    """A live sink: its handler, its level, and its counters."""
+
+    def __init__(self, name: str, handler: logging.Handler, level: int = 0, kind: str = "") -> None:
+        self.name = name
+        self.handler = handler
+        self.level = level
+        self.kind = kind or type(handler).__name__
+        self.records = 0
+        self.errors = 0
+        self.fallback: Sink | None = None
+        self.reporter = ErrorReporter(f"sink {name!r} failed")
+        if not isinstance(handler, BatchSink):
+            # Make a plain handler's errors reach us instead of logging's printer.
+            handler.handleError = _reraise  # type: ignore[method-assign]
+
+    def deliver(self, batch: Iterable[logging.LogRecord]) -> None:
+        """Deliver the records of a batch that pass this sink's level and filters."""
+        handler = self.handler
+        level = self.level
+        filtered = bool(handler.filters)
+        handler.acquire()
+        try:
+            if isinstance(handler, BatchSink):
+                self._deliver_lines(handler, batch, level, filtered)
+            else:
+                self._deliver_each(handler, batch, level, filtered)
+        finally:
+            handler.release()
+
+    def _deliver_lines(
+        self, handler: BatchSink, batch: Iterable[logging.LogRecord], level: int, filtered: bool
+    ) -> None:
+        lines: list[str] = []
+        kept: list[logging.LogRecord] = []
+        format_ = handler.format if handler.needs_format else _no_format
+        for record in batch:
+            if record.levelno < level:
+                continue
+            try:
+                if filtered and not handler.filter(record):
+                    continue
+                lines.append(format_(record))
+                kept.append(record)
+            except Exception as err:  # noqa: BLE001 - supervised: count, report, go on
+                self.failed([record], err)
+        if not lines:
+            return
+        try:
+            handler.write_lines(lines)
+            self.records += len(lines)
+        except PartialWriteError as err:
+            self.records += err.written
+            self.failed(kept[err.written :], err.cause)
+        except Exception as err:  # noqa: BLE001
+            self.failed(kept, err)
+
+    def _deliver_each(
+        self, handler: logging.Handler, batch: Iterable[logging.LogRecord], level: int, filtered: bool
+    ) -> None:
+        for record in batch:
+            if record.levelno < level:
+                continue
+            try:
+                if filtered and not handler.filter(record):
+                    continue
+                handler.emit(record)
+                self.records += 1
+            except Exception as err:  # noqa: BLE001
+                self.failed([record], err)
+        try:
+            handler.flush()
+        except Exception as err:  # noqa: BLE001
+            self.errors += 1
+            self.reporter.report(err, "flush failed")
+
+    def failed(self, records: list[logging.LogRecord], error: BaseException) -> None:
+        """Count records this sink could not take; hand them to the fallback, if any."""
+        self.errors += len(records)
+        detail = f"{len(records)} record(s) not written"
+        if self.fallback is not None:
+            detail += f"; sent to fallback sink {self.fallback.name!r}"
+        self.reporter.report(error, detail)
+        if self.fallback is not None:
+            self.fallback.deliver(records)
+
+    def flush(self) -> None:
+        try:
+            self.handler.flush()
+        except Exception as err:  # noqa: BLE001
+            self.reporter.report(err, "flush failed")
+
+    def close(self) -> None:
+        try:
+            self.handler.close()
+        except Exception as err:  # noqa: BLE001
+            self.reporter.report(err, "close failed")
+
+    def stats(self) -> dict[str, Any]:
+        return {"type": self.kind, "records": self.records, "errors": self.errors}
+
+
+def _no_format(record: logging.LogRecord) -> str:
+    return ""
+
+
+def _reraise(record: logging.LogRecord) -> None:
+    raise  # noqa: PLE0704 - called by Handler.emit inside its except block
+
+
+class Listener:
+    """Drains one queue into its sinks on a thread named ``logboot-listener-<name>``."""
+
+    def __init__(self, name: str, queue: ThreadQueue, sinks: list[Sink], batch_size: int = 1024) -> None:
+        self.name = name
+        self.queue = queue
+        self.sinks = sinks
+        self.batch_size = batch_size
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name=f"logboot-listener-{name}", daemon=True)
+        self.reporter = ErrorReporter(f"listener {name!r}")
+
+    def start(self) -> None:
+        self.queue.listener_thread = self._thread
+        self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        queue = self.queue
+        take = queue.take
+        limit = self.batch_size
+        while True:
+            try:
+                batch = take(limit)
+                if batch:
+                    for sink in self.sinks:
+                        sink.deliver(batch)
+                    queue.done(len(batch))
+                    continue
+                if self._stopping:
+                    return
+                queue.wait(IDLE_WAIT)
+            except Exception as err:  # noqa: BLE001 - the thread must outlive any bug
+                self.reporter.report(err, "unexpected error in the listener; it keeps running")
+                time.sleep(0.01)
+
+    def stop(self, deadline: float) -> bool:
+        """Drain what is queued and end the thread; False when the deadline passed first."""
+        self._stopping = True
+        self.queue.wake()
+        if self._thread.is_alive():
+            self._thread.join(max(0.0, deadline - time.monotonic()))
+        if self._thread.is_alive():
+            write_stderr(f"logboot: listener {self.name!r} did not finish draining in time\n")
+            return False
+        return True

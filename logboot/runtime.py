@@ -1,0 +1,272 @@
+"""The Runtime: a running topology, swapped in atomically and shut down cleanly.
+
+Only this module touches the global logging configuration. It saves what it replaces,
+so that ``stop()`` restores it exactly, and a new ``setup_logging`` replaces a running
+runtime without a gap: the new one is complete and started before the old one drains.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from .build import Topology, build_topology
+from .loading import load_profile
+from .reporting import write_stderr
+from .schema import Profile
+
+PROFILE_ENV = "LOGBOOT_PROFILE"
+
+DEFAULT_PROFILE: dict[str, Any] = {
+    "version": 1,
+    "sinks": {"console": {"type": "console", "stream": "stderr"}},
+    "queues": {"main": {"kind": "thread", "max_size": 10_000, "overflow": "block"}},
+    "listeners": {"main": {"queue": "main", "sinks": ["console"]}},
+    "root": {"level": "INFO", "queue": "main"},
+}
+
+_state_lock = threading.RLock()
+_active: Runtime | None = None
+_atexit_armed = False
+
+
+@dataclass
+class LoggerState:
+    """What a logger looked like before logboot configured it."""
+
+    handlers: list[logging.Handler]
+    level: int
+    propagate: bool
+    disabled: bool
+
+    @classmethod
+    def capture(cls, logger: logging.Logger) -> LoggerState:
+        return cls(list(logger.handlers), logger.level, logger.propagate, logger.disabled)
+
+    def restore(self, logger: logging.Logger) -> None:
+        logger.handlers = list(self.handlers)
+        logger.setLevel(self.level)
+        logger.propagate = self.propagate
+        logger.disabled = self.disabled
+
+
+@dataclass(frozen=True)
+class ShutdownReport:
+    """What ``Runtime.stop`` did.
+
+    ``clean`` is true when every listener drained its queue before the deadline.
+    ``abandoned`` counts records still queued when the deadline passed (also counted
+    in ``dropped``); nothing is lost without being counted.
+    """
+
+    clean: bool
+    duration: float
+    handled: int
+    dropped: int
+    abandoned: int
+    queues: dict[str, dict[str, Any]] = field(default_factory=dict)
+    already_stopped: bool = False
+
+
+def _logger(name: str) -> logging.Logger:
+    return logging.getLogger(name) if name else logging.getLogger()
+
+
+def _logging_lock() -> Any:
+    return getattr(logging, "_lock")  # noqa: B009 - the module lock dictConfig also takes
+
+
+class Runtime:
+    """A started topology. Returned by ``setup_logging``; a context manager."""
+
+    def __init__(self, topology: Topology) -> None:
+        self.topology = topology
+        self.profile = topology.profile
+        self._saved: dict[str, LoggerState] = {}
+        self._lock = threading.Lock()
+        self._state = "built"
+        self._report: ShutdownReport | None = None
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    def _start(self, previous: Runtime | None) -> None:
+        """Start the listeners, then swap this runtime's handlers in (under logging's lock)."""
+        for listener in self.topology.listeners.values():
+            listener.start()
+        with _logging_lock():
+            saved = previous._hand_over() if previous is not None else {}
+            plans = self.topology.loggers
+            for name in [n for n in saved if n not in plans]:
+                saved.pop(name).restore(_logger(name))
+            for name, plan in plans.items():
+                logger = _logger(name)
+                original = saved.setdefault(name, LoggerState.capture(logger))
+                if name == "":
+                    logger.handlers = [plan.handler] if plan.handler else []
+                else:
+                    logger.handlers = [plan.handler] if plan.handler else list(original.handlers)
+                logger.setLevel(plan.level if plan.level is not None else original.level)
+                logger.propagate = plan.propagate if plan.propagate is not None else original.propagate
+                logger.disabled = False
+            self._saved = saved
+        self._state = "running"
+
+    def _hand_over(self) -> dict[str, LoggerState]:
+        """Give the original logger states to the runtime that replaces this one."""
+        saved, self._saved = self._saved, {}
+        return saved
+
+    def _restore(self) -> None:
+        with _logging_lock():
+            for name, state in self._saved.items():
+                state.restore(_logger(name))
+            self._saved = {}
+
+    @property
+    def running(self) -> bool:
+        return self._state == "running"
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every record enqueued before this call is written; False on timeout."""
+        deadline = time.monotonic() + timeout
+        targets = [(queue, queue.barrier()) for queue in self.topology.queues.values()]
+        return all(queue.wait_for(position, deadline) for queue, position in targets)
+
+    def stop(self, timeout: float | None = None) -> ShutdownReport:
+        """Drain, flush, close, and restore what was there before. Safe to call twice."""
+        global _active
+        with self._lock:
+            if self._report is not None:
+                return _replace_report(self._report, already_stopped=True)
+            with _state_lock:
+                if _active is self:
+                    _active = None
+                    self._restore()
+            return self._shut_down(timeout)
+
+    def _shut_down(self, timeout: float | None) -> ShutdownReport:
+        started = time.monotonic()
+        deadline = started + (self.profile.shutdown.timeout if timeout is None else timeout)
+        self._state = "stopping"
+        queues = self.topology.queues
+        for queue in queues.values():
+            queue.close()
+        finished = {name: listener.stop(deadline) for name, listener in self.topology.listeners.items()}
+        abandoned = 0
+        for name, listener in self.topology.listeners.items():
+            if not finished[name]:
+                abandoned += listener.queue.abandon()
+        busy = {id(sink) for name, listener in self.topology.listeners.items() if not finished[name] for sink in listener.sinks}
+        for sink in self.topology.sinks.values():
+            if id(sink) not in busy:  # a listener still writing keeps its sinks open
+                sink.flush()
+                sink.close()
+        per_queue = {name: queue.stats() for name, queue in queues.items()}
+        for name, stats in per_queue.items():
+            if stats["dropped"]:
+                queue = queues[name]
+                write_stderr(
+                    f"logboot: queue {name!r} dropped {stats['dropped']} of {stats['enqueued']} "
+                    f"records (overflow: {queue.overflow}, max_size: {queue.max_size}"
+                    f"{f', {queue.abandoned} abandoned at stop' if queue.abandoned else ''})\n"
+                )
+        self._state = "stopped"
+        self._report = ShutdownReport(
+            clean=all(finished.values()),
+            duration=time.monotonic() - started,
+            handled=sum(s["handled"] for s in per_queue.values()),
+            dropped=sum(s["dropped"] for s in per_queue.values()),
+            abandoned=abandoned,
+            queues=per_queue,
+        )
+        return self._report
+
+    def stats(self) -> dict[str, Any]:
+        """Counters as plain data: per queue, per sink, per listener."""
+        return {
+            "queues": {name: queue.stats() for name, queue in self.topology.queues.items()},
+            "sinks": {name: sink.stats() for name, sink in self.topology.sinks.items()},
+            "listeners": {
+                name: {"alive": listener.alive, "queue": listener.queue.name}
+                for name, listener in self.topology.listeners.items()
+            },
+        }
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<logboot.Runtime {self.profile.source or '<built-in>'} {self._state}>"
+
+
+def _replace_report(report: ShutdownReport, **changes: Any) -> ShutdownReport:
+    from dataclasses import replace
+
+    return replace(report, **changes)
+
+
+def resolve_profile(source: str | os.PathLike[str] | Profile | None) -> Profile:
+    """A profile from a path, a ``Profile``, ``$LOGBOOT_PROFILE``, or the built-in default."""
+    if isinstance(source, Profile):
+        return source
+    if source is None:
+        from_env = os.environ.get(PROFILE_ENV)
+        if not from_env:
+            return Profile.model_validate(DEFAULT_PROFILE)
+        source = from_env
+    return load_profile(source)
+
+
+def setup_logging(source: str | os.PathLike[str] | Profile | None = None) -> Runtime:
+    """Validate a profile, build its topology, start it, and swap it in.
+
+    Everything is built and validated before anything global is touched: a profile
+    that fails leaves the running configuration as it was.
+    """
+    global _active
+    runtime = Runtime(build_topology(resolve_profile(source)))
+    with _state_lock:
+        previous = _active
+        if previous is not None and not previous.running:
+            previous = None
+        runtime._start(previous)
+        _active = runtime
+        _arm_atexit()
+    if previous is not None:
+        with previous._lock:
+            if previous._report is None:
+                previous._shut_down(None)
+    return runtime
+
+
+def active_runtime() -> Runtime | None:
+    """The runtime ``setup_logging`` last started, while it runs."""
+    return _active
+
+
+def _arm_atexit() -> None:
+    global _atexit_armed
+    if not _atexit_armed:
+        # Registered after logging's own hook, so it runs first (atexit is LIFO).
+        atexit.register(_stop_at_exit)
+        _atexit_armed = True
+
+
+def _stop_at_exit() -> None:
+    runtime = _active
+    if runtime is not None:
+        runtime.stop()

@@ -1,0 +1,31 @@
+"""Sink types: the registry maps a profile's ``type`` to the module that builds it.
+
+Entries are ``"module:function"`` strings imported on first use, so a sink type with
+an optional dependency costs nothing until a profile uses it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any, Callable
+
+from .base import BatchSink, PartialWriteError
+
+REGISTRY: dict[str, str] = {
+    "console": "logboot.sinks.console:build",
+    "file": "logboot.sinks.files:build_file",
+    "rotating_file": "logboot.sinks.files:build_rotating",
+    "timed_rotating_file": "logboot.sinks.timed:build",
+    "null": "logboot.sinks.null:build",
+}
+
+
+def builder(sink_type: str) -> Callable[[Any], logging.Handler]:
+    """The function that builds a sink of ``sink_type`` from its spec."""
+    module_name, _, attr = REGISTRY[sink_type].partition(":")
+    function: Callable[[Any], logging.Handler] = getattr(importlib.import_module(module_name), attr)
+    return function
+
+
+__all__ = ["REGISTRY", "BatchSink", "PartialWriteError", "builder"]

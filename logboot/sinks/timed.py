@@ -1,0 +1,136 @@
+"""``type: timed_rotating_file``: a file that rolls over at intervals or at midnight.
+
+Rolled files are named ``path.<time stamp>`` after the interval they hold, as the
+standard library's ``TimedRotatingFileHandler`` names them, and only the newest
+``backup_count`` are kept.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+from ..schema import TimedRotatingFileSinkSpec
+from .base import PartialWriteError
+from .files import FileSink, open_log_file, write_all
+
+_UNITS = {"S": 1, "M": 60, "H": 3600, "D": 86400}
+_SUFFIXES = {
+    "S": ("%Y-%m-%d_%H-%M-%S", r"\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}"),
+    "M": ("%Y-%m-%d_%H-%M", r"\d{4}-\d{2}-\d{2}_\d{2}-\d{2}"),
+    "H": ("%Y-%m-%d_%H", r"\d{4}-\d{2}-\d{2}_\d{2}"),
+    "D": ("%Y-%m-%d", r"\d{4}-\d{2}-\d{2}"),
+}
+
+
+def next_rollover(now: float, when: str, interval: int, utc: bool) -> float:
+    """The first rollover time after ``now``."""
+    if when in _UNITS:
+        return now + _UNITS[when] * interval
+    parts = time.gmtime(now) if utc else time.localtime(now)
+    since_midnight = parts.tm_hour * 3600 + parts.tm_min * 60 + parts.tm_sec
+    midnight = now - since_midnight + 86400
+    if when == "midnight":
+        return midnight + 86400 * (interval - 1)
+    weekday = int(when[1])
+    days = (weekday - parts.tm_wday) % 7
+    return midnight + 86400 * days if days else midnight + 86400 * 6 + 86400 * 7 * (interval - 1)
+
+
+class TimedRotatingFileSink(FileSink):
+    """Rolls over when a record's time passes the next boundary."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        when: str = "midnight",
+        interval: int = 1,
+        backup_count: int = 7,
+        utc: bool = False,
+        mode: int = 0o640,
+        encoding: str = "utf-8",
+    ) -> None:
+        super().__init__(path, mode, encoding)
+        self.when = when
+        self.interval = interval
+        self.backup_count = backup_count
+        self.utc = utc
+        unit = when if when in _UNITS else "D"
+        self.suffix, pattern = _SUFFIXES[unit]
+        self._rolled = re.compile(re.escape(self.path.name) + r"\." + pattern + r"(\.\d+)?$")
+        self.started = time.time()
+        self.rollover_at = next_rollover(self.started, when, interval, utc)
+
+    def write_lines(self, lines: list[str]) -> int:
+        return self.write_timed([(time.time(), line) for line in lines])
+
+    def write_timed(self, entries: list[tuple[float, str]]) -> int:
+        """Write lines, each with its record's time, rolling over at the boundaries."""
+        written = 0
+        pending: list[bytes] = []
+        encoding = self.encoding
+        for created, line in entries:
+            if created >= self.rollover_at:
+                written += self._write(pending, written)
+                pending = []
+                self.rollover(created)
+            pending.append((line + "\n").encode(encoding, "backslashreplace"))
+        return written + self._write(pending, written)
+
+    def _write(self, chunks: list[bytes], before: int) -> int:
+        if not chunks:
+            return 0
+        if self.fd is None:
+            self.fd = self._reopen()
+        try:
+            return write_all(self.fd, chunks)
+        except PartialWriteError as err:
+            raise PartialWriteError(before + err.written, err.cause) from err
+        except OSError as err:
+            if before:
+                raise PartialWriteError(before, err) from err
+            raise
+
+    def _reopen(self) -> int:
+        return open_log_file(self.path, self.mode)
+
+    def rollover(self, now: float) -> None:
+        """Close the file, rename it after the interval it holds, open a new one."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        start = self.rollover_at - (_UNITS.get(self.when, 86400) * self.interval)
+        parts = time.gmtime(start) if self.utc else time.localtime(start)
+        target = self.path.with_name(f"{self.path.name}.{time.strftime(self.suffix, parts)}")
+        serial = 1
+        while target.exists():  # several rollovers in one stamp (tests, clock jumps)
+            target = target.with_name(f"{self.path.name}.{time.strftime(self.suffix, parts)}.{serial}")
+            serial += 1
+        if self.path.exists():
+            os.replace(self.path, target)
+        self._prune()
+        self.fd = self._reopen()
+        self.rollover_at = next_rollover(now, self.when, self.interval, self.utc)
+
+    def _prune(self) -> None:
+        rolled = sorted(
+            (p for p in self.path.parent.iterdir() if self._rolled.match(p.name)),
+            key=lambda p: p.stat().st_mtime,
+        )
+        for old in rolled[: max(0, len(rolled) - self.backup_count)]:
+            old.unlink(missing_ok=True)
+
+    def files(self) -> list[Path]:
+        """The rolled files that exist now, oldest first."""
+        return sorted(p for p in self.path.parent.iterdir() if self._rolled.match(p.name))
+
+    def describe(self) -> str:
+        return f"{self.path} (rolls every {self.interval} {self.when}, keeps {self.backup_count})"
+
+
+def build(spec: TimedRotatingFileSinkSpec) -> TimedRotatingFileSink:
+    return TimedRotatingFileSink(
+        spec.path, spec.when, spec.interval, spec.backup_count, spec.utc, spec.mode, spec.encoding
+    )

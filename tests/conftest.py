@@ -1,0 +1,61 @@
+"""Shared fixtures: every test leaves logging as it found it."""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import logboot
+from logboot.runtime import active_runtime
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Stop any runtime a test left running and restore the root logger."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    runtime = active_runtime()
+    if runtime is not None:
+        runtime.stop()
+    root.handlers = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture
+def write_profile(tmp_path: Path) -> Callable[..., Path]:
+    """Write a YAML profile (dedented) into the test's folder and return its path."""
+
+    def write(text: str, name: str = "profile.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    return write
+
+
+def file_profile(path: Path, *, max_size: int = 10_000, overflow: str = "block", extra: str = "") -> str:
+    """A profile writing bare messages to one file through one thread queue."""
+    return textwrap.dedent(
+        f"""\
+        version: 1
+        formatters:
+          bare: {{type: text, format: "{{message}}"}}
+        sinks:
+          out: {{type: file, path: "{path}", formatter: bare}}
+        queues:
+          main: {{max_size: {max_size}, overflow: {overflow}}}
+        listeners:
+          main: {{queue: main, sinks: [out]}}
+        root: {{level: DEBUG, queue: main}}
+        """
+    ) + textwrap.dedent(extra)
+
+
+__all__ = ["REPO", "file_profile", "logboot"]
