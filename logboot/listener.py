@@ -119,7 +119,11 @@ class Sink:
             self.reporter.report(err, "close failed")
 
     def stats(self) -> dict[str, Any]:
-        return {"type": self.kind, "records": self.records, "errors": self.errors}
+        stats: dict[str, Any] = {"type": self.kind, "records": self.records, "errors": self.errors}
+        extra = getattr(self.handler, "sink_stats", None)
+        if callable(extra):
+            stats.update(extra())  # e.g. a remote sink's buffered and dropped counts
+        return stats
 
 
 def _no_format(record: logging.LogRecord) -> str:

@@ -20,6 +20,21 @@ REGISTRY: dict[str, str] = {
     "null": "logboot.sinks.null:build",
 }
 
+# Sink types that need an optional package: type -> (importable module, pip extra).
+OPTIONAL_DEPENDENCIES: dict[str, tuple[str, str]] = {}
+
+
+def missing_dependency(sink_type: str) -> tuple[str, str] | None:
+    """(module, extra) when ``sink_type`` needs a package that is not installed."""
+    needed = OPTIONAL_DEPENDENCIES.get(sink_type)
+    if needed is None:
+        return None
+    try:
+        importlib.import_module(needed[0])
+    except ImportError:
+        return needed
+    return None
+
 
 def builder(sink_type: str) -> Callable[[Any], logging.Handler]:
     """The function that builds a sink of ``sink_type`` from its spec."""
@@ -28,4 +43,11 @@ def builder(sink_type: str) -> Callable[[Any], logging.Handler]:
     return function
 
 
-__all__ = ["REGISTRY", "BatchSink", "PartialWriteError", "builder"]
+__all__ = [
+    "OPTIONAL_DEPENDENCIES",
+    "REGISTRY",
+    "BatchSink",
+    "PartialWriteError",
+    "builder",
+    "missing_dependency",
+]
