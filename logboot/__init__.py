@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .errors import LogbootError, MissingDependencyError, Problem, ProfileError, SetupError
 from .loading import Validation, check_profile, load_profile
+from .processes import ProcessHandle, attach
 from .reading import ProfileNotFoundError
 from .runtime import Runtime, ShutdownReport, active_runtime, setup_logging
 from .schema import Profile
@@ -23,6 +24,7 @@ __all__ = [
     "LogbootError",
     "MissingDependencyError",
     "Problem",
+    "ProcessHandle",
     "Profile",
     "ProfileError",
     "ProfileNotFoundError",
@@ -32,6 +34,7 @@ __all__ = [
     "Validation",
     "__version__",
     "active_runtime",
+    "attach",
     "check_profile",
     "load_profile",
     "setup_logging",

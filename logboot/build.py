@@ -6,6 +6,7 @@ opened is closed again and the error is raised, so a failed build leaves no trac
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .errors import LogbootError, SetupError
@@ -14,8 +15,9 @@ from .formatters import build_formatter
 from .listener import Listener, Sink
 from .queues import ThreadQueue
 from .records import QueueHandler
-from .schema import Profile
+from .schema import Profile, QueueSpec
 from .sinks import builder
+from .transport import ProcessChannel, ProcessQueue
 
 
 @dataclass
@@ -37,28 +39,61 @@ class Topology:
     listeners: dict[str, Listener] = field(default_factory=dict)
     loggers: dict[str, LoggerPlan] = field(default_factory=dict)
 
+    channels: dict[str, ProcessChannel] = field(default_factory=dict)
+
     def close_sinks(self) -> None:
         for sink in self.sinks.values():
             sink.close()
 
+    def close_servers(self) -> None:
+        for queue in self.queues.values():
+            if isinstance(queue, ProcessQueue):
+                queue.close_server()
 
-def build_topology(profile: Profile) -> Topology:
-    """Build the topology of a validated profile."""
+    def process_queues(self) -> list[ProcessQueue]:
+        return [q for q in self.queues.values() if isinstance(q, ProcessQueue)]
+
+
+def build_topology(profile: Profile, remote: Mapping[str, str] | None = None) -> Topology:
+    """Build the topology of a validated profile.
+
+    ``remote`` maps process queues to their parent's socket address: in a child
+    process those queues become channels to the parent, and their listeners and the
+    sinks only they use are not built here.
+    """
     topology = Topology(profile)
     try:
-        _build(profile, topology)
+        _build(profile, topology, remote or {})
     except BaseException:
         topology.close_sinks()
+        topology.close_servers()
         raise
     return topology
 
 
-def _build(profile: Profile, topology: Topology) -> None:
+def _needed_sinks(profile: Profile, remote: Mapping[str, str]) -> set[str]:
+    """The sinks a process must build itself: those of listeners it runs, and their fallbacks."""
+    if not remote:
+        return set(profile.sinks)
+    needed = {s for spec in profile.listeners.values() if spec.queue not in remote for s in spec.sinks}
+    todo = list(needed)
+    while todo:
+        fallback = getattr(profile.sinks[todo.pop()], "fallback", None)
+        if isinstance(fallback, str) and fallback not in needed:
+            needed.add(fallback)
+            todo.append(fallback)
+    return needed
+
+
+def _build(profile: Profile, topology: Topology, remote: Mapping[str, str]) -> None:
     formatters = {name: build_formatter(spec) for name, spec in profile.formatters.items()}
     filters = {name: build_filter(spec) for name, spec in profile.filters.items()}
     default_formatter = build_formatter(None)
+    needed = _needed_sinks(profile, remote)
 
     for name, spec in profile.sinks.items():
+        if name not in needed:
+            continue
         try:
             handler = builder(spec.type)(spec)
         except LogbootError:
@@ -71,17 +106,22 @@ def _build(profile: Profile, topology: Topology) -> None:
             handler.addFilter(filters[filter_name])
         topology.sinks[name] = Sink(name, handler, spec.level, spec.type)
 
-    for name, spec in profile.queues.items():
-        if spec.kind != "thread":
-            raise SetupError(f"queue {name!r}: kind {spec.kind!r} is not available")
-        topology.queues[name] = ThreadQueue(name, spec.max_size, spec.overflow, spec.block_timeout)
+    for name, queue_spec in profile.queues.items():
+        if name in remote:
+            topology.channels[name] = ProcessChannel(remote[name], name)
+        else:
+            topology.queues[name] = _build_queue(name, queue_spec, in_child=bool(remote))
 
-    for name, spec in profile.listeners.items():
-        sinks = [topology.sinks[s] for s in spec.sinks]
-        topology.listeners[name] = Listener(name, topology.queues[spec.queue], sinks, spec.batch_size)
+    for name, listener_spec in profile.listeners.items():
+        if listener_spec.queue in remote:
+            continue
+        sinks = [topology.sinks[s] for s in listener_spec.sinks]
+        queue = topology.queues[listener_spec.queue]
+        topology.listeners[name] = Listener(name, queue, sinks, listener_spec.batch_size)
 
     def handler_for(owner: str, queue_name: str, filter_names: list[str]) -> QueueHandler:
-        handler = QueueHandler(topology.queues[queue_name], f"{owner}->{queue_name}")
+        target = topology.channels.get(queue_name) or topology.queues[queue_name]
+        handler = QueueHandler(target, f"{owner}->{queue_name}")
         for filter_name in (*filter_names, *profile.queues[queue_name].filters):
             handler.addFilter(filters[filter_name])
         return handler
@@ -89,12 +129,22 @@ def _build(profile: Profile, topology: Topology) -> None:
     root_queue = profile.root_queue()
     root_handler = handler_for("root", root_queue, profile.root.filters) if root_queue else None
     topology.loggers[""] = LoggerPlan(profile.root.level, root_handler, None)
-    for name, spec in profile.loggers.items():
-        handler = None
-        queue_name = spec.queue or root_queue
-        if (spec.queue or spec.filters) and queue_name:
-            handler = handler_for(name, queue_name, spec.filters)
-        propagate = spec.propagate
-        if propagate is None and handler is not None:
+    for name, logger_spec in profile.loggers.items():
+        logger_handler = None
+        queue_name = logger_spec.queue or root_queue
+        if (logger_spec.queue or logger_spec.filters) and queue_name:
+            logger_handler = handler_for(name, queue_name, logger_spec.filters)
+        propagate = logger_spec.propagate
+        if propagate is None and logger_handler is not None:
             propagate = False  # its own handler already delivers; propagating would duplicate
-        topology.loggers[name] = LoggerPlan(spec.level, handler, propagate)
+        topology.loggers[name] = LoggerPlan(logger_spec.level, logger_handler, propagate)
+
+
+def _build_queue(name: str, spec: QueueSpec, in_child: bool) -> ThreadQueue:
+    if spec.kind == "process" and not in_child:
+        try:
+            return ProcessQueue(name, spec.max_size, spec.overflow, spec.block_timeout)
+        except OSError as err:
+            raise SetupError(f"queue {name!r}: cannot create its socket: {err}") from err
+    # A thread queue; in a child, also a process queue it cannot reach (none here).
+    return ThreadQueue(name, spec.max_size, spec.overflow, spec.block_timeout)

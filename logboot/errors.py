@@ -57,6 +57,5 @@ class MissingDependencyError(SetupError):
         self.package = package
         self.extra = extra
         super().__init__(
-            f"sink type {sink_type!r} needs the package {package!r}: "
-            f"pip install 'logboot[{extra}]'"
+            f"sink type {sink_type!r} needs the package {package!r}: pip install 'logboot[{extra}]'"
         )

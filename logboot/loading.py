@@ -45,9 +45,7 @@ def validate_document(doc: Document) -> Validation:
     return Validation(profile if not problems else None, problems, warnings)
 
 
-def check_profile(
-    path: str | os.PathLike[str], environ: Mapping[str, str] | None = None
-) -> Validation:
+def check_profile(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Validation:
     """Read and validate a profile file without raising for an invalid profile.
 
     A missing file still raises ``ProfileNotFoundError``: it is a usage error.
@@ -59,9 +57,7 @@ def check_profile(
     return validate_document(doc)
 
 
-def load_profile(
-    path: str | os.PathLike[str], environ: Mapping[str, str] | None = None
-) -> Profile:
+def load_profile(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Profile:
     """Read and validate a profile; raise ``ProfileError`` listing every problem."""
     result = check_profile(path, environ)
     if result.profile is None:

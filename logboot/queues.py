@@ -73,8 +73,7 @@ class ThreadQueue:
                 items = self._items  # the listener may have swapped it while we waited
             items.append(record)
             self.accepted += 1
-            if len(items) > self.peak:
-                self.peak = len(items)
+            self.peak = max(self.peak, len(items))
         if self._listener_idle:
             self._wakeup.set()
         return True

@@ -130,7 +130,7 @@ class _Builder:
     def build(self, node: Node, path: Key) -> Any:
         self.count += 1
         if self.count > _MAX_NODES:
-            raise _TooLarge
+            raise _TooLargeError
         self.source.values[path] = self.mark(node)
         if isinstance(node, MappingNode):
             return self._mapping(node, path)
@@ -160,9 +160,7 @@ class _Builder:
             child = (*path, key)
             if key in out:
                 first = self.source.keys[child]
-                self.fail(
-                    key_node, child, f"duplicate key (first defined at line {first.line})"
-                )
+                self.fail(key_node, child, f"duplicate key (first defined at line {first.line})")
                 continue
             self.source.keys[child] = self.mark(key_node)
             out[key] = self.build(value_node, child)
@@ -201,7 +199,7 @@ class _Builder:
         return _ENV_REF.sub(replace, text)
 
 
-class _TooLarge(Exception):
+class _TooLargeError(Exception):
     pass
 
 
@@ -209,9 +207,7 @@ def _tag_message(tag: str) -> str:
     return f"YAML tag {tag!r} is not allowed: profiles are plain data, nothing is constructed"
 
 
-def read_text(
-    text: str, name: str = "<profile>", environ: Mapping[str, str] | None = None
-) -> Document:
+def read_text(text: str, name: str = "<profile>", environ: Mapping[str, str] | None = None) -> Document:
     """Read one YAML document without following ``extends``."""
     builder = _Builder(name, os.environ if environ is None else environ)
     try:
@@ -229,7 +225,7 @@ def read_text(
         return Document({}, builder.source, [Problem(name, 1, 1, "", message)], name)
     try:
         data = builder.build(node, ())
-    except _TooLarge:
+    except _TooLargeError:
         message = f"the document expands to more than {_MAX_NODES} nodes (alias bomb?)"
         return Document({}, builder.source, [Problem(name, 1, 1, "", message)], name)
     if not isinstance(data, dict):

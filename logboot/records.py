@@ -77,7 +77,7 @@ class QueueHandler(logging.Handler):
         self.queue = queue
         self.name = name
 
-    def handle(self, record: logging.LogRecord) -> bool:  # type: ignore[override]
+    def handle(self, record: logging.LogRecord) -> bool:
         if self.filters:
             kept = self.filter(record)
             if not kept:

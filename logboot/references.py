@@ -56,8 +56,8 @@ def check_references(doc: Document) -> tuple[list[Problem], list[Problem]]:
     loggers = c.section("loggers")
     root = c.mapping(doc.data.get("root"))
 
-    for name, sink in sinks.items():
-        sink = c.mapping(sink)
+    for name, raw_sink in sinks.items():
+        sink = c.mapping(raw_sink)
         c.ref(("sinks", name, "formatter"), sink.get("formatter"), formatters, "formatter")
         c.refs(("sinks", name, "filters"), sink.get("filters"), filters, "filter")
     for name, queue in queues.items():
@@ -65,8 +65,8 @@ def check_references(doc: Document) -> tuple[list[Problem], list[Problem]]:
 
     drained: dict[str, str] = {}
     used_sinks: set[str] = set()
-    for name, listener in listeners.items():
-        listener = c.mapping(listener)
+    for name, raw_listener in listeners.items():
+        listener = c.mapping(raw_listener)
         queue = listener.get("queue")
         c.ref(("listeners", name, "queue"), queue, queues, "queue")
         if isinstance(queue, str) and queue in queues:
@@ -100,8 +100,8 @@ def check_references(doc: Document) -> tuple[list[Problem], list[Problem]]:
         )
     if isinstance(root_queue, str):
         fed.add(root_queue)
-    for name, logger in loggers.items():
-        logger = c.mapping(logger)
+    for name, raw_logger in loggers.items():
+        logger = c.mapping(raw_logger)
         c.ref(("loggers", name, "queue"), logger.get("queue"), queues, "queue")
         c.refs(("loggers", name, "filters"), logger.get("filters"), filters, "filter")
         if isinstance(logger.get("queue"), str):

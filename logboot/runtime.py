@@ -12,14 +12,18 @@ import logging
 import os
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
 from .build import Topology, build_topology
 from .loading import load_profile
+from .processes import DirectDelivery, ProcessHandle
+from .queues import ThreadQueue
 from .reporting import write_stderr
 from .schema import Profile
+from .transport import ProcessChannel, ProcessQueue
 
 PROFILE_ENV = "LOGBOOT_PROFILE"
 
@@ -85,13 +89,16 @@ def _logging_lock() -> Any:
 class Runtime:
     """A started topology. Returned by ``setup_logging``; a context manager."""
 
-    def __init__(self, topology: Topology) -> None:
+    def __init__(self, topology: Topology, runtime_id: str | None = None) -> None:
         self.topology = topology
         self.profile = topology.profile
+        self.runtime_id = runtime_id or uuid.uuid4().hex
         self._saved: dict[str, LoggerState] = {}
         self._lock = threading.Lock()
         self._state = "built"
         self._report: ShutdownReport | None = None
+        self._forked = False  # a copy inherited by fork: no threads of its own
+        self._direct: list[DirectDelivery] = []
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -99,6 +106,8 @@ class Runtime:
         """Start the listeners, then swap this runtime's handlers in (under logging's lock)."""
         for listener in self.topology.listeners.values():
             listener.start()
+        for queue in self.topology.process_queues():
+            queue.start_receiving()
         with _logging_lock():
             saved = previous._hand_over() if previous is not None else {}
             plans = self.topology.loggers
@@ -132,8 +141,34 @@ class Runtime:
     def running(self) -> bool:
         return self._state == "running"
 
+    def process_handle(self) -> ProcessHandle:
+        """A picklable token: ``logboot.attach(handle)`` in a child routes its logging here."""
+        addresses = {q.name: q.address for q in self.topology.process_queues()}
+        return ProcessHandle(self.runtime_id, os.getpid(), self.profile, addresses)
+
+    def _become_fork_child(self) -> None:
+        """In a forked child: reach process queues through a connection of our own, and
+        write thread queues' records directly (their listener threads did not fork)."""
+        self._forked = True
+        listeners = {listener.queue.name: listener for listener in self.topology.listeners.values()}
+        replacements: dict[str, ProcessChannel | DirectDelivery] = {}
+        for name, queue in self.topology.queues.items():
+            if isinstance(queue, ProcessQueue):
+                queue.forget_in_child()
+                replacements[name] = self.topology.channels[name] = ProcessChannel(queue.address, name)
+            elif name in listeners:
+                direct = DirectDelivery(name, listeners[name].sinks)
+                self._direct.append(direct)
+                replacements[name] = direct
+        for plan in self.topology.loggers.values():
+            handler = plan.handler
+            if handler is not None and isinstance(handler.queue, ThreadQueue):
+                handler.queue = replacements.get(handler.queue.name, handler.queue)
+
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every record enqueued before this call is written; False on timeout."""
+        if self._forked:
+            return True  # a forked child writes synchronously: nothing is pending
         deadline = time.monotonic() + timeout
         targets = [(queue, queue.barrier()) for queue in self.topology.queues.values()]
         return all(queue.wait_for(position, deadline) for queue, position in targets)
@@ -154,7 +189,13 @@ class Runtime:
         started = time.monotonic()
         deadline = started + (self.profile.shutdown.timeout if timeout is None else timeout)
         self._state = "stopping"
+        for channel in self.topology.channels.values():
+            channel.close()
+        if self._forked:
+            return self._shut_down_fork_child(started)
         queues = self.topology.queues
+        for process_queue in self.topology.process_queues():
+            process_queue.stop_receiving(max(0.0, deadline - time.monotonic()))
         for queue in queues.values():
             queue.close()
         finished = {name: listener.stop(deadline) for name, listener in self.topology.listeners.items()}
@@ -162,11 +203,17 @@ class Runtime:
         for name, listener in self.topology.listeners.items():
             if not finished[name]:
                 abandoned += listener.queue.abandon()
-        busy = {id(sink) for name, listener in self.topology.listeners.items() if not finished[name] for sink in listener.sinks}
+        busy = {
+            id(sink)
+            for name, listener in self.topology.listeners.items()
+            if not finished[name]
+            for sink in listener.sinks
+        }
         for sink in self.topology.sinks.values():
             if id(sink) not in busy:  # a listener still writing keeps its sinks open
                 sink.flush()
                 sink.close()
+        self.topology.close_servers()
         per_queue = {name: queue.stats() for name, queue in queues.items()}
         for name, stats in per_queue.items():
             if stats["dropped"]:
@@ -187,10 +234,22 @@ class Runtime:
         )
         return self._report
 
+    def _shut_down_fork_child(self, started: float) -> ShutdownReport:
+        for sink in {id(s): s for d in self._direct for s in d.sinks}.values():
+            sink.flush()
+        self._state = "stopped"
+        self._report = ShutdownReport(True, time.monotonic() - started, 0, 0, 0)
+        return self._report
+
     def stats(self) -> dict[str, Any]:
         """Counters as plain data: per queue, per sink, per listener."""
+        queues: dict[str, dict[str, Any]] = {}
+        for name, queue in self.topology.queues.items():
+            queues[name] = queue.stats()
+        for name, channel in self.topology.channels.items():
+            queues[name] = channel.stats()
         return {
-            "queues": {name: queue.stats() for name, queue in self.topology.queues.items()},
+            "queues": queues,
             "sinks": {name: sink.stats() for name, sink in self.topology.sinks.items()},
             "listeners": {
                 name: {"alive": listener.alive, "queue": listener.queue.name}
@@ -237,8 +296,16 @@ def setup_logging(source: str | os.PathLike[str] | Profile | None = None) -> Run
     Everything is built and validated before anything global is touched: a profile
     that fails leaves the running configuration as it was.
     """
+    return _install(Runtime(build_topology(resolve_profile(source))))
+
+
+def start_child_runtime(handle: ProcessHandle) -> Runtime:
+    """The runtime of a child attached to its parent's process queues."""
+    return _install(Runtime(build_topology(handle.profile, handle.addresses), handle.runtime_id))
+
+
+def _install(runtime: Runtime) -> Runtime:
     global _active
-    runtime = Runtime(build_topology(resolve_profile(source)))
     with _state_lock:
         previous = _active
         if previous is not None and not previous.running:
@@ -262,11 +329,22 @@ def _arm_atexit() -> None:
     global _atexit_armed
     if not _atexit_armed:
         # Registered after logging's own hook, so it runs first (atexit is LIFO).
-        atexit.register(_stop_at_exit)
+        atexit.register(stop_at_exit)
         _atexit_armed = True
 
 
-def _stop_at_exit() -> None:
+def stop_at_exit() -> None:
+    """Stop the active runtime (atexit, and multiprocessing's finalizers in children)."""
     runtime = _active
     if runtime is not None:
         runtime.stop()
+
+
+def _after_fork_in_child() -> None:
+    runtime = _active
+    if runtime is not None and runtime.running:
+        runtime._become_fork_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

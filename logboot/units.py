@@ -37,7 +37,9 @@ def parse_level(value: Any) -> int:
         name = value.strip().upper()
         if name == "WARN":
             name = "WARNING"
-        number = logging.getLevelNamesMapping().get(name) if hasattr(logging, "getLevelNamesMapping") else None
+        number = (
+            logging.getLevelNamesMapping().get(name) if hasattr(logging, "getLevelNamesMapping") else None
+        )
         if number is None:
             found = logging.getLevelName(name)
             number = found if isinstance(found, int) else None

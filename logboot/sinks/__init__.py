@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .base import BatchSink, PartialWriteError
 
@@ -18,10 +19,13 @@ REGISTRY: dict[str, str] = {
     "rotating_file": "logboot.sinks.files:build_rotating",
     "timed_rotating_file": "logboot.sinks.timed:build",
     "null": "logboot.sinks.null:build",
+    "concurrent_rotating_file": "logboot.sinks.concurrent:build",
 }
 
 # Sink types that need an optional package: type -> (importable module, pip extra).
-OPTIONAL_DEPENDENCIES: dict[str, tuple[str, str]] = {}
+OPTIONAL_DEPENDENCIES: dict[str, tuple[str, str]] = {
+    "concurrent_rotating_file": ("concurrent_log_handler", "concurrent"),
+}
 
 
 def missing_dependency(sink_type: str) -> tuple[str, str] | None:

@@ -1,0 +1,306 @@
+"""Records between processes: one Unix socket per child, length-prefixed frames.
+
+``multiprocessing.Queue`` shares one write lock among every process that puts into it,
+so a child killed while holding it wedges the parent and all its siblings. Here each
+child has a connection of its own: a child that dies mid-frame loses only what it had
+not sent, and its partial frame is discarded, never parsed.
+
+A frame is a 4-byte big-endian length and a pickled ``LogRecord.__dict__`` whose extra
+values were made plain (primitives kept, anything else replaced by its ``repr``) in the
+child, so the parent can always unpickle what arrives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pickle
+import selectors
+import shutil
+import socket
+import struct
+import tempfile
+import threading
+from typing import Any
+
+from .formatters import STANDARD_ATTRS
+from .queues import Overflow, ThreadQueue
+from .reporting import write_stderr
+
+_HEADER = struct.Struct("!I")
+MAX_FRAME = 64 * 1024 * 1024  # a larger length is a corrupt stream, not a record
+_RECV_SIZE = 256 * 1024
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """``value`` if it is plain data (safe to unpickle anywhere), else its ``repr``."""
+    if isinstance(value, _PLAIN):
+        return value
+    if depth < 4:
+        if type(value) in (list, tuple):
+            return type(value)(_plain(v, depth + 1) for v in value)
+        if type(value) is dict:
+            return {str(k): _plain(v, depth + 1) for k, v in value.items()}
+    try:
+        return repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not lose the record
+        return f"<unrepresentable {type(value).__name__} object>"
+
+
+def encode(record: logging.LogRecord) -> bytes:
+    """A frame for a prepared record (message merged, exception rendered)."""
+    fields = record.__dict__
+    extras = fields.keys() - STANDARD_ATTRS
+    if extras:
+        fields = dict(fields)
+        for key in extras:
+            fields[key] = _plain(fields[key])
+    payload = pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(payload)) + payload
+
+
+_new_record = logging.LogRecord.__new__
+
+
+def decode(payload: bytes | memoryview) -> logging.LogRecord:
+    """The record a frame carries."""
+    fields = pickle.loads(payload)  # noqa: S301 - frames come from our own children over a 0700 socket
+    record = _new_record(logging.LogRecord)
+    record.__dict__ = fields
+    return record
+
+
+class ProcessChannel:
+    """The child's end: sends each record over its own connection to the parent.
+
+    ``sendall`` hands the frame to the kernel, so a child that exits (even by
+    ``os._exit``) after logging leaves nothing behind in user space.
+    """
+
+    kind = "process"
+
+    def __init__(self, address: str, name: str) -> None:
+        self.address = address
+        self.name = name
+        self.sent = 0
+        self.failed = 0
+        self._pid = -1
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._warned = False
+
+    def _reset(self) -> None:
+        # In a new process (fork) the lock may have been held by a thread that is gone.
+        self._lock = threading.Lock()
+        self._sock = None
+        self._pid = os.getpid()
+
+    def put(self, record: logging.LogRecord) -> bool:
+        frame = encode(record)
+        if self._pid != os.getpid():
+            self._reset()
+        with self._lock:
+            try:
+                sock = self._sock
+                if sock is None:
+                    sock = self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    sock.connect(self.address)
+                sock.sendall(frame)
+            except OSError as err:
+                self._fail(err)
+                return False
+            self.sent += 1
+        return True
+
+    def _fail(self, err: OSError) -> None:
+        self.failed += 1
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        if not self._warned:
+            self._warned = True
+            write_stderr(
+                f"logboot: process {os.getpid()} cannot reach queue {self.name!r} "
+                f"at {self.address!r}: {err.strerror or err}; its records are dropped and counted\n"
+            )
+
+    def close(self) -> None:
+        if self._pid != os.getpid():
+            return
+        with self._lock:
+            if self._sock is not None:
+                self._sock.close()
+                self._sock = None
+
+    def stats(self) -> dict[str, Any]:
+        return {"kind": self.kind, "sent": self.sent, "dropped": self.failed}
+
+
+class _Connection:
+    __slots__ = ("buffer", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = bytearray()
+
+
+class ProcessQueue(ThreadQueue):
+    """A queue children reach through a Unix socket; the parent's own records go direct.
+
+    A receiver thread accepts one connection per child process and feeds whole frames
+    into this queue, where the overflow policy applies as for a thread queue.
+    """
+
+    kind = "process"
+
+    def __init__(
+        self,
+        name: str,
+        max_size: int = 0,
+        overflow: Overflow = "block",
+        block_timeout: float | None = None,
+    ) -> None:
+        super().__init__(name, max_size, overflow, block_timeout)
+        self.owner = os.getpid()
+        self._folder = tempfile.mkdtemp(prefix="logboot-")  # 0700: only this user connects
+        self.address = os.path.join(self._folder, f"{name}.sock")
+        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._server.bind(self.address)
+        self._server.listen(128)
+        self._server.setblocking(False)
+        self._waker_r, self._waker_w = socket.socketpair()
+        self._receiving = True
+        self._thread = threading.Thread(target=self._receive, name=f"logboot-receiver-{name}", daemon=True)
+        self.children_attached = 0
+        self.children_detached = 0
+        self.partial_frames = 0
+        self.corrupt_frames = 0
+
+    def start_receiving(self) -> None:
+        self._thread.start()
+
+    def stop_receiving(self, timeout: float) -> None:
+        """Read everything children have sent so far, then stop accepting."""
+        self._receiving = False
+        with contextlib.suppress(OSError):
+            self._waker_w.send(b"x")
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _receive(self) -> None:
+        selector = selectors.DefaultSelector()
+        selector.register(self._server, selectors.EVENT_READ, None)
+        selector.register(self._waker_r, selectors.EVENT_READ, "wake")
+        connections: list[_Connection] = []
+        try:
+            while self._receiving:
+                for key, _ in selector.select(timeout=1.0):
+                    if key.data is None:
+                        self._accept(selector, connections)
+                    elif key.data == "wake":
+                        self._waker_r.recv(64)
+                    else:
+                        self._read(key.data, selector, connections)
+            # Stopping: take every pending connection and everything already sent.
+            self._accept(selector, connections)
+            for connection in list(connections):
+                while self._read(connection, selector, connections):
+                    pass
+        except Exception as err:  # noqa: BLE001 - report; the stop path still completes
+            write_stderr(f"logboot: receiver of queue {self.name!r} failed: {err!r}\n")
+        finally:
+            for connection in connections:
+                connection.sock.close()
+            selector.close()
+
+    def _accept(self, selector: selectors.BaseSelector, connections: list[_Connection]) -> None:
+        while True:
+            try:
+                sock, _ = self._server.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            sock.setblocking(False)
+            connection = _Connection(sock)
+            connections.append(connection)
+            selector.register(sock, selectors.EVENT_READ, connection)
+            self.children_attached += 1
+
+    def _read(
+        self, connection: _Connection, selector: selectors.BaseSelector, connections: list[_Connection]
+    ) -> bool:
+        """Read once from a child; True if more may be waiting."""
+        try:
+            data = connection.sock.recv(_RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            data = b""
+        if not data:
+            self._detach(connection, selector, connections)
+            return False
+        buffer = connection.buffer
+        buffer += data
+        position, size = 0, len(buffer)
+        put = self.put
+        while size - position >= 4:
+            (length,) = _HEADER.unpack_from(buffer, position)
+            if length > MAX_FRAME:
+                self.corrupt_frames += 1
+                write_stderr(f"logboot: queue {self.name!r}: a child sent a corrupt frame; disconnected\n")
+                self._detach(connection, selector, connections, report=False)
+                return False
+            end = position + 4 + length
+            if end > size:
+                break
+            try:
+                record = decode(memoryview(buffer)[position + 4 : end])
+            except Exception:  # noqa: BLE001 - one bad frame is counted, the stream goes on
+                self.corrupt_frames += 1
+            else:
+                put(record)
+            position = end
+        del buffer[:position]
+        return len(data) == _RECV_SIZE
+
+    def _detach(
+        self,
+        connection: _Connection,
+        selector: selectors.BaseSelector,
+        connections: list[_Connection],
+        report: bool = True,
+    ) -> None:
+        if connection.buffer and report:
+            self.partial_frames += 1
+            write_stderr(
+                f"logboot: queue {self.name!r}: a child process ended in the middle of a record; "
+                f"its last {len(connection.buffer)} byte(s) were discarded\n"
+            )
+        selector.unregister(connection.sock)
+        connection.sock.close()
+        connections.remove(connection)
+        self.children_detached += 1
+
+    def close_server(self) -> None:
+        """Close the socket and remove its folder (in the process that made them)."""
+        for sock in (self._server, self._waker_r, self._waker_w):
+            sock.close()
+        if os.getpid() == self.owner:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+    def forget_in_child(self) -> None:
+        """After a fork: this process does not own the server; drop its copies."""
+        for sock in (self._server, self._waker_r, self._waker_w):
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def stats(self) -> dict[str, Any]:
+        stats = super().stats()
+        stats.update(
+            children_attached=self.children_attached,
+            children_detached=self.children_detached,
+            partial_frames=self.partial_frames,
+            corrupt_frames=self.corrupt_frames,
+        )
+        return stats
