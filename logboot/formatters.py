@@ -16,9 +16,13 @@ from typing import Any
 from .schema import JSON_FIELDS, JsonFormatterSpec, TextFormatterSpec
 
 # Attributes every LogRecord has; anything else on a record came from `extra`.
-_STANDARD_ATTRS = frozenset(
-    logging.LogRecord("", 0, "", 0, "", (), None).__dict__
-) | {"message", "asctime", "exc_type", "exc_message", "taskName"}
+STANDARD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+    "exc_type",
+    "exc_message",
+    "taskName",
+}
 
 _ESCAPES = {i: f"\\x{i:02x}" for i in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
 _ESCAPES.update({0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x2028: "\\u2028", 0x2029: "\\u2029"})
@@ -39,7 +43,7 @@ def escape_block(text: str) -> str:
 
 def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
     """The keys a record carries beyond the standard ones (from ``extra=``)."""
-    return {k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS}
+    return {k: v for k, v in record.__dict__.items() if k not in STANDARD_ATTRS}
 
 
 class _ClockCache:
@@ -142,7 +146,11 @@ def _format_fields(fmt: str, style: str) -> list[str]:
         return [name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(fmt) if name]
     if style == "%":
         return [m.group(1) for m in logging.PercentStyle.validation_pattern.finditer(fmt)]
-    return [m.group("named") or m.group("braced") for m in string.Template.pattern.finditer(fmt) if m.group("named") or m.group("braced")]
+    return [
+        m.group("named") or m.group("braced")
+        for m in string.Template.pattern.finditer(fmt)
+        if m.group("named") or m.group("braced")
+    ]
 
 
 def _json_fallback(value: Any) -> str:
@@ -194,7 +202,7 @@ class JsonFormatter(logging.Formatter):
             out["stack"] = record.stack_info
         if "extra" in f:
             for key, value in record.__dict__.items():
-                if key not in _STANDARD_ATTRS and key not in out:
+                if key not in STANDARD_ATTRS and key not in out:
                     out[key] = value
         return json.dumps(out, default=_json_fallback, ensure_ascii=False)
 

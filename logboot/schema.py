@@ -150,9 +150,7 @@ class JsonFormatterSpec(Spec):
     utc: bool = Field(default=True, description="Render `time` in UTC (ISO 8601).")
 
 
-FormatterSpec = Annotated[
-    Union[TextFormatterSpec, JsonFormatterSpec], Field(discriminator="type")
-]
+FormatterSpec = Annotated[Union[TextFormatterSpec, JsonFormatterSpec], Field(discriminator="type")]
 
 
 # --- filters ----------------------------------------------------------------------------
@@ -192,7 +190,9 @@ class SinkCommon(Spec):
 
     level: Level = Field(default=0, description="Records below this level skip the sink.", examples=["INFO"])
     formatter: str | None = Field(
-        default=None, description="Name of a formatter in `formatters`; default plain text.", examples=["json"]
+        default=None,
+        description="Name of a formatter in `formatters`; default plain text.",
+        examples=["json"],
     )
     filters: list[Name] = Field(
         default_factory=list, description="Names of filters run in the listener before this sink."
@@ -239,6 +239,14 @@ class TimedRotatingFileSinkSpec(FileSinkSpec):
     utc: bool = Field(default=False, description="Roll over on UTC boundaries.")
 
 
+class ConcurrentRotatingFileSinkSpec(FileSinkSpec):
+    """A size-rotated file shared safely by independent processes (needs `logboot[concurrent]`)."""
+
+    type: Literal["concurrent_rotating_file"]  # type: ignore[assignment]
+    max_bytes: Size = Field(description="Roll over before the file would pass this size.", examples=["10MiB"])
+    backup_count: int = Field(default=5, ge=1, description="How many rolled files to keep.", examples=[5])
+
+
 class NullSinkSpec(SinkCommon):
     """Discards every record (useful to count, or to silence)."""
 
@@ -251,6 +259,7 @@ SinkSpec = Annotated[
         FileSinkSpec,
         RotatingFileSinkSpec,
         TimedRotatingFileSinkSpec,
+        ConcurrentRotatingFileSinkSpec,
         NullSinkSpec,
     ],
     Field(discriminator="type"),
@@ -294,7 +303,9 @@ class ListenerSpec(Spec):
     """One thread that drains one queue into its sinks."""
 
     queue: Name = Field(description="Name of the queue it drains.", examples=["main"])
-    sinks: list[Name] = Field(min_length=1, description="Names of the sinks it writes to.", examples=[["console"]])
+    sinks: list[Name] = Field(
+        min_length=1, description="Names of the sinks it writes to.", examples=[["console"]]
+    )
     batch_size: int = Field(
         default=1024, ge=1, description="Most records handled between two flushes of the sinks."
     )
@@ -309,7 +320,9 @@ class LoggerSpec(Spec):
     )
     propagate: bool | None = Field(
         default=None,
-        description="Pass records up to the parent. Default: false when `queue` or `filters` is set, else true.",
+        description=(
+            "Pass records up to the parent. Default: false when `queue` or `filters` is set, else true."
+        ),
     )
     filters: list[Name] = Field(default_factory=list, description="Filters run in the producer.")
 
@@ -330,7 +343,9 @@ SIGNAL_NAMES = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT")
 class ShutdownSpec(Spec):
     """How the runtime ends."""
 
-    timeout: Duration = Field(default=5.0, description="Longest time spent draining at stop.", examples=["5s"])
+    timeout: Duration = Field(
+        default=5.0, description="Longest time spent draining at stop.", examples=["5s"]
+    )
     signals: list[Literal[SIGNAL_NAMES]] = Field(  # type: ignore[valid-type]
         default_factory=list,
         description="On these signals, drain the queues, then end as the process would have.",
