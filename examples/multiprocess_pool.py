@@ -40,7 +40,9 @@ def main() -> None:
     logging.getLogger("batch").info("all %d batches done", len(done))
     report = runtime.stop()
     queue = next(iter(report.queues.values()))
-    print(f"handled {report.handled} records from {queue.get('children_attached')} workers, dropped {report.dropped}")
+    print(
+        f"handled {report.handled} records from {queue.get('children_attached')} workers, dropped {report.dropped}"
+    )
 
 
 if __name__ == "__main__":

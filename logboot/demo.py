@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import logboot
+from logboot.schema import FileSinkSpec
 
 CONFIGS = Path("configs")
 
@@ -80,7 +81,8 @@ def run_threads(log_dir: Path, threads: int, records: int) -> dict[str, Any]:
     expected = threads * (records + 1) + 1
     jsonl = _verify_jsonl(log_dir / "app.jsonl", expected, key="thread_name")
     text_lines = _verify_text(log_dir / "demo.log", expected)
-    print(f"   logged in {produced:.2f} s, all on disk after {on_disk:.2f} s: {expected / on_disk:,.0f} records/s")
+    rate = expected / on_disk
+    print(f"   logged in {produced:.2f} s, all on disk after {on_disk:.2f} s: {rate:,.0f} records/s")
     files = len(_rotated(log_dir / "app.jsonl"))
     print(
         f"   app.jsonl (+ rolled copies, {files} file(s)): {jsonl:,} whole JSON records; "
@@ -103,7 +105,9 @@ def run_processes(log_dir: Path, processes: int, records: int) -> dict[str, Any]
     context = multiprocessing.get_context("spawn")
     started = time.perf_counter()
     workers = [
-        context.Process(target=_attach_and_log, args=(runtime.process_handle(), i, records), name=f"worker-{i}")
+        context.Process(
+            target=_attach_and_log, args=(runtime.process_handle(), i, records), name=f"worker-{i}"
+        )
         for i in range(processes)
     ]
     for worker in workers:
@@ -112,11 +116,10 @@ def run_processes(log_dir: Path, processes: int, records: int) -> dict[str, Any]
         worker.join()
     report = runtime.stop()
     elapsed = time.perf_counter() - started
-    sinks = [s for s in runtime.profile.sinks.values() if getattr(s, "path", None)]
     expected = processes * records
-    for sink in sinks:
-        path = Path(sink.path)  # type: ignore[attr-defined]
-        if path.suffix == ".jsonl":
+    for sink in runtime.profile.sinks.values():
+        path = Path(sink.path) if isinstance(sink, FileSinkSpec) else None
+        if path is not None and path.suffix == ".jsonl":
             whole = _verify_jsonl(path, expected, key="process", only=lambda r: "seq" in r)
             print(f"   {path.name}: {whole:,} whole records, each (pid, seq) once")
     queue = report.queues[next(iter(report.queues))]
@@ -142,7 +145,9 @@ def _verify_jsonl(path: Path, expected: int, key: str, only: Any = None) -> int:
         records = [r for r in records if only(r)]
     seen = {(r.get(key), r.get("seq"), r.get("exc_type")) for r in records}
     if len(records) != expected or len(seen) != expected:
-        raise SystemExit(f"demo: {path} holds {len(records)} records ({len(seen)} distinct), expected {expected}")
+        raise SystemExit(
+            f"demo: {path} holds {len(records)} records ({len(seen)} distinct), expected {expected}"
+        )
     return len(records)
 
 
@@ -155,7 +160,9 @@ def _verify_text(path: Path, expected: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--records", type=int, default=10_000, help="records per thread")
     parser.add_argument("--processes", type=int, default=4)

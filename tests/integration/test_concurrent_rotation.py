@@ -47,9 +47,7 @@ root: {{level: INFO}}
         encoding="utf-8",
     )
     count = 1_500
-    writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(profile), str(count)]) for _ in range(4)
-    ]
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(profile), str(count)]) for _ in range(4)]
     pids = [w.pid for w in writers]
     for writer in writers:
         assert writer.wait(120) == 0

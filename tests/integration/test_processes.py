@@ -32,7 +32,7 @@ version: 1
 formatters:
   json: {{type: json}}
 sinks:
-  out: {{type: file, path: "{tmp_path / 'out.jsonl'}", formatter: json}}
+  out: {{type: file, path: "{tmp_path / "out.jsonl"}", formatter: json}}
 queues:
   main: {{kind: {kind}, max_size: {max_size}}}
 listeners:
@@ -178,8 +178,7 @@ def test_children_killed_mid_stream_never_hang_the_parent(tmp_path: Path) -> Non
     handle = runtime.process_handle()
     events = [context.Event() for _ in range(2)]
     processes = [
-        context.Process(target=children.log_forever, args=(handle, events[i], f"victim{i}"))
-        for i in range(2)
+        context.Process(target=children.log_forever, args=(handle, events[i], f"victim{i}")) for i in range(2)
     ]
     for process in processes:
         process.start()
