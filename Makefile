@@ -18,8 +18,8 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check logboot tests benchmarks
-	$(BIN)/ruff format --check logboot tests benchmarks
+	$(BIN)/ruff check logboot tests benchmarks examples
+	$(BIN)/ruff format --check logboot tests benchmarks examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

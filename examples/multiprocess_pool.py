@@ -40,9 +40,8 @@ def main() -> None:
     logging.getLogger("batch").info("all %d batches done", len(done))
     report = runtime.stop()
     queue = next(iter(report.queues.values()))
-    print(
-        f"handled {report.handled} records from {queue.get('children_attached')} workers, dropped {report.dropped}"
-    )
+    workers = queue.get("children_attached")
+    print(f"handled {report.handled} records from {workers} workers, dropped {report.dropped}")
 
 
 if __name__ == "__main__":
