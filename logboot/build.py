@@ -85,6 +85,22 @@ def _needed_sinks(profile: Profile, remote: Mapping[str, str]) -> set[str]:
     return needed
 
 
+def _wire_fallbacks(profile: Profile, topology: Topology) -> None:
+    """Point each sink at its fallback; a cycle (possible in a Profile built in code) is refused."""
+    for name, sink in topology.sinks.items():
+        fallback = profile.sinks[name].fallback
+        if fallback is not None and fallback in topology.sinks:
+            sink.fallback = topology.sinks[fallback]
+    for name, sink in topology.sinks.items():
+        seen = {name}
+        current = sink.fallback
+        while current is not None:
+            if current.name in seen:
+                raise SetupError(f"sink {name!r}: its fallbacks form a cycle through {current.name!r}")
+            seen.add(current.name)
+            current = current.fallback
+
+
 def _build(profile: Profile, topology: Topology, remote: Mapping[str, str]) -> None:
     formatters = {name: build_formatter(spec) for name, spec in profile.formatters.items()}
     filters = {name: build_filter(spec) for name, spec in profile.filters.items()}
@@ -94,6 +110,8 @@ def _build(profile: Profile, topology: Topology, remote: Mapping[str, str]) -> N
     for name, spec in profile.sinks.items():
         if name not in needed:
             continue
+        if spec.type == "custom" and not profile.allow_custom:  # also for a Profile built in code
+            raise SetupError(f"sink {name!r}: a custom sink needs `allow_custom: true` in the profile")
         try:
             handler = builder(spec.type)(spec)
         except LogbootError:
@@ -101,10 +119,14 @@ def _build(profile: Profile, topology: Topology, remote: Mapping[str, str]) -> N
         except Exception as err:
             raise SetupError(f"sink {name!r} ({spec.type}) could not be built: {err}") from err
         handler.name = name
-        handler.setFormatter(formatters[spec.formatter] if spec.formatter else default_formatter)
+        if spec.formatter:
+            handler.setFormatter(formatters[spec.formatter])
+        elif handler.formatter is None:  # a sink may bring its own default (syslog: the message)
+            handler.setFormatter(default_formatter)
         for filter_name in spec.filters:
             handler.addFilter(filters[filter_name])
         topology.sinks[name] = Sink(name, handler, spec.level, spec.type)
+    _wire_fallbacks(profile, topology)
 
     for name, queue_spec in profile.queues.items():
         if name in remote:

@@ -1,10 +1,11 @@
-"""Filter types a profile can name: ``name`` (a logger and its children) and ``level``."""
+"""Filter types a profile can name: ``name`` (a logger and its children), ``level``, ``redact``."""
 
 from __future__ import annotations
 
 import logging
 
-from .schema import FilterSpec, LevelFilterSpec, NameFilterSpec
+from .redaction import RedactFilter
+from .schema import FilterSpec, LevelFilterSpec, NameFilterSpec, RedactFilterSpec
 
 
 class LevelRangeFilter(logging.Filter):
@@ -24,5 +25,7 @@ def build_filter(spec: FilterSpec) -> logging.Filter:
     """A live filter from its spec."""
     if isinstance(spec, NameFilterSpec):
         return logging.Filter(spec.prefix)
+    if isinstance(spec, RedactFilterSpec):
+        return RedactFilter(spec.patterns, spec.keys, spec.replacement)
     assert isinstance(spec, LevelFilterSpec)
     return LevelRangeFilter(spec.min, spec.max)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import string
 import time
 from typing import Any
@@ -47,28 +48,37 @@ def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
 
 
 class _ClockCache:
-    """Formats a time stamp, reusing the part down to the second (the costly strftime)."""
+    """Formats a time stamp, reusing the part down to the second (the costly strftime)
+    and the whole stamp while the millisecond stays the same (most records of a batch).
+
+    Each cache is one tuple, read and replaced whole, so listeners sharing a formatter
+    never see the parts of two different stamps.
+    """
 
     def __init__(self, datefmt: str | None, utc: bool) -> None:
         self.datefmt = datefmt
         self.utc = utc
-        self._second = -1
-        self._prefix = ""
+        self._second: tuple[int, str, str] = (-1, "", "")  # (second, strftime part, zone)
+        self._last: tuple[int, float, str] = (-1, -1.0, "")  # (second, msecs, stamp)
 
     def format(self, created: float, msecs: float) -> str:
         second = int(created)
-        if second != self._second:
-            parts = time.gmtime(second) if self.utc else time.localtime(second)
-            if self.datefmt:
-                self._prefix = time.strftime(self.datefmt, parts)
-            else:
-                zone = "Z" if self.utc else _offset(parts)
-                self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", parts) + "\0" + zone
-            self._second = second
+        last = self._last
+        if last[0] == second and last[1] == msecs:
+            return last[2]
+        cached = self._second
+        if cached[0] != second:
+            cached = self._second = self._split(second)
+        stamp = cached[1] if self.datefmt else f"{cached[1]}.{int(msecs):03d}{cached[2]}"
+        self._last = (second, msecs, stamp)
+        return stamp
+
+    def _split(self, second: int) -> tuple[int, str, str]:
+        parts = time.gmtime(second) if self.utc else time.localtime(second)
         if self.datefmt:
-            return self._prefix
-        head, zone = self._prefix.split("\0")
-        return f"{head}.{int(msecs):03d}{zone}"
+            return second, time.strftime(self.datefmt, parts), ""
+        zone = "Z" if self.utc else _offset(parts)
+        return second, time.strftime("%Y-%m-%dT%H:%M:%S", parts), zone
 
 
 def _offset(parts: time.struct_time) -> str:
@@ -104,25 +114,31 @@ class TextFormatter(logging.Formatter):
         self._clock = _ClockCache(datefmt, utc)
         self._needs_time = self.usesTime()
         fields = _format_fields(fmt, style)
-        # Only fields that may carry outside text are copied and escaped, per record.
+        # Only fields that may carry outside text are checked, and copied only to be escaped.
         self._escaped_fields = tuple(f for f in fields if f not in _SAFE_FIELDS and f != "message")
+        self._style_char = style
+        self._template = string.Template(fmt) if style == "$" else None
+        # A "{" layout of plain fields renders the same, and faster, as a %-format.
+        self._percent = _as_percent(fmt) if style == "{" else None
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         return self._clock.format(record.created, record.msecs)
 
     def format(self, record: logging.LogRecord) -> str:
-        record.message = escape(record.getMessage())
+        message = record.getMessage()
+        record.message = message if message.isprintable() else message.translate(_ESCAPES)  # escape()
         if self._needs_time:
             record.asctime = self._clock.format(record.created, record.msecs)
-        if self._escaped_fields:
-            values = dict(record.__dict__)
-            for name in self._escaped_fields:
-                value = values.get(name)
-                if isinstance(value, str):
-                    values[name] = escape(value)
-            text = self._render(values)
-        else:
-            text = self.formatMessage(record)
+        values = record.__dict__
+        for name in self._escaped_fields:
+            value = values.get(name)
+            if isinstance(value, str) and not value.isprintable():
+                values = _escaped(values, self._escaped_fields)  # a copy: the record stays as it was
+                break
+        percent = self._percent
+        text = percent % values if percent is not None else self._render(values)
+        if not (record.exc_info or record.exc_text or record.stack_info):
+            return text  # most records: no traceback, no stack
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
@@ -133,19 +149,64 @@ class TextFormatter(logging.Formatter):
 
     def _render(self, values: dict[str, Any]) -> str:
         """``formatMessage`` over a dict of (escaped) values instead of the record."""
+        if self._percent is not None:
+            return self._percent % values
         fmt: str = self._fmt  # type: ignore[assignment]
-        if isinstance(self._style, logging.StringTemplateStyle):
-            return string.Template(fmt).substitute(values)
-        if isinstance(self._style, logging.StrFormatStyle):
-            return fmt.format_map(values)
+        if self._style_char == "{":
+            return fmt.format_map(values)  # no keyword-argument copy, unlike str.format(**values)
+        if self._template is not None:
+            return self._template.substitute(values)
         return fmt % values
+
+
+def _escaped(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """A copy of ``values`` with the text fields ``names`` escaped."""
+    values = dict(values)
+    for name in names:
+        value = values.get(name)
+        if isinstance(value, str):
+            values[name] = escape(value)
+    return values
+
+
+# Fields str.format renders exactly as %s does: text (or None), and the ints and floats
+# logging computes itself. Only the text fields that are never None take `<` or `>` and a
+# width (str.format refuses a width for None, %s does not).
+_PLAIN_FIELDS = frozenset(
+    {"name", "levelname", "message", "asctime", "module", "filename", "pathname", "funcName"}
+    | {"threadName", "processName", "taskName", "lineno", "process", "thread", "created", "msecs"}
+)
+_ALIGNABLE_FIELDS = frozenset({"name", "levelname", "message", "asctime", "module", "filename", "pathname"})
+_ALIGN = re.compile(r"([<>]?)([0-9]*)")
+
+
+def _as_percent(fmt: str) -> str | None:
+    """``fmt`` ("{" style) as the %-format that renders the same text, or None when some
+    field needs str.format (an `extra` field, a conversion, any other format spec)."""
+    parts = []
+    for literal, field, spec, conversion in string.Formatter().parse(fmt):
+        parts.append(literal.replace("%", "%%"))
+        if field is None:
+            continue
+        aligned = _ALIGN.fullmatch(spec or "")
+        if field not in _PLAIN_FIELDS or conversion is not None or aligned is None:
+            return None
+        align, width = aligned.groups()
+        if width and field not in _ALIGNABLE_FIELDS:
+            return None
+        left = width and align != ">"  # str.format aligns text left unless told otherwise
+        parts.append(f"%({field}){'-' if left else ''}{width}s")
+    return "".join(parts)
+
+
+_PERCENT_FIELD = re.compile(r"%\((\w+)\)")
 
 
 def _format_fields(fmt: str, style: str) -> list[str]:
     if style == "{":
         return [name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(fmt) if name]
     if style == "%":
-        return [m.group(1) for m in logging.PercentStyle.validation_pattern.finditer(fmt)]
+        return _PERCENT_FIELD.findall(fmt)  # the names in %(name)s
     return [
         m.group("named") or m.group("braced")
         for m in string.Template.pattern.finditer(fmt)
@@ -154,7 +215,22 @@ def _format_fields(fmt: str, style: str) -> list[str]:
 
 
 def _json_fallback(value: Any) -> str:
-    return repr(value)
+    try:
+        return repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not lose the record
+        return f"<unrepresentable {type(value).__name__} object>"
+
+
+def _json_safe(out: dict[str, Any]) -> dict[str, Any]:
+    """``out`` with each value JSON cannot hold (tuple keys, a cycle) replaced by its repr."""
+    safe: dict[str, Any] = {}
+    for key, value in out.items():
+        try:
+            json.dumps(value, default=_json_fallback)
+            safe[key] = value
+        except (TypeError, ValueError, RecursionError):
+            safe[key] = _json_fallback(value)
+    return safe
 
 
 class JsonFormatter(logging.Formatter):
@@ -204,7 +280,10 @@ class JsonFormatter(logging.Formatter):
             for key, value in record.__dict__.items():
                 if key not in STANDARD_ATTRS and key not in out:
                     out[key] = value
-        return json.dumps(out, default=_json_fallback, ensure_ascii=False)
+        try:
+            return json.dumps(out, default=_json_fallback, ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError):  # one odd extra must not lose the record
+            return json.dumps(_json_safe(out), default=_json_fallback, ensure_ascii=False)
 
 
 def _type_name(record: logging.LogRecord) -> str | None:

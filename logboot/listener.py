@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .queues import ThreadQueue
+from .records import apply_filters
 from .reporting import ErrorReporter, write_stderr
 from .sinks.base import BatchSink, PartialWriteError
 
@@ -55,26 +56,39 @@ class Sink:
     ) -> None:
         lines: list[str] = []
         kept: list[logging.LogRecord] = []
-        format_ = handler.format if handler.needs_format else _no_format
-        for record in batch:
-            if record.levelno < level:
-                continue
-            try:
-                if filtered and not handler.filter(record):
+        format_ = _formatter_of(handler) if handler.needs_format else _no_format
+        if not filtered:  # the common case, in a loop of its own: it runs once per record
+            add_line, keep = lines.append, kept.append
+            for record in batch:
+                if record.levelno < level:
                     continue
-                lines.append(format_(record))
-                kept.append(record)
-            except Exception as err:  # noqa: BLE001 - supervised: count, report, go on
-                self.failed([record], err)
+                try:
+                    add_line(format_(record))
+                except BaseException as err:  # noqa: BLE001 - supervised: even SystemExit is counted
+                    self.failed([record], err)
+                    continue
+                keep(record)
+        else:
+            for record in batch:
+                if record.levelno < level:
+                    continue
+                try:
+                    passed = apply_filters(handler, record)  # redact returns a copy
+                    if passed is None:
+                        continue
+                    lines.append(format_(passed))
+                    kept.append(passed)
+                except BaseException as err:  # noqa: BLE001 - supervised: even SystemExit is counted
+                    self.failed([record], err)
         if not lines:
             return
         try:
-            handler.write_lines(lines)
+            handler.write_records(kept, lines)
             self.records += len(lines)
         except PartialWriteError as err:
             self.records += err.written
             self.failed(kept[err.written :], err.cause)
-        except Exception as err:  # noqa: BLE001
+        except BaseException as err:  # noqa: BLE001
             self.failed(kept, err)
 
     def _deliver_each(
@@ -84,11 +98,12 @@ class Sink:
             if record.levelno < level:
                 continue
             try:
-                if filtered and not handler.filter(record):
+                passed = apply_filters(handler, record) if filtered else record
+                if passed is None:
                     continue
-                handler.emit(record)
+                handler.emit(passed)
                 self.records += 1
-            except Exception as err:  # noqa: BLE001
+            except BaseException as err:  # noqa: BLE001
                 self.failed([record], err)
         try:
             handler.flush()
@@ -105,6 +120,16 @@ class Sink:
         self.reporter.report(error, detail)
         if self.fallback is not None:
             self.fallback.deliver(records)
+
+    def drain(self, deadline: float) -> bool:
+        """Wait until the handler has delivered what it holds (remote sinks buffer); False at the deadline."""
+        if not isinstance(self.handler, BatchSink):
+            return True
+        try:
+            return self.handler.drain(deadline)
+        except Exception as err:  # noqa: BLE001
+            self.reporter.report(err, "drain failed")
+            return False
 
     def flush(self) -> None:
         try:
@@ -124,6 +149,16 @@ class Sink:
         if callable(extra):
             stats.update(extra())  # e.g. a remote sink's buffered and dropped counts
         return stats
+
+
+def _formatter_of(handler: BatchSink) -> Callable[[logging.LogRecord], str]:
+    """``handler.format``, skipping ``Handler.format``'s extra call per record when not overridden."""
+    if type(handler).format is logging.Handler.format:
+        return (handler.formatter or _DEFAULT_FORMATTER).format
+    return handler.format
+
+
+_DEFAULT_FORMATTER = logging.Formatter()  # what Handler.format uses when a handler has none
 
 
 def _no_format(record: logging.LogRecord) -> str:
@@ -163,8 +198,8 @@ class Listener:
                 batch = take(limit)
                 if batch:
                     for sink in self.sinks:
-                        sink.deliver(batch)
-                    queue.done(len(batch))
+                        self._deliver(sink, batch)
+                    queue.done(len(batch))  # always: the accounting and flush() depend on it
                     continue
                 if self._stopping:
                     return
@@ -172,6 +207,14 @@ class Listener:
             except Exception as err:  # noqa: BLE001 - the thread must outlive any bug
                 self.reporter.report(err, "unexpected error in the listener; it keeps running")
                 time.sleep(0.01)
+
+    def _deliver(self, sink: Sink, batch: Sequence[logging.LogRecord]) -> None:
+        """Hand a batch to one sink; whatever escapes it is that sink's error alone."""
+        try:
+            sink.deliver(batch)
+        except BaseException as err:  # noqa: BLE001 - never keep the batch from the next sink
+            sink.errors += len(batch)
+            sink.reporter.report(err, f"{len(batch)} record(s) may not have been written")
 
     def stop(self, deadline: float) -> bool:
         """Drain what is queued and end the thread; False when the deadline passed first."""

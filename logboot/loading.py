@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
 from .errors import Problem, ProfileError
+from .overrides import Override, Overrides, apply_overrides, as_overrides
 from .reading import Document, read_profile
 from .references import check_references
+from .safety import check_safety
 from .schema import Profile
 from .validation import translate
 
@@ -22,6 +24,8 @@ class Validation:
     profile: Profile | None
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    #: The document read (data and source positions), when the file could be read.
+    document: Document | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -29,8 +33,13 @@ class Validation:
 
 
 def validate_document(doc: Document) -> Validation:
-    """Schema and cross-reference checks; every problem is collected, none is raised."""
-    problems = list(doc.problems)
+    """Safety, schema and cross-reference checks; every problem is collected, none is raised."""
+    # Keys and values that would run code come first: their explanation replaces pydantic's
+    # "unknown key" for the same path (deduplicated below).
+    problems = [*doc.problems, *check_safety(doc)]
+    if not doc.data and doc.problems:
+        # Nothing could be read (invalid YAML, an empty file): schema errors would be noise.
+        return Validation(None, problems, [], doc)
     profile: Profile | None = None
     try:
         profile = Profile.model_validate(doc.data)
@@ -39,27 +48,44 @@ def validate_document(doc: Document) -> Validation:
         seen = {p.path for p in problems}
         problems.extend(p for p in translate(err, doc) if p.path not in seen)
     errors, warnings = check_references(doc)
-    problems.extend(errors)
+    refused = {p.path for p in problems}  # a refused `cfg://` value is not also a dangling name
+    problems.extend(e for e in errors if e.path not in refused)
     if profile is not None:
         profile._source = doc.name
-    return Validation(profile if not problems else None, problems, warnings)
+    return Validation(profile if not problems else None, problems, warnings, doc)
 
 
-def check_profile(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Validation:
+def check_profile(
+    path: str | os.PathLike[str],
+    environ: Mapping[str, str] | None = None,
+    *,
+    overrides: Overrides | Sequence[Override] | None = None,
+) -> Validation:
     """Read and validate a profile file without raising for an invalid profile.
 
-    A missing file still raises ``ProfileNotFoundError``: it is a usage error.
+    ``overrides`` (``{"queues.main.max_size": 100}`` or ``["root.level=DEBUG"]``) are
+    applied to what was read, before validation; their problems are located as
+    ``<override>``. A missing file still raises ``ProfileNotFoundError``: it is a usage error.
     """
     try:
         doc = read_profile(path, environ)
     except ProfileError as err:
         return Validation(None, err.problems, err.warnings)
+    if overrides:
+        parsed, problems = as_overrides(overrides)
+        doc.problems.extend(problems)
+        apply_overrides(doc, parsed)
     return validate_document(doc)
 
 
-def load_profile(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Profile:
+def load_profile(
+    path: str | os.PathLike[str],
+    environ: Mapping[str, str] | None = None,
+    *,
+    overrides: Overrides | Sequence[Override] | None = None,
+) -> Profile:
     """Read and validate a profile; raise ``ProfileError`` listing every problem."""
-    result = check_profile(path, environ)
+    result = check_profile(path, environ, overrides=overrides)
     if result.profile is None:
         raise ProfileError(result.problems, result.warnings)
     return result.profile

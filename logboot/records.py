@@ -8,9 +8,12 @@ Layout (time stamps, JSON) happens in the listener, off the hot path.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 from typing import Protocol
+
+from .reporting import ErrorReporter
 
 
 class RecordSink(Protocol):
@@ -56,10 +59,34 @@ def merge_message(record: logging.LogRecord) -> None:
     record.args = None
 
 
+def apply_filters(filterer: logging.Filterer, record: logging.LogRecord) -> logging.LogRecord | None:
+    """Run ``filterer``'s filters as Python 3.12 does, on every version: ``None`` when one
+    rejects the record; a filter that returns a record (``redact``) replaces it."""
+    for filter_ in filterer.filters:
+        result = filter_.filter(record) if hasattr(filter_, "filter") else filter_(record)
+        if not result:
+            return None
+        if isinstance(result, logging.LogRecord):
+            record = result
+    return record
+
+
+_LogRecord = logging.LogRecord
+
+
 def prepare(record: logging.LogRecord) -> logging.LogRecord:
     """Everything the producer does to a record before it is enqueued."""
-    if record.args or record.msg.__class__ is not str:
-        merge_message(record)
+    msg = record.msg
+    if record.args or msg.__class__ is not str:
+        if msg.__class__ is str and record.__class__ is _LogRecord:
+            # What getMessage() does for a plain record and a str message, without two calls.
+            try:
+                record.msg = msg % record.args
+                record.args = None
+            except Exception:  # noqa: BLE001 - merge_message keeps the record and says why
+                merge_message(record)
+        else:
+            merge_message(record)
     if record.exc_info:
         exception_fields(record)
     return record
@@ -76,15 +103,22 @@ class QueueHandler(logging.Handler):
         super().__init__()
         self.queue = queue
         self.name = name
+        self.errors = 0  # records lost to a filter that raised (counted and reported)
+        self.reporter = ErrorReporter(f"handler {name!r} failed")
 
     def handle(self, record: logging.LogRecord) -> bool:
-        if self.filters:
-            kept = self.filter(record)
-            if not kept:
-                return False
-            if isinstance(kept, logging.LogRecord):  # 3.12+: a filter may return a new record
+        try:
+            if self.filters:
+                kept = apply_filters(self, record)  # a filter may return a new record (redact)
+                if kept is None:
+                    return False
                 record = kept
-        self.queue.put(prepare(record))
+            self.queue.put(prepare(record))
+        except Exception as err:  # noqa: BLE001 - logging never raises into the application
+            self.errors += 1
+            with contextlib.suppress(Exception):  # late in interpreter shutdown nothing is left
+                self.reporter.report(err, "1 record not enqueued")
+            return False
         return True
 
     def emit(self, record: logging.LogRecord) -> None:

@@ -56,10 +56,19 @@ def check_references(doc: Document) -> tuple[list[Problem], list[Problem]]:
     loggers = c.section("loggers")
     root = c.mapping(doc.data.get("root"))
 
+    allowed = doc.data.get("allow_custom") is True  # if not, safety.py reports the sink
     for name, raw_sink in sinks.items():
         sink = c.mapping(raw_sink)
         c.ref(("sinks", name, "formatter"), sink.get("formatter"), formatters, "formatter")
         c.refs(("sinks", name, "filters"), sink.get("filters"), filters, "filter")
+        c.ref(("sinks", name, "fallback"), sink.get("fallback"), sinks, "sink")
+        if sink.get("type") == "custom" and isinstance(sink.get("factory"), str) and allowed:
+            c.warn(
+                ("sinks", name, "factory"),
+                f"custom sink: setup_logging will import and call {sink['factory']!r} "
+                "(the one place a profile runs code)",
+            )
+    fallbacks = _fallback_chains(c, sinks)
     for name, queue in queues.items():
         c.refs(("queues", name, "filters"), c.mapping(queue).get("filters"), filters, "filter")
 
@@ -118,9 +127,38 @@ def check_references(doc: Document) -> tuple[list[Problem], list[Problem]]:
             )
         elif name not in fed:
             c.warn(("queues", name), "no logger sends records to this queue")
+    for name in list(used_sinks):
+        used_sinks.update(fallbacks.get(name, ()))
     for name in sinks:
         if name not in used_sinks:
             c.warn(("sinks", name), "no listener uses this sink")
     if not queues and sinks:
         c.warn(("sinks",), "there are no queues, so no record reaches these sinks")
     return c.errors, c.warnings
+
+
+def _fallback_chains(c: _Checker, sinks: dict[str, Any]) -> dict[str, list[str]]:
+    """Each sink's chain of fallbacks; a chain that comes back to a sink is an error."""
+    chains: dict[str, list[str]] = {}
+    for name in sinks:
+        chain: list[str] = []
+        current = name
+        while True:
+            target = c.mapping(sinks.get(current)).get("fallback")
+            if not isinstance(target, str) or target not in sinks:
+                break
+            if target == name:
+                loop = " -> ".join(map(repr, [name, *chain, target]))
+                c.errors.append(
+                    c.doc.problem(
+                        ("sinks", name, "fallback"),
+                        f"fallback cycle: {loop}; a chain of fallbacks must end in a sink without one",
+                    )
+                )
+                break
+            if target in chain:  # a cycle further on: its own sinks report it
+                break
+            chain.append(target)
+            current = target
+        chains[name] = chain
+    return chains

@@ -13,16 +13,20 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
 from .build import Topology, build_topology
+from .errors import ProfileError
 from .loading import load_profile
+from .overrides import Overrides, environment_overrides, override_profile, parse_overrides
 from .processes import DirectDelivery, ProcessHandle
 from .queues import ThreadQueue
 from .reporting import write_stderr
 from .schema import Profile
+from .signals import SignalGuard
 from .transport import ProcessChannel, ProcessQueue
 
 PROFILE_ENV = "LOGBOOT_PROFILE"
@@ -99,6 +103,7 @@ class Runtime:
         self._report: ShutdownReport | None = None
         self._forked = False  # a copy inherited by fork: no threads of its own
         self._direct: list[DirectDelivery] = []
+        self._signals: SignalGuard | None = None  # shutdown.signals, armed by _install
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -166,12 +171,25 @@ class Runtime:
                 handler.queue = replacements.get(handler.queue.name, handler.queue)
 
     def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until every record enqueued before this call is written; False on timeout."""
-        if self._forked:
-            return True  # a forked child writes synchronously: nothing is pending
+        """Wait until every record enqueued before this call is written; False on timeout.
+
+        The tool for code about to end without atexit (``os._exit`` after a fork, a
+        supervisor's hard exit): what flush waited for is on disk (file sinks write with
+        ``os.write``, so no buffer is left behind)::
+
+            runtime.flush(2.0) or print("logboot: records still queued", file=sys.stderr)
+            os._exit(0)
+
+        Use ``stop(timeout)`` instead to also get the count of what could not be written
+        by the deadline (``ShutdownReport.abandoned``).
+        """
         deadline = time.monotonic() + timeout
+        if self._forked:  # a forked child writes synchronously; only remote sinks hold records
+            return all(sink.drain(deadline) for direct in self._direct for sink in direct.sinks)
         targets = [(queue, queue.barrier()) for queue in self.topology.queues.values()]
-        return all(queue.wait_for(position, deadline) for queue, position in targets)
+        if not all(queue.wait_for(position, deadline) for queue, position in targets):
+            return False
+        return all(sink.drain(deadline) for sink in self.topology.sinks.values())  # remote sinks buffer
 
     def stop(self, timeout: float | None = None) -> ShutdownReport:
         """Drain, flush, close, and restore what was there before. Safe to call twice."""
@@ -200,9 +218,9 @@ class Runtime:
             queue.close()
         finished = {name: listener.stop(deadline) for name, listener in self.topology.listeners.items()}
         abandoned = 0
-        for name, listener in self.topology.listeners.items():
-            if not finished[name]:
-                abandoned += listener.queue.abandon()
+        for listener in self.topology.listeners.values():
+            # What a listener left behind (it timed out, or never ran) is counted, never lost.
+            abandoned += listener.queue.abandon()
         busy = {
             id(sink)
             for name, listener in self.topology.listeners.items()
@@ -211,6 +229,7 @@ class Runtime:
         }
         for sink in self.topology.sinks.values():
             if id(sink) not in busy:  # a listener still writing keeps its sinks open
+                sink.drain(deadline)
                 sink.flush()
                 sink.close()
         self.topology.close_servers()
@@ -218,14 +237,17 @@ class Runtime:
         for name, stats in per_queue.items():
             if stats["dropped"]:
                 queue = queues[name]
+                in_loop = stats.get("dropped_in_event_loop", 0)
                 write_stderr(
                     f"logboot: queue {name!r} dropped {stats['dropped']} of {stats['enqueued']} "
                     f"records (overflow: {queue.overflow}, max_size: {queue.max_size}"
-                    f"{f', {queue.abandoned} abandoned at stop' if queue.abandoned else ''})\n"
+                    f"{f', {queue.abandoned} abandoned at stop' if queue.abandoned else ''}"
+                    f"{f', {in_loop} in an event loop' if in_loop else ''})\n"
                 )
+        self._disarm_signals()
         self._state = "stopped"
         self._report = ShutdownReport(
-            clean=all(finished.values()),
+            clean=all(finished.values()) and not abandoned,
             duration=time.monotonic() - started,
             handled=sum(s["handled"] for s in per_queue.values()),
             dropped=sum(s["dropped"] for s in per_queue.values()),
@@ -237,9 +259,16 @@ class Runtime:
     def _shut_down_fork_child(self, started: float) -> ShutdownReport:
         for sink in {id(s): s for d in self._direct for s in d.sinks}.values():
             sink.flush()
+        self._disarm_signals()
         self._state = "stopped"
         self._report = ShutdownReport(True, time.monotonic() - started, 0, 0, 0)
         return self._report
+
+    def _disarm_signals(self) -> None:
+        """Put back the signal handlers (last: a signal that came during the drain is then
+        handled by them, after everything was written)."""
+        if self._signals is not None:
+            self._signals.disarm()
 
     def stats(self) -> dict[str, Any]:
         """Counters as plain data: per queue, per sink, per listener."""
@@ -278,25 +307,37 @@ def _replace_report(report: ShutdownReport, **changes: Any) -> ShutdownReport:
     return replace(report, **changes)
 
 
-def resolve_profile(source: str | os.PathLike[str] | Profile | None) -> Profile:
-    """A profile from a path, a ``Profile``, ``$LOGBOOT_PROFILE``, or the built-in default."""
-    if isinstance(source, Profile):
-        return source
+def resolve_profile(
+    source: str | os.PathLike[str] | Profile | None,
+    overrides: Overrides | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Profile:
+    """A profile from a path, a ``Profile``, ``$LOGBOOT_PROFILE``, or the built-in default;
+    then ``$LOGBOOT_LEVEL`` and ``overrides`` over it, validated like the file."""
+    env = os.environ if environ is None else environ
+    parsed, problems = parse_overrides(overrides)
+    if problems:
+        raise ProfileError(problems)
+    layered = [*environment_overrides(env), *parsed]
     if source is None:
-        from_env = os.environ.get(PROFILE_ENV)
-        if not from_env:
-            return Profile.model_validate(DEFAULT_PROFILE)
-        source = from_env
-    return load_profile(source)
+        from_env = env.get(PROFILE_ENV)
+        source = from_env or Profile.model_validate(DEFAULT_PROFILE)
+    if isinstance(source, Profile):
+        return override_profile(source, layered) if layered else source
+    return load_profile(source, env, overrides=layered)
 
 
-def setup_logging(source: str | os.PathLike[str] | Profile | None = None) -> Runtime:
+def setup_logging(
+    source: str | os.PathLike[str] | Profile | None = None, *, overrides: Overrides | None = None
+) -> Runtime:
     """Validate a profile, build its topology, start it, and swap it in.
 
+    ``overrides`` (``{"queues.main.max_size": 100}`` or ``["root.level=DEBUG"]``) and
+    ``$LOGBOOT_LEVEL`` are applied over the profile and validated with it.
     Everything is built and validated before anything global is touched: a profile
     that fails leaves the running configuration as it was.
     """
-    return _install(Runtime(build_topology(resolve_profile(source))))
+    return _install(Runtime(build_topology(resolve_profile(source, overrides))))
 
 
 def start_child_runtime(handle: ProcessHandle) -> Runtime:
@@ -311,13 +352,23 @@ def _install(runtime: Runtime) -> Runtime:
         if previous is not None and not previous.running:
             previous = None
         runtime._start(previous)
+        runtime._signals = SignalGuard.arm(runtime)  # main thread only; previous's are taken over
         _active = runtime
         _arm_atexit()
     if previous is not None:
+        _hand_over_queues(previous, runtime)
         with previous._lock:
             if previous._report is None:
                 previous._shut_down(None)
     return runtime
+
+
+def _hand_over_queues(old: Runtime, new: Runtime) -> None:
+    """Point each old queue at its successor: the new queue of that name, else the new root's."""
+    queues = new.topology.queues
+    fallback = queues.get(new.profile.root_queue() or "")
+    for name, queue in old.topology.queues.items():
+        queue.successor = queues.get(name, fallback)
 
 
 def active_runtime() -> Runtime | None:

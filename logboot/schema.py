@@ -7,9 +7,11 @@ error with a "did you mean" hint, never a silently ignored setting.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -18,8 +20,10 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
+from .addresses import is_loopback, split_host_port, url_host
 from .units import LEVEL_NAMES, parse_duration, parse_level, parse_mode, parse_size
 
 Level = Annotated[
@@ -179,7 +183,41 @@ class LevelFilterSpec(Spec):
         return value
 
 
-FilterSpec = Annotated[Union[NameFilterSpec, LevelFilterSpec], Field(discriminator="type")]
+def _check_regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as err:
+        raise ValueError(f"not a valid regular expression: {err}") from err
+    return value
+
+
+Regex = Annotated[str, AfterValidator(_check_regex)]
+
+
+class RedactFilterSpec(Spec):
+    """Replace secrets before a sink sees them; on a logger or queue it runs in the producer."""
+
+    type: Literal["redact"]
+    patterns: list[Regex] = Field(
+        default_factory=list,
+        description="Regular expressions; each match in the message, extra values or exception is replaced.",
+        examples=[[r"(?<=password=)\S+", r"\bsk-[A-Za-z0-9]{20,}\b"]],
+    )
+    keys: list[Name] = Field(
+        default_factory=list,
+        description="Extra keys whose values are replaced whole (case-insensitive, also in nested mappings).",
+        examples=[["password", "token"]],
+    )
+    replacement: str = Field(default="[REDACTED]", description="What a secret is replaced with.")
+
+    @model_validator(mode="after")
+    def _check_something(self) -> RedactFilterSpec:
+        if not self.patterns and not self.keys:
+            raise ValueError("a redact filter needs `patterns` or `keys` (or both)")
+        return self
+
+
+FilterSpec = Annotated[Union[NameFilterSpec, LevelFilterSpec, RedactFilterSpec], Field(discriminator="type")]
 
 
 # --- sinks ------------------------------------------------------------------------------
@@ -195,7 +233,14 @@ class SinkCommon(Spec):
         examples=["json"],
     )
     filters: list[Name] = Field(
-        default_factory=list, description="Names of filters run in the listener before this sink."
+        default_factory=list,
+        description="Names of filters run in the listener before this sink.",
+        examples=[["app_only"]],
+    )
+    fallback: Name | None = Field(
+        default=None,
+        description="Name of another sink that takes the records this one fails to write.",
+        examples=["console"],
     )
 
 
@@ -217,6 +262,13 @@ class FileSinkSpec(SinkCommon):
     path: str = Field(description="The file; missing folders are created.", examples=["logs/app.log"])
     mode: FileMode = Field(default=0o640, description="Permission bits of a new file.", examples=["0640"])
     encoding: str = Field(default="utf-8", description="Text encoding.")
+    reopen: Literal["watch", "never"] = Field(
+        default="watch",
+        description=(
+            "`watch`: before each batch, reopen the file if it was moved or deleted (logrotate); "
+            "`never`: keep writing to the open file."
+        ),
+    )
 
 
 class RotatingFileSinkSpec(FileSinkSpec):
@@ -253,6 +305,263 @@ class NullSinkSpec(SinkCommon):
     type: Literal["null"]
 
 
+_DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*"
+_FACTORY = re.compile(rf"^{_DOTTED}:{_DOTTED}$")
+
+
+class CustomSinkSpec(SinkCommon):
+    """Your own ``logging.Handler``, made by a factory you name (needs `allow_custom: true`)."""
+
+    type: Literal["custom"]
+    factory: str = Field(
+        description="`module:callable` imported and called by setup_logging; it returns a logging.Handler.",
+        examples=["myapp.logs:make_handler"],
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Keyword arguments passed to the factory, as written.",
+        examples=[{"capacity": 100}],
+    )
+
+    @field_validator("factory")
+    @classmethod
+    def _check_factory(cls, value: str) -> str:
+        if not _FACTORY.match(value):
+            raise ValueError(f"expected 'module:callable' (e.g. 'myapp.logs:make_handler'), got {value!r}")
+        return value
+
+
+# --- remote sinks (syslog, otlp) --------------------------------------------------------
+
+# RFC 5424 section 6.2.1: the position in this tuple is the facility's code (0-23).
+SYSLOG_FACILITIES = (
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+    "authpriv", "ftp", "ntp", "security", "console", "solaris-cron",
+    "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+)  # fmt: skip
+_SYSLOG_NAME = re.compile(r"^[\x21-\x7e]+$")  # PRINTUSASCII, RFC 5424 section 6
+_SD_NAME = re.compile(r"^[\x21-\x7e]{1,32}$")
+
+
+def _check_sd_name(value: str, what: str) -> str:
+    if not _SD_NAME.match(value) or any(c in value for c in '= ]"'):
+        raise ValueError(
+            f"{what} must be 1 to 32 printable ASCII characters without '=', ' ', ']' or '\"', got {value!r}"
+        )
+    return value
+
+
+class RemoteSinkCommon(SinkCommon):
+    """Keys every sink that ships records to another process accepts."""
+
+    buffer_size: int = Field(
+        default=10_000,
+        ge=1,
+        description=(
+            "Most records held while the receiver is slow or unreachable; records that "
+            "arrive when it is full are dropped and counted (`dropped` in stats)."
+        ),
+        examples=[10000],
+    )
+    backoff_max: Duration = Field(
+        default=30.0,
+        description=(
+            "Longest wait between two attempts to reach the receiver; the wait starts at "
+            "100ms and doubles after each failure up to this."
+        ),
+        examples=["30s"],
+    )
+    insecure: bool = Field(
+        default=False,
+        description="Allow plain text (no TLS) to a host other than this machine's loopback.",
+        examples=[False],
+    )
+
+
+class SyslogTlsSpec(Spec):
+    """TLS for syslog over TCP (RFC 5425)."""
+
+    ca_file: str | None = Field(
+        default=None,
+        description="PEM file of the CA(s) that sign the receiver's certificate; default the system's.",
+        examples=["/etc/ssl/certs/logs-ca.pem"],
+    )
+    cert_file: str | None = Field(
+        default=None,
+        description="PEM client certificate, for receivers that require mutual TLS.",
+        examples=["/etc/app/tls/client.pem"],
+    )
+    key_file: str | None = Field(
+        default=None,
+        description="PEM private key of `cert_file`; default: the key inside `cert_file`.",
+        examples=["/etc/app/tls/client.key"],
+    )
+    verify: bool = Field(
+        default=True,
+        description="Check the receiver's certificate and name. Off only for tests: it allows interception.",
+        examples=[True],
+    )
+    server_name: str | None = Field(
+        default=None,
+        description=(
+            "Name expected in the receiver's certificate (and sent as SNI); default the host of `address`."
+        ),
+        examples=["logs.example.com"],
+    )
+
+    @field_validator("key_file")
+    @classmethod
+    def _check_key(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("cert_file") is None:
+            raise ValueError("needs `cert_file`: a key is only used with its certificate")
+        return value
+
+
+class SyslogSinkSpec(RemoteSinkCommon):
+    """RFC 5424 syslog to rsyslog, syslog-ng, Vector or Fluent Bit over TCP, UDP or a Unix socket."""
+
+    type: Literal["syslog"]
+    protocol: Literal["tcp", "udp", "unix"] = Field(
+        default="tcp",
+        description=(
+            "`tcp`: octet-counted frames (RFC 6587), a multi-line record stays one message; "
+            "`udp`: one datagram per record (RFC 5426), losses cannot be seen; "
+            "`unix`: a local socket such as /dev/log."
+        ),
+        examples=["tcp"],
+    )
+    tls: SyslogTlsSpec | None = Field(
+        default=None,
+        description="Encrypt with TLS (only with `protocol: tcp`); `{}` uses the system's CAs.",
+        examples=[{"ca_file": "/etc/ssl/certs/logs-ca.pem"}],
+    )
+    address: str = Field(
+        description="`host:port` for tcp and udp (`[::1]:514` for IPv6), a socket path for unix.",
+        examples=["127.0.0.1:514", "logs.example.com:6514", "/dev/log"],
+    )
+    app_name: str | None = Field(
+        default=None,
+        max_length=48,
+        description="APP-NAME of each message; default the program's name.",
+        examples=["checkout"],
+    )
+    facility: Literal[SYSLOG_FACILITIES] = Field(  # type: ignore[valid-type]
+        default="user", description="Syslog facility of every message.", examples=["local0"]
+    )
+    hostname: str | None = Field(
+        default=None,
+        max_length=255,
+        description="HOSTNAME of each message; default this machine's name.",
+        examples=["web-1.example.com"],
+    )
+    structured_data: list[str] = Field(
+        default_factory=list,
+        description="Extra keys of a record sent as parameters of one STRUCTURED-DATA element.",
+        examples=[["request_id", "user"]],
+    )
+    sd_id: str = Field(
+        default="logboot@32473",
+        description="SD-ID of that element: `name@<private enterprise number>`.",
+        examples=["myapp@32473"],
+    )
+    utf8_bom: bool = Field(
+        default=False,
+        description=(
+            "Start MSG with a byte order mark, as RFC 5424 asks of UTF-8 text; off by default "
+            "because most receivers keep the mark as part of the message."
+        ),
+        examples=[False],
+    )
+    timeout: Duration = Field(
+        default=5.0, description="Longest wait to connect or to send one batch.", examples=["5s"]
+    )
+
+    @field_validator("tls")
+    @classmethod
+    def _check_tls(cls, value: SyslogTlsSpec | None, info: ValidationInfo) -> SyslogTlsSpec | None:
+        protocol = info.data.get("protocol")
+        if value is not None and protocol not in (None, "tcp"):
+            raise ValueError(f"TLS applies only to `protocol: tcp`, not {protocol!r}")
+        return value
+
+    @field_validator("address")
+    @classmethod
+    def _check_address(cls, value: str, info: ValidationInfo) -> str:
+        protocol = info.data.get("protocol")
+        if protocol == "unix" or protocol is None:
+            if protocol == "unix" and not value:
+                raise ValueError("expected the path of a Unix socket")
+            return value
+        host, _ = split_host_port(value)
+        plain = "tls" in info.data and info.data["tls"] is None and not info.data.get("insecure")
+        if plain and not is_loopback(host):
+            raise ValueError(
+                f"sends plain text to {host!r}, which is not this machine; "
+                "add `tls:` (tcp) or set `insecure: true`"
+            )
+        return value
+
+    @field_validator("app_name", "hostname")
+    @classmethod
+    def _check_header_field(cls, value: str | None) -> str | None:
+        if value is not None and not _SYSLOG_NAME.match(value):
+            raise ValueError(f"expected printable ASCII without spaces, got {value!r}")
+        return value
+
+    @field_validator("structured_data")
+    @classmethod
+    def _check_params(cls, value: list[str]) -> list[str]:
+        for key in value:
+            _check_sd_name(key, "a parameter name")
+        return value
+
+    @field_validator("sd_id")
+    @classmethod
+    def _check_sd_id(cls, value: str) -> str:
+        return _check_sd_name(value, "an SD-ID")
+
+
+class OtlpSinkSpec(RemoteSinkCommon):
+    """OpenTelemetry logs over OTLP/HTTP (protobuf) to a collector; needs `logboot[otlp]`."""
+
+    type: Literal["otlp"]
+    endpoint: str = Field(
+        default="http://localhost:4318/v1/logs",
+        description="The collector's OTLP/HTTP logs URL, path included.",
+        examples=["https://otel-collector.example.com:4318/v1/logs"],
+        validate_default=True,
+    )
+    headers: dict[Name, str] = Field(
+        default_factory=dict,
+        description="HTTP headers sent with each request (authentication).",
+        examples=[{"authorization": "Bearer ${OTLP_TOKEN}"}],
+    )
+    resource: dict[Name, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="Resource attributes of every record; set at least `service.name`.",
+        examples=[{"service.name": "checkout", "deployment.environment.name": "prod"}],
+    )
+    timeout: Duration = Field(
+        default=10.0,
+        description="Longest time one export (with the exporter's own retries) may take.",
+        examples=["10s"],
+    )
+    compression: Literal["none", "gzip"] = Field(
+        default="none", description="Compress request bodies.", examples=["gzip"]
+    )
+
+    @field_validator("endpoint")
+    @classmethod
+    def _check_endpoint(cls, value: str, info: ValidationInfo) -> str:
+        scheme, host = url_host(value)
+        if scheme == "http" and not info.data.get("insecure") and not is_loopback(host):
+            raise ValueError(
+                f"sends plain text to {host!r}, which is not this machine; "
+                "use https:// or set `insecure: true`"
+            )
+        return value
+
+
 SinkSpec = Annotated[
     Union[
         ConsoleSinkSpec,
@@ -261,6 +570,9 @@ SinkSpec = Annotated[
         TimedRotatingFileSinkSpec,
         ConcurrentRotatingFileSinkSpec,
         NullSinkSpec,
+        SyslogSinkSpec,
+        OtlpSinkSpec,
+        CustomSinkSpec,
     ],
     Field(discriminator="type"),
 ]
@@ -287,7 +599,9 @@ class QueueSpec(Spec):
         examples=["2s"],
     )
     filters: list[Name] = Field(
-        default_factory=list, description="Filters run in the producer before a record is enqueued."
+        default_factory=list,
+        description="Filters run in the producer before a record is enqueued.",
+        examples=[["app_only"]],
     )
 
     @field_validator("block_timeout")
@@ -316,15 +630,20 @@ class LoggerSpec(Spec):
 
     level: Level | None = Field(default=None, description="The logger's level.", examples=["WARNING"])
     queue: Name | None = Field(
-        default=None, description="Send this logger's records to that queue (default: the root's)."
+        default=None,
+        description="Send this logger's records to that queue (default: the root's).",
+        examples=["audit"],
     )
     propagate: bool | None = Field(
         default=None,
         description=(
             "Pass records up to the parent. Default: false when `queue` or `filters` is set, else true."
         ),
+        examples=[False],
     )
-    filters: list[Name] = Field(default_factory=list, description="Filters run in the producer.")
+    filters: list[Name] = Field(
+        default_factory=list, description="Filters run in the producer.", examples=[["app_only"]]
+    )
 
 
 class RootSpec(Spec):
@@ -332,9 +651,13 @@ class RootSpec(Spec):
 
     level: Level = Field(default=logging.WARNING, description="The root level.", examples=["INFO"])
     queue: Name | None = Field(
-        default=None, description="The queue of the root logger; default the only queue, if there is one."
+        default=None,
+        description="The queue of the root logger; default the only queue, if there is one.",
+        examples=["main"],
     )
-    filters: list[Name] = Field(default_factory=list, description="Filters run in the producer.")
+    filters: list[Name] = Field(
+        default_factory=list, description="Filters run in the producer.", examples=[["app_only"]]
+    )
 
 
 SIGNAL_NAMES = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT")
@@ -356,15 +679,54 @@ class ShutdownSpec(Spec):
 class Profile(Spec):
     """A whole logboot profile, version 1."""
 
-    version: Literal[1] = Field(description="Profile format version; always 1.")
-    formatters: dict[Name, FormatterSpec] = Field(default_factory=dict)
-    filters: dict[Name, FilterSpec] = Field(default_factory=dict)
-    sinks: dict[Name, SinkSpec] = Field(default_factory=dict)
-    queues: dict[Name, QueueSpec] = Field(default_factory=dict)
-    listeners: dict[Name, ListenerSpec] = Field(default_factory=dict)
-    root: RootSpec = Field(default_factory=RootSpec)
-    loggers: dict[Name, LoggerSpec] = Field(default_factory=dict)
-    shutdown: ShutdownSpec = Field(default_factory=ShutdownSpec)
+    version: Literal[1] = Field(description="Profile format version; always 1.", examples=[1])
+    allow_custom: bool = Field(
+        default=False,
+        strict=True,
+        description=(
+            "Allow `custom` sinks, whose `factory` is imported and run: the one way a profile runs code."
+        ),
+    )
+    formatters: dict[Name, FormatterSpec] = Field(
+        default_factory=dict,
+        description="How records become text, by name; sinks refer to them with `formatter`.",
+        examples=[{"json": {"type": "json"}}],
+    )
+    filters: dict[Name, FilterSpec] = Field(
+        default_factory=dict,
+        description="Record filters, by name; loggers, queues and sinks refer to them in `filters`.",
+        examples=[{"app_only": {"type": "name", "prefix": "app"}}],
+    )
+    sinks: dict[Name, SinkSpec] = Field(
+        default_factory=dict,
+        description="Where records are written, by name; listeners refer to them in `sinks`.",
+        examples=[{"console": {"type": "console", "stream": "stderr", "level": "WARNING"}}],
+    )
+    queues: dict[Name, QueueSpec] = Field(
+        default_factory=dict,
+        description="Queues between the loggers and the listeners, by name; each has exactly one listener.",
+        examples=[{"main": {"kind": "thread", "max_size": 10000, "overflow": "block"}}],
+    )
+    listeners: dict[Name, ListenerSpec] = Field(
+        default_factory=dict,
+        description="Listener threads, by name: each drains one queue into its sinks.",
+        examples=[{"main": {"queue": "main", "sinks": ["console"]}}],
+    )
+    root: RootSpec = Field(
+        default_factory=RootSpec,
+        description="The root logger: its level and the queue it feeds.",
+        examples=[{"level": "INFO", "queue": "main"}],
+    )
+    loggers: dict[Name, LoggerSpec] = Field(
+        default_factory=dict,
+        description="Settings of named loggers (levels, own queue, filters), by logger name.",
+        examples=[{"urllib3": {"level": "WARNING"}}],
+    )
+    shutdown: ShutdownSpec = Field(
+        default_factory=ShutdownSpec,
+        description="How the runtime drains and stops at exit and on signals.",
+        examples=[{"timeout": "5s", "signals": ["SIGTERM"]}],
+    )
     _source: str | None = PrivateAttr(default=None)
 
     @property
@@ -387,7 +749,34 @@ def json_schema() -> dict[str, Any]:
     schema["properties"]["extends"] = {
         "type": "string",
         "description": "Another profile (relative to this file) that this one is merged over.",
+        "examples": ["base.yaml"],
     }
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = SCHEMA_URL
     schema["title"] = "logboot profile v1"
+    _complete_fields(schema)
     return schema
+
+
+#: Where the schema is published; templates point editors at it in their first line.
+SCHEMA_URL = "https://json.schemastore.org/logboot.json"
+
+
+def _complete_fields(schema: dict[str, Any]) -> None:
+    """Give every property a description and examples, derived where the model is plain.
+
+    A ``type`` tag is described by its model; a field with a default shows it as example.
+    """
+    models = [schema, *schema.get("$defs", {}).values()]
+    for model in models:
+        for name, prop in model.get("properties", {}).items():
+            if name == "type" and "const" in prop:
+                prop.setdefault("description", f"{prop['const']!r}: {model.get('description', '')}".strip())
+            if "examples" in prop:
+                continue
+            if "const" in prop:
+                prop["examples"] = [prop["const"]]
+            elif prop.get("default") not in (None, [], {}):
+                prop["examples"] = [prop["default"]]
+            elif "enum" in prop:
+                prop["examples"] = [prop["enum"][0]]

@@ -13,6 +13,8 @@ import logboot
 from logboot.runtime import active_runtime
 
 REPO = Path(__file__).resolve().parent.parent
+# logboot's own pytest plugin, loaded here rather than by its entry point (see pyproject.toml).
+pytest_plugins = ["logboot.testing"]
 
 
 @pytest.fixture(autouse=True)

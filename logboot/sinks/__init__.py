@@ -20,11 +20,15 @@ REGISTRY: dict[str, str] = {
     "timed_rotating_file": "logboot.sinks.timed:build",
     "null": "logboot.sinks.null:build",
     "concurrent_rotating_file": "logboot.sinks.concurrent:build",
+    "syslog": "logboot.sinks.syslog:build",
+    "otlp": "logboot.sinks.otlp:build",
+    "custom": "logboot.sinks.custom:build",
 }
 
 # Sink types that need an optional package: type -> (importable module, pip extra).
 OPTIONAL_DEPENDENCIES: dict[str, tuple[str, str]] = {
     "concurrent_rotating_file": ("concurrent_log_handler", "concurrent"),
+    "otlp": ("opentelemetry.exporter.otlp.proto.http", "otlp"),
 }
 
 

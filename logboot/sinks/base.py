@@ -8,6 +8,9 @@ sink makes one write per batch instead of one write and one flush per record.
 from __future__ import annotations
 
 import logging
+import sys
+
+from ..reporting import write_stderr
 
 
 class BatchSink(logging.Handler):
@@ -15,6 +18,7 @@ class BatchSink(logging.Handler):
 
     #: False for sinks that ignore the text (``null``): the listener skips formatting.
     needs_format = True
+    _told_closed = False
 
     def write_lines(self, lines: list[str]) -> int:
         """Write every line (each without its newline); return how many were written.
@@ -24,15 +28,52 @@ class BatchSink(logging.Handler):
         """
         raise NotImplementedError
 
+    def write_records(self, records: list[logging.LogRecord], lines: list[str]) -> int:
+        """Write a batch given its records as well as their lines; same contract as ``write_lines``.
+
+        The listener calls this; the default writes the lines. A structured sink (OTLP)
+        overrides it to use the records (with ``needs_format = False`` the lines are empty).
+        """
+        return self.write_lines(lines)
+
+    def drain(self, deadline: float) -> bool:
+        """Wait until what the sink holds (a remote sink buffers) is delivered, at most until
+        ``deadline`` (``time.monotonic()``); False when that passed first."""
+        return True
+
     def emit(self, record: logging.LogRecord) -> None:
-        self.write_lines([self.format(record)])
+        """Write one record, when the sink is used as a plain handler (the listener never
+        calls this: it writes batches and counts failures itself)."""
+        try:
+            self.write_records([record], [self.format(record) if self.needs_format else ""])
+        except Exception:  # noqa: BLE001 - a handler never raises into the code that logs
+            self.handleError(record)
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802
-        raise  # noqa: PLE0704 - the listener counts and reports, not logging's printer
+        """logging's own report, except for a sink already closed (one line, once) and while
+        the interpreter shuts down (nothing).
+
+        A sink closed by ``stop()`` or at exit may still be reached by a record logged
+        from a ``__del__`` or a late atexit hook; that never raises into the caller.
+        """
+        if sys.is_finalizing():
+            return
+        if isinstance(sys.exc_info()[1], SinkClosedError):
+            if not self._told_closed:
+                self._told_closed = True
+                write_stderr(
+                    f"logboot: {self.describe()}: a record arrived after the sink was closed; dropped\n"
+                )
+            return
+        super().handleError(record)
 
     def describe(self) -> str:
         """Where the sink writes, for ``logboot show``."""
         return type(self).__name__
+
+
+class SinkClosedError(ValueError):
+    """A record reached a sink after ``close()`` (a late ``__del__``, an atexit hook)."""
 
 
 class PartialWriteError(OSError):

@@ -4,17 +4,24 @@ A file is opened with ``os.open``: created with the configured mode (exactly, wh
 the umask), never through a symlink (``O_NOFOLLOW``), in append mode so that several
 writers never overwrite each other. Lines are written with ``os.write``; a batch is one
 system call, so there is no user-space buffer to lose.
+
+With ``reopen: watch`` (the default) each batch starts with one ``os.stat`` of the path:
+when the file there is not the one open (logrotate moved it, someone deleted it), the
+sink opens the path again, with the same safe flags, and writes there.
 """
 
 from __future__ import annotations
 
+import codecs
 import errno
+import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import SetupError
 from ..schema import FileSinkSpec, RotatingFileSinkSpec
-from .base import BatchSink, PartialWriteError
+from .base import BatchSink, PartialWriteError, SinkClosedError
 
 _FLAGS = os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
@@ -23,6 +30,11 @@ def open_log_file(path: Path, mode: int) -> int:
     """Open ``path`` for appending, creating it (and its folders) with ``mode``."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as err:  # mkdir's "File exists" would hide the reason
+        raise SetupError(
+            f"cannot create the folder of log file {str(path)!r}: "
+            f"{err.filename or str(path.parent)!r} exists and is not a folder"
+        ) from err
     except OSError as err:
         raise SetupError(f"cannot create the folder of log file {str(path)!r}: {err.strerror}") from err
     try:
@@ -60,6 +72,35 @@ def write_all(fd: int, chunks: list[bytes]) -> int:
     return len(chunks)
 
 
+def write_text(fd: int, lines: list[str], encoding: str, encode: Callable[[list[str]], list[bytes]]) -> int:
+    """``write_all`` for lines in an encoding without state: encoded in one go, not line by line.
+
+    Returns the number of bytes written. ``encode`` gives the bytes of each line, needed
+    only to tell how many whole lines a failed write left in the file.
+    """
+    data = ("\n".join(lines) + "\n").encode(encoding, "backslashreplace")
+    done = 0
+    try:
+        while done < len(data):
+            done += os.write(fd, data[done:] if done else data)
+    except OSError as err:
+        written = _whole_chunks(encode(lines), done)
+        if written:
+            raise PartialWriteError(written, err) from err
+        raise
+    return done
+
+
+@functools.lru_cache(maxsize=16)
+def _encodes_alone(encoding: str) -> bool:
+    """True when encoding a whole text gives the bytes of its lines encoded one by one
+    (no byte-order mark, no shift state), so a batch can be encoded in one call."""
+    try:
+        return codecs.lookup(encoding).name in ("utf-8", "ascii", "latin-1", "iso8859-1")
+    except LookupError:
+        return False  # the per-line path raises the error, as before
+
+
 def _whole_chunks(chunks: list[bytes], size: int) -> int:
     count = 0
     for chunk in chunks:
@@ -73,29 +114,70 @@ def _whole_chunks(chunks: list[bytes], size: int) -> int:
 class FileSink(BatchSink):
     """Appends lines to one file."""
 
-    def __init__(self, path: str | os.PathLike[str], mode: int = 0o640, encoding: str = "utf-8") -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        mode: int = 0o640,
+        encoding: str = "utf-8",
+        reopen: str = "watch",
+    ) -> None:
         super().__init__()
         self.path = Path(path)
         self.mode = mode
         self.encoding = encoding
-        self.fd: int | None = open_log_file(self.path, mode)
-        self.size = os.fstat(self.fd).st_size
+        self.watch = reopen == "watch"
+        self.reopened = 0
+        self.closed = False
+        self.fd: int | None = None
+        self.identity = (0, 0)
+        self.size = 0
+        self.open()
+
+    def open(self) -> int:
+        """Open (or create) the file, and remember which file it is for the watch."""
+        fd = open_log_file(self.path, self.mode)
+        stat = os.fstat(fd)
+        self.fd, self.identity, self.size = fd, (stat.st_dev, stat.st_ino), stat.st_size
+        return fd
+
+    def ensure_open(self) -> int:
+        """The descriptor for this batch: reopened if the file was moved or deleted (one stat)."""
+        if self.closed:
+            raise SinkClosedError(f"log file sink {str(self.path)!r} is closed")
+        fd = self.fd
+        if fd is not None and self.watch:
+            try:
+                stat = os.stat(self.path)
+                moved = (stat.st_dev, stat.st_ino) != self.identity
+            except FileNotFoundError:
+                moved = True
+            except OSError:
+                moved = False  # cannot tell (a folder lost its permissions): keep the open file
+            if moved:
+                self.fd = None
+                os.close(fd)
+                fd = None
+                self.reopened += 1
+        return self.open() if fd is None else fd
 
     def encode(self, lines: list[str]) -> list[bytes]:
         encoding = self.encoding
         return [(line + "\n").encode(encoding, "backslashreplace") for line in lines]
 
     def write_lines(self, lines: list[str]) -> int:
-        if self.fd is None:
-            self.fd = open_log_file(self.path, self.mode)
+        fd = self.ensure_open()
+        if _encodes_alone(self.encoding):
+            self.size += write_text(fd, lines, self.encoding, self.encode)
+            return len(lines)
         chunks = self.encode(lines)
-        written = write_all(self.fd, chunks)
+        written = write_all(fd, chunks)
         self.size += sum(map(len, chunks))
         return written
 
     def close(self) -> None:
         self.acquire()
         try:
+            self.closed = True  # a late write (logging.shutdown, __del__) never reopens the file
             if self.fd is not None:
                 os.close(self.fd)
                 self.fd = None
@@ -117,16 +199,16 @@ class RotatingFileSink(FileSink):
         backup_count: int,
         mode: int = 0o640,
         encoding: str = "utf-8",
+        reopen: str = "watch",
     ) -> None:
-        super().__init__(path, mode, encoding)
+        super().__init__(path, mode, encoding, reopen)
         self.max_bytes = max_bytes
         self.backup_count = backup_count
 
     def write_lines(self, lines: list[str]) -> int:
-        if self.fd is None:
-            self.fd = open_log_file(self.path, self.mode)
+        self.ensure_open()
         if not self.max_bytes:
-            return super().write_lines(lines)
+            return self._write(self.encode(lines), 0)
         pending: list[bytes] = []
         pending_size = 0
         written = 0
@@ -163,20 +245,23 @@ class RotatingFileSink(FileSink):
             older = self.path.with_name(f"{self.path.name}.{index}")
             if older.exists():
                 os.replace(older, self.path.with_name(f"{self.path.name}.{index + 1}"))
-        if self.backup_count > 0:
+        if not os.path.lexists(self.path):
+            pass  # moved away or deleted under us: nothing to shift
+        elif self.backup_count > 0:
             os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
         else:
             os.unlink(self.path)
-        self.fd = open_log_file(self.path, self.mode)
-        self.size = 0
+        self.open()
 
     def describe(self) -> str:
         return f"{self.path} (rolls at {self.max_bytes} bytes, keeps {self.backup_count})"
 
 
 def build_file(spec: FileSinkSpec) -> FileSink:
-    return FileSink(spec.path, spec.mode, spec.encoding)
+    return FileSink(spec.path, spec.mode, spec.encoding, spec.reopen)
 
 
 def build_rotating(spec: RotatingFileSinkSpec) -> RotatingFileSink:
-    return RotatingFileSink(spec.path, spec.max_bytes, spec.backup_count, spec.mode, spec.encoding)
+    return RotatingFileSink(
+        spec.path, spec.max_bytes, spec.backup_count, spec.mode, spec.encoding, spec.reopen
+    )

@@ -7,6 +7,7 @@ standard library's ``TimedRotatingFileHandler`` names them, and only the newest
 
 from __future__ import annotations
 
+import calendar
 import os
 import re
 import time
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from ..schema import TimedRotatingFileSinkSpec
 from .base import PartialWriteError
-from .files import FileSink, open_log_file, write_all
+from .files import FileSink, write_all
 
 _UNITS = {"S": 1, "M": 60, "H": 3600, "D": 86400}
 _SUFFIXES = {
@@ -30,13 +31,12 @@ def next_rollover(now: float, when: str, interval: int, utc: bool) -> float:
     if when in _UNITS:
         return now + _UNITS[when] * interval
     parts = time.gmtime(now) if utc else time.localtime(now)
-    since_midnight = parts.tm_hour * 3600 + parts.tm_min * 60 + parts.tm_sec
-    midnight = now - since_midnight + 86400
-    if when == "midnight":
-        return midnight + 86400 * (interval - 1)
-    weekday = int(when[1])
-    days = (weekday - parts.tm_wday) % 7
-    return midnight + 86400 * days if days else midnight + 86400 * 6 + 86400 * 7 * (interval - 1)
+    # W<n>: the midnight that ends the next day n (today's, if today is day n).
+    weekly = when != "midnight"
+    days = (int(when[1]) - parts.tm_wday) % 7 + 1 + 7 * (interval - 1) if weekly else interval
+    # Calendar arithmetic, not multiples of 86400: a local day can be 23 or 25 hours long.
+    day = (parts.tm_year, parts.tm_mon, parts.tm_mday + days, 0, 0, 0, 0, 0, -1)
+    return float(calendar.timegm(day)) if utc else time.mktime(day)
 
 
 class TimedRotatingFileSink(FileSink):
@@ -51,8 +51,9 @@ class TimedRotatingFileSink(FileSink):
         utc: bool = False,
         mode: int = 0o640,
         encoding: str = "utf-8",
+        reopen: str = "watch",
     ) -> None:
-        super().__init__(path, mode, encoding)
+        super().__init__(path, mode, encoding, reopen)
         self.when = when
         self.interval = interval
         self.backup_count = backup_count
@@ -68,6 +69,7 @@ class TimedRotatingFileSink(FileSink):
 
     def write_timed(self, entries: list[tuple[float, str]]) -> int:
         """Write lines, each with its record's time, rolling over at the boundaries."""
+        self.ensure_open()  # reopen: watch
         written = 0
         pending: list[bytes] = []
         encoding = self.encoding
@@ -94,7 +96,7 @@ class TimedRotatingFileSink(FileSink):
             raise
 
     def _reopen(self) -> int:
-        return open_log_file(self.path, self.mode)
+        return self.open()
 
     def rollover(self, now: float) -> None:
         """Close the file, rename it after the interval it holds, open a new one."""
@@ -117,10 +119,15 @@ class TimedRotatingFileSink(FileSink):
     def _prune(self) -> None:
         rolled = sorted(
             (p for p in self.path.parent.iterdir() if self._rolled.match(p.name)),
-            key=lambda p: p.stat().st_mtime,
+            key=self._age,
         )
         for old in rolled[: max(0, len(rolled) - self.backup_count)]:
             old.unlink(missing_ok=True)
+
+    def _age(self, path: Path) -> tuple[int, str, int]:
+        """Oldest first: by mtime, then (a coarse file system gives equal mtimes) by name."""
+        stamp, _, serial = path.name[len(self.path.name) + 1 :].partition(".")
+        return (path.stat().st_mtime_ns, stamp, int(serial or 0))
 
     def files(self) -> list[Path]:
         """The rolled files that exist now, oldest first."""
@@ -132,5 +139,12 @@ class TimedRotatingFileSink(FileSink):
 
 def build(spec: TimedRotatingFileSinkSpec) -> TimedRotatingFileSink:
     return TimedRotatingFileSink(
-        spec.path, spec.when, spec.interval, spec.backup_count, spec.utc, spec.mode, spec.encoding
+        spec.path,
+        spec.when,
+        spec.interval,
+        spec.backup_count,
+        spec.utc,
+        spec.mode,
+        spec.encoding,
+        spec.reopen,
     )

@@ -1,0 +1,212 @@
+"""Run the benchmarks of issue 6 side by side and print medians, spreads and ratios.
+
+    python -m benchmarks.run [--quick] [--records N] [--repeat K] [--only SCENARIO]
+                             [--markdown FILE]
+
+Every variant runs in a fresh interpreter; repetitions are interleaved (each round runs
+every variant once, in a rotated order), so slow periods of a shared machine spread over
+all variants instead of landing on one. Every output file is verified line by line:
+a run whose records did not all arrive exactly once, whole, counts as failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import report
+from .processes import PROCESS_VARIANTS
+from .variants import LOG_FILE
+from .workload import verify
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Scenario:
+    variants: tuple[str, ...]
+    threads: int = 1
+    processes: int = 0
+    exact: bool = True  # every record must arrive (False: drops allowed, but counted)
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "one-thread": Scenario(
+        ("null", "filehandler", "stdlib-queue", "loguru", "concurrent-log-handler", "logboot"),
+    ),
+    "burst": Scenario(("stdlib-queue-10k", "logboot", "logboot-drop"), exact=False),
+    "threads": Scenario(
+        ("filehandler", "stdlib-queue", "loguru", "concurrent-log-handler", "logboot"), threads=8
+    ),
+    "processes": Scenario(PROCESS_VARIANTS, processes=4),
+    "cold-start": Scenario(("python", "import-logboot", "setup-stop")),
+}
+
+COLD_START = {
+    "python": "import logging",
+    "import-logboot": "import logboot",
+    "setup-stop": "import logboot; logboot.setup_logging('configs/prod.yaml').stop()",
+}
+NO_CLI_CHECK = (
+    "import json, sys, logboot; print(json.dumps(sorted(m for m in ('typer', 'rich') if m in sys.modules)))"
+)
+
+
+def run_variant(scenario: str, variant: str, records: int, scratch: Path) -> dict[str, Any]:
+    """One run of one variant in a fresh interpreter, verified; a dict of figures."""
+    spec = SCENARIOS[scenario]
+    folder = Path(tempfile.mkdtemp(prefix=f"{scenario}-{variant}-", dir=scratch))
+    if scenario == "cold-start":
+        return _cold_start(variant, folder)
+    job = {
+        "scenario": scenario,
+        "variant": variant,
+        "records": records,
+        "folder": str(folder),
+        "threads": spec.threads,
+        "processes": spec.processes,
+    }
+    stderr_path = folder / "stderr.txt"
+    try:
+        with stderr_path.open("wb") as stderr:
+            done = subprocess.run(
+                [sys.executable, "-m", "benchmarks.worker", json.dumps(job)],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                timeout=max(600, records / 1000),
+                check=False,
+            )
+        errors = stderr_path.read_bytes()
+        if done.returncode != 0:
+            tail = errors.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+            return {"ok": False, "problem": f"exit {done.returncode}: {tail[0][:200]}"}
+        result: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+        result["ok"] = True
+        result["tracebacks"] = errors.count(b"--- Logging error ---")
+        if variant != "null":
+            _check(result, spec, records, folder)
+        return result
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check(result: dict[str, Any], spec: Scenario, records: int, folder: Path) -> None:
+    expected = records // max(spec.threads, spec.processes, 1) * max(spec.threads, spec.processes, 1)
+    found = verify([folder / LOG_FILE], expected)
+    result["lines"] = found.lines
+    counted = result.get("dropped")
+    if not found.whole or (spec.exact and not found.exact):
+        result.update(ok=False, problem=found.summary())
+    elif counted is not None and counted != found.missing:
+        result.update(ok=False, problem=f"{found.missing} records missing but {counted} counted as dropped")
+    if counted is None:
+        result["dropped"] = found.missing  # not counted by the library: measured here
+
+
+def _cold_start(variant: str, folder: Path) -> dict[str, Any]:
+    env = {**os.environ, "LOG_DIR": str(folder)}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", COLD_START[variant]], cwd=ROOT, env=env, capture_output=True, check=False
+    )
+    elapsed = time.perf_counter() - started
+    shutil.rmtree(folder, ignore_errors=True)
+    if done.returncode != 0:
+        return {"ok": False, "problem": done.stderr.decode("utf-8", "replace").strip()[-200:]}
+    return {"ok": True, "ms": elapsed * 1000}
+
+
+def cli_modules_imported() -> list[str]:
+    """The CLI-only modules (typer, rich) that ``import logboot`` pulls in; should be none."""
+    done = subprocess.run([sys.executable, "-c", NO_CLI_CHECK], cwd=ROOT, capture_output=True, check=True)
+    found: list[str] = json.loads(done.stdout)
+    return found
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="20,000 records, 3 rounds (under 3 minutes)")
+    parser.add_argument("--records", type=int, help="records per run (default 200,000; quick 20,000)")
+    parser.add_argument("--repeat", type=int, help="rounds (default 5; quick 3)")
+    parser.add_argument(
+        "--only", action="append", choices=sorted(SCENARIOS), help="run only this scenario (repeatable)"
+    )
+    parser.add_argument("--variant", action="append", help="run only this variant (repeatable)")
+    parser.add_argument("--markdown", type=Path, help="also write the tables to this Markdown file")
+    parser.add_argument("--json", type=Path, help="also write every sample to this JSON file")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    records = args.records or (20_000 if args.quick else 200_000)
+    repeat = args.repeat or (3 if args.quick else 5)
+    chosen = args.only or list(SCENARIOS)
+    wanted = set(args.variant or ())
+    plan = {name: [v for v in SCENARIOS[name].variants if not wanted or v in wanted] for name in chosen}
+    command = "python -m benchmarks.run " + " ".join(sys.argv[1:] if argv is None else argv)
+    print(f"# {command}\n# {report.machine()}\n# {records:,} records a run, {repeat} rounds", flush=True)
+    samples: report.Samples = {name: {v: [] for v in variants} for name, variants in plan.items()}
+    began = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="logboot-bench-") as scratch:
+        for round_ in range(repeat):
+            for name, variants in plan.items():
+                if not variants:
+                    continue
+                shift = round_ % len(variants)
+                for variant in variants[shift:] + variants[:shift]:
+                    result = run_variant(name, variant, records, Path(scratch))
+                    samples[name][variant].append(result)
+                    _progress(round_, repeat, name, variant, result)
+    cli_modules = cli_modules_imported()
+    text = _render(samples, plan, cli_modules)
+    print(f"\n{text}\n# {time.monotonic() - began:.0f} s in all")
+    if args.markdown:
+        header = (
+            f"Command: `{command}`\n\nMachine: {report.machine()}\n\n"
+            f"{records:,} records a run, {repeat} rounds.\n\n"
+        )
+        args.markdown.write_text(header + text, encoding="utf-8")
+    if args.json:
+        args.json.write_text(json.dumps({"records": records, "repeat": repeat, "samples": samples}, indent=1))
+    failed = any(not s.get("ok") for variants in samples.values() for runs in variants.values() for s in runs)
+    return 1 if failed or cli_modules else 0
+
+
+def _render(samples: report.Samples, plan: dict[str, list[str]], cli_modules: list[str]) -> str:
+    parts = [report.table(samples, name, variants) for name, variants in plan.items() if variants]
+    parts.append(report.targets_table(samples))
+    verdict = "none (met)" if not cli_modules else f"{', '.join(cli_modules)} (NOT met)"
+    parts.append(f"`import logboot` imports typer/rich: {verdict}\n")
+    return "\n".join(parts)
+
+
+def _progress(round_: int, repeat: int, scenario: str, variant: str, result: dict[str, Any]) -> None:
+    if not result.get("ok"):
+        shown = "FAILED: " + str(result.get("problem"))
+    elif scenario == "cold-start":
+        shown = f"{result['ms']:.0f} ms"
+    elif scenario in ("threads", "processes"):
+        shown = f"{result['records_per_s']:,.0f} records/s"
+    else:
+        shown = (
+            f"{result['per_call_us']:.2f} us/call (CPU {result['cpu_per_call_us']:.2f}), "
+            f"{result['seconds']:.2f} s, {result['peak_rss_mb']:.1f} MB"
+        )
+        if result.get("dropped"):
+            shown += f", {result['dropped']} dropped"
+    print(f"[{round_ + 1}/{repeat}] {scenario}/{variant}: {shown}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""The logging set-ups compared, each writing the same ~90-byte line to one file.
+
+A variant's ``setup(folder)`` configures logging in this process and returns a
+``Setup``: the ``info`` to call, the message form it takes, and ``finish()``, which
+returns once every record is in the file (the time the "until on disk" figures stop).
+Each variant imports only what it uses, so peak RSS compares like with like.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import queue
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .workload import LOGBOOT_FORMAT, LOGGER_NAME, LOGURU_FORMAT, MESSAGE, MESSAGE_BRACES, STDLIB_FORMAT
+
+LOG_FILE = "out.log"
+QUEUE_SIZE = 10_000
+
+
+@dataclass
+class Setup:
+    info: Callable[..., object]
+    finish: Callable[[], None]
+    message: str = MESSAGE
+    dropped: Callable[[], int | None] = field(default=lambda: None)
+
+
+def _root(handler: logging.Handler) -> Callable[..., object]:
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(logging.INFO)
+    return logging.getLogger(LOGGER_NAME).info
+
+
+def _file_handler(folder: Path) -> logging.FileHandler:
+    handler = logging.FileHandler(folder / LOG_FILE, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(STDLIB_FORMAT))
+    return handler
+
+
+def null(folder: Path) -> Setup:
+    """The floor: what ``logger.info`` costs when its handler does nothing."""
+    return Setup(_root(logging.NullHandler()), lambda: None)
+
+
+def filehandler(folder: Path) -> Setup:
+    handler = _file_handler(folder)
+    return Setup(_root(handler), handler.close)
+
+
+def _stdlib_queue(folder: Path, max_size: int) -> Setup:
+    records: queue.Queue[logging.LogRecord] = queue.Queue(max_size)
+    target = _file_handler(folder)
+    listener = logging.handlers.QueueListener(records, target)
+    listener.start()
+
+    def finish() -> None:
+        listener.stop()
+        target.close()
+
+    return Setup(_root(logging.handlers.QueueHandler(records)), finish)
+
+
+def stdlib_queue(folder: Path) -> Setup:
+    """QueueHandler + QueueListener over an unbounded ``queue.Queue``."""
+    return _stdlib_queue(folder, -1)
+
+
+def stdlib_queue_bounded(folder: Path) -> Setup:
+    """The same over ``queue.Queue(10000)``: a full queue drops with a traceback each."""
+    return _stdlib_queue(folder, QUEUE_SIZE)
+
+
+def loguru(folder: Path) -> Setup:
+    from loguru import logger
+
+    logger.remove()
+    logger.add(folder / LOG_FILE, format=LOGURU_FORMAT, level="INFO", enqueue=True, catch=True)
+    return Setup(logger.info, logger.remove, MESSAGE_BRACES)
+
+
+def concurrent_log_handler(folder: Path) -> Setup:
+    from concurrent_log_handler import ConcurrentRotatingFileHandler
+
+    handler = ConcurrentRotatingFileHandler(str(folder / LOG_FILE), "a", maxBytes=1 << 30, backupCount=2)
+    handler.setFormatter(logging.Formatter(STDLIB_FORMAT))
+    return Setup(_root(handler), handler.close)
+
+
+def logboot_profile(log_path: Path, *, kind: str = "thread", overflow: str = "block") -> str:
+    """The profile the logboot variants run: one queue of 10,000, one file sink."""
+    return (
+        "version: 1\n"
+        "formatters:\n"
+        f'  line: {{type: text, format: "{LOGBOOT_FORMAT}"}}\n'
+        "sinks:\n"
+        f'  out: {{type: file, path: "{log_path}", formatter: line}}\n'
+        "queues:\n"
+        f"  main: {{kind: {kind}, max_size: {QUEUE_SIZE}, overflow: {overflow}}}\n"
+        "listeners:\n"
+        "  main: {queue: main, sinks: [out]}\n"
+        "root: {level: INFO, queue: main}\n"
+        "shutdown: {timeout: 60s}\n"
+    )
+
+
+def _logboot(folder: Path, overflow: str) -> Setup:
+    import logboot
+
+    profile = folder / "profile.yaml"
+    profile.write_text(logboot_profile(folder / LOG_FILE, overflow=overflow), encoding="utf-8")
+    runtime = logboot.setup_logging(profile)
+    dropped: list[int] = []
+
+    def finish() -> None:
+        dropped.append(runtime.stop().dropped)
+
+    return Setup(logging.getLogger(LOGGER_NAME).info, finish, dropped=lambda: dropped[0] if dropped else None)
+
+
+def logboot_block(folder: Path) -> Setup:
+    """logboot, bounded queue (10,000), ``overflow: block``."""
+    return _logboot(folder, "block")
+
+
+def logboot_drop(folder: Path) -> Setup:
+    """logboot, bounded queue (10,000), ``overflow: drop_newest``: drops are counted."""
+    return _logboot(folder, "drop_newest")
+
+
+VARIANTS: dict[str, Callable[[Path], Setup]] = {
+    "null": null,
+    "filehandler": filehandler,
+    "stdlib-queue": stdlib_queue,
+    "stdlib-queue-10k": stdlib_queue_bounded,
+    "loguru": loguru,
+    "concurrent-log-handler": concurrent_log_handler,
+    "logboot": logboot_block,
+    "logboot-drop": logboot_drop,
+}
+
+
+def setup(name: str, folder: Path) -> Setup:
+    if name not in VARIANTS:
+        sys.exit(f"unknown variant {name!r}")
+    return VARIANTS[name](folder)

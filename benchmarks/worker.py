@@ -1,0 +1,89 @@
+"""Run one variant of one scenario in this (fresh) interpreter; print its figures as JSON.
+
+    python -m benchmarks.worker '{"scenario": "one-thread", "variant": "logboot",
+                                  "records": 200000, "folder": "/tmp/x"}'
+
+The runner verifies the output files after this process has ended, so the check
+costs this process neither time nor memory.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from . import processes, variants
+from .workload import produce
+
+
+def run_threads(variant: str, folder: Path, records: int, threads: int) -> dict[str, Any]:
+    """``threads`` producers share ``records``; time the calls and the time until on disk."""
+    made = variants.setup(variant, folder)
+    baseline = _peak_rss_mb()  # the interpreter, the imports and the set-up
+    per = records // threads
+    cpu_started = time.process_time()
+    if threads == 1:
+        started = time.perf_counter()
+        produce(made.info, made.message, range(records))
+        produced = time.perf_counter()
+        cpu_produced = time.process_time()
+    else:
+        barrier = threading.Barrier(threads + 1)
+
+        def work(index: int) -> None:
+            barrier.wait()
+            produce(made.info, made.message, range(index * per, (index + 1) * per))
+
+        workers = [threading.Thread(target=work, args=(i,), name=f"w{i}") for i in range(threads)]
+        for worker in workers:
+            worker.start()
+        barrier.wait()
+        started = time.perf_counter()
+        for worker in workers:
+            worker.join()
+        produced = time.perf_counter()
+        cpu_produced = time.process_time()
+    made.finish()
+    finished = time.perf_counter()
+    cpu_finished = time.process_time()
+    return {
+        "per_call_us": (produced - started) / records * 1e6,
+        "seconds": finished - started,
+        # CPU time of the whole process (every thread): steadier than wall time on a busy machine.
+        "cpu_per_call_us": (cpu_produced - cpu_started) / records * 1e6,
+        "cpu_seconds": cpu_finished - cpu_started,
+        "records_per_s": records / (finished - started),
+        "peak_rss_mb": _peak_rss_mb(),
+        "rss_growth_mb": _peak_rss_mb() - baseline,
+        "dropped": made.dropped(),
+    }
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM). Not ``ru_maxrss``: Linux carries that
+    over from the forked parent (the runner) through ``exec``."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str]) -> None:
+    spec = json.loads(argv[1])
+    folder = Path(spec["folder"])
+    scenario = spec["scenario"]
+    if scenario == "processes":
+        result = processes.run(spec["variant"], folder, spec["processes"], spec["records"])
+    else:
+        result = run_threads(spec["variant"], folder, spec["records"], spec.get("threads", 1))
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

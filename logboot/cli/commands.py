@@ -1,0 +1,346 @@
+"""The ``logboot`` command: ``init``, ``check``, ``show`` and ``schema``.
+
+Exit codes: 0 when all is well, 1 for an invalid profile (or a file that cannot be
+written), 2 for a usage error (a missing file, an unknown option or template).
+Problems go to stderr, requested output (JSON, the schema, the tree) to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.text import Text
+
+from .. import __version__
+from ..describe import describe_profile
+from ..errors import LogbootError, Problem
+from ..loading import check_profile
+from ..reading import ProfileNotFoundError
+from ..schema import json_schema
+from ..validation import did_you_mean
+from .checking import check_file, report_document, summary
+from .output import console, display_path, plural, print_problems, shown, write_json
+from .templates import DEFAULT_TEMPLATE, templates
+from .tree import topology_tree
+
+
+def _examples(*lines: str, before: str = "") -> str:
+    """A help epilog: optional text, then one example command a line."""
+    return before + "Examples:\n\n" + "\n".join(f"  {line}" for line in lines)
+
+
+app = typer.Typer(
+    name="logboot",
+    help=(
+        "Write, check and inspect logboot profiles: YAML files that describe a queued,\n"
+        "managed logging set-up (loggers -> queues -> listeners -> sinks)."
+    ),
+    epilog=_examples(
+        "logboot init --template prod logboot.yaml",
+        "logboot check logboot.yaml",
+        "logboot show logboot.yaml",
+        "logboot schema -o logboot.schema.json",
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Format(str, Enum):
+    """Output formats of ``check`` and ``show``."""
+
+    text = "text"
+    json = "json"
+
+
+DebugOption = Annotated[bool, typer.Option("--debug", help="On an error, show the full (chained) traceback.")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a key of the profile, as YAML: --set queues.main.max_size=100 (repeatable).",
+        metavar="KEY.PATH=VALUE",
+    ),
+]
+FormatOption = Annotated[
+    Format, typer.Option("--format", help="text for people, json for tools.", case_sensitive=False)
+]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"logboot {__version__}\n")
+        raise typer.Exit
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+    debug: DebugOption = False,
+) -> None:
+    ctx.obj = debug
+
+
+def _debugging(ctx: typer.Context, debug: bool) -> bool:
+    """``--debug`` given before the command or after it."""
+    return debug or ctx.obj is True
+
+
+@contextmanager
+def _failures(debug: bool) -> Iterator[None]:
+    """Turn an error into one line on stderr (and a traceback with --debug) and an exit code."""
+    try:
+        yield
+    except ProfileNotFoundError as err:
+        _fail(err, debug, code=2)
+    except (LogbootError, OSError) as err:
+        _fail(err, debug, code=1)
+    except Exception as err:  # noqa: BLE001 - a bug in logboot: say so plainly, exit 1
+        _fail(err, debug, code=1, internal=True)
+
+
+def _fail(err: BaseException, debug: bool, *, code: int, internal: bool = False) -> NoReturn:
+    stderr = console()
+    if debug:
+        sys.stderr.write("".join(traceback.format_exception(type(err), err, err.__traceback__)))
+    if internal:
+        message = f"logboot: internal error: {type(err).__name__}: {err}"
+        if not debug:
+            message += "\n(run again with --debug to see the traceback)"
+    else:
+        message = f"logboot: error: {err}"
+    stderr.print(Text(message, style="red"))
+    raise typer.Exit(code)
+
+
+def _existing_files(paths: list[Path]) -> list[Path]:
+    """Usage errors for paths that are missing or are folders (exit 2)."""
+    for path in paths:
+        if not path.exists():
+            raise typer.BadParameter(f"no such profile: {str(path)!r}")
+        if path.is_dir():
+            raise typer.BadParameter(
+                f"{str(path)!r} is a folder; pass profile files, such as {str(path / '*.yaml')!r}"
+            )
+    return paths
+
+
+def _existing_file(path: Path) -> Path:
+    return _existing_files([path])[0]
+
+
+# --- init -------------------------------------------------------------------------------
+
+
+def _template_names() -> list[str]:
+    return list(templates())
+
+
+@app.command(
+    epilog=_examples(
+        "logboot init                      (writes logboot.yaml from the prod template)",
+        "logboot init --template dev config/logging.yaml",
+        "logboot init --list",
+    )
+)
+def init(
+    ctx: typer.Context,
+    path: Annotated[
+        Path, typer.Argument(help="The file to write (in that folder, if it is one).", metavar="PATH")
+    ] = Path("logboot.yaml"),
+    template: Annotated[
+        str,
+        typer.Option(
+            "--template",
+            "-t",
+            help="The template to start from (see --list).",
+            metavar="NAME",
+            autocompletion=_template_names,
+        ),
+    ] = DEFAULT_TEMPLATE,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing file.")] = False,
+    list_templates: Annotated[
+        bool, typer.Option("--list", help="List the templates, one line each, and exit.")
+    ] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Write a commented, ready-to-use profile that `logboot check` accepts."""
+    available = templates()
+    if list_templates:
+        out = console(sys.stdout)
+        width = max(map(len, available))
+        for name, entry in available.items():
+            line = Text()
+            line.append(name.ljust(width), style="bold")
+            line.append(f"  {entry.summary}")
+            out.print(line)
+        return
+    chosen = available.get(template)
+    if chosen is None:
+        hint = did_you_mean(template, available) or ""
+        raise typer.BadParameter(
+            f"no template {template!r}{hint} (templates: {', '.join(available)})",
+            param_hint="'--template'",
+        )
+    target = path / "logboot.yaml" if path.is_dir() else path
+    with _failures(_debugging(ctx, debug)):
+        written = _write_new(target, chosen.text, force)
+    if not written:
+        message = f"{str(target)!r} already exists; pass --force to overwrite it, or choose another PATH"
+        _fail(LogbootError(message), False, code=1)
+    console().print(
+        f"Wrote {target} from the {chosen.name!r} template. "
+        f"Check it with: logboot check {shlex.quote(str(target))}"
+    )
+
+
+def _write_new(target: Path, text: str, force: bool) -> bool:
+    """Write ``text`` to ``target`` (byte for byte); False when it exists and ``force`` is off."""
+    if target.exists() and not force:
+        return False
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            stream = target.open("w" if force else "x", encoding="utf-8", newline="")
+        except FileExistsError:
+            return False  # created since the check above
+        with stream:
+            stream.write(text)
+    except OSError as err:
+        raise LogbootError(f"cannot write {str(target)!r}: {err.strerror or err}") from err
+    return True
+
+
+# --- check ------------------------------------------------------------------------------
+
+
+@app.command(
+    epilog=_examples(
+        "logboot check logboot.yaml",
+        "logboot check --strict configs/*.yaml",
+        "logboot check --format json configs/*.yaml > report.json",
+        "logboot check logboot.yaml --set root.level=DEBUG --set queues.main.max_size=100",
+        before="Exit status: 0 when every profile is valid, 1 when any is invalid,\n"
+        "2 for a usage error (a missing file, an unknown option).\n\n",
+    )
+)
+def check(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Profiles to check.", metavar="PATH", callback=_existing_files),
+    ],
+    output_format: FormatOption = Format.text,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Fail on warnings too (unused sinks, unbounded queues, ...)."),
+    ] = False,
+    overrides: SetOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Validate profiles and what they need at start-up; print every problem with its place.
+
+    Beyond the schema: a log folder that cannot be created or written, a missing optional package.
+    Nothing is created while checking.
+    """
+    with _failures(_debugging(ctx, debug)):
+        reports = [check_file(path, overrides) if overrides else check_file(path) for path in paths]
+    failed = any(report.failed(strict) for report in reports)
+    if output_format is Format.json:
+        write_json(report_document(reports, strict))
+    else:
+        stderr = console()
+        for report in reports:
+            print_problems(report.problems(), stderr)
+        stderr.print(Text(summary(reports, strict), style="red" if failed else "green"))
+    raise typer.Exit(1 if failed else 0)
+
+
+# --- show -------------------------------------------------------------------------------
+
+
+@app.command(
+    epilog=_examples(
+        "logboot show logboot.yaml",
+        "logboot show --format json logboot.yaml",
+        "logboot show logboot.yaml --set queues.main.kind=process",
+    )
+)
+def show(
+    ctx: typer.Context,
+    path: Annotated[
+        Path, typer.Argument(help="The profile to draw.", metavar="PATH", callback=_existing_file)
+    ],
+    output_format: FormatOption = Format.text,
+    overrides: SetOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Draw the topology: loggers (level) -> queue -> listener -> sinks (type, target)."""
+    with _failures(_debugging(ctx, debug)):
+        validation = check_profile(path, overrides=overrides or None)
+    if validation.profile is None:
+        problems = sorted((shown(p) for p in validation.problems), key=Problem.sort_key)
+        stderr = console()
+        print_problems(problems, stderr)
+        stderr.print(
+            Text(
+                f"logboot: error: {display_path(str(path))} is not a valid profile "
+                f"({plural(len(problems), 'error')}); nothing to show",
+                style="red",
+            )
+        )
+        raise typer.Exit(1)
+    description = describe_profile(validation.profile)
+    if output_format is Format.json:
+        write_json(description.to_dict())
+    else:
+        console(sys.stdout).print(topology_tree(description), soft_wrap=False)
+
+
+# --- schema -----------------------------------------------------------------------------
+
+
+@app.command(
+    epilog=_examples("logboot schema > logboot.schema.json", "logboot schema -o .vscode/logboot.schema.json")
+)
+def schema(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to FILE instead of stdout.", metavar="FILE"),
+    ] = None,
+    debug: DebugOption = False,
+) -> None:
+    """Print the JSON Schema of profile version 1, for editors and SchemaStore."""
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if output is None or str(output) == "-":
+        sys.stdout.write(text)
+        return
+    with _failures(_debugging(ctx, debug)):
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise LogbootError(f"cannot write the schema to {str(output)!r}: {err.strerror or err}") from err
+    console().print(f"Wrote the JSON Schema of profile version 1 to {output}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The console script: ``logboot ...``."""
+    app(args=argv, prog_name="logboot")

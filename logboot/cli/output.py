@@ -1,0 +1,138 @@
+"""How the CLI writes: colour only on a terminal, problems shown like a compiler's.
+
+Problems are printed as ``file:line:col: path: message`` (``str(Problem)``), then the
+source line with a caret under the column. Colour follows the stream: a terminal gets
+it, a pipe or file does not, ``NO_COLOR`` turns it off and ``FORCE_COLOR`` on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.text import Text
+
+from ..errors import Problem
+
+_PIPE_WIDTH = 10_000
+
+
+def wants_color(stream: TextIO) -> bool:
+    """Colour for ``stream``: never with NO_COLOR, always with FORCE_COLOR, else on a TTY."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return _isatty(stream)
+
+
+def console(stream: TextIO | None = None) -> Console:
+    """A rich console on ``stream`` (default stderr) that adds nothing of its own."""
+    stream = stream if stream is not None else sys.stderr
+    color = wants_color(stream)
+    return Console(
+        file=stream,
+        color_system="standard" if color else None,
+        force_terminal=color,
+        no_color=not color,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=True,
+        # Piped output is never wrapped or cut: a line is as long as its content.
+        width=None if _isatty(stream) else _PIPE_WIDTH,
+    )
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def write_json(data: Any, stream: TextIO | None = None) -> None:
+    """One JSON document, indented, on stdout (never through rich: no markup, no wrapping)."""
+    out = stream if stream is not None else sys.stdout
+    out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    out.flush()
+
+
+def display_path(file: str) -> str:
+    """A path as the user would type it: relative to the current folder when inside it."""
+    path = Path(file)
+    if not path.is_absolute():
+        return file
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return file
+
+
+def shown(problem: Problem) -> Problem:
+    """The problem with its file as ``display_path`` shows it."""
+    file = display_path(problem.file)
+    if file == problem.file:
+        return problem
+    return Problem(file, problem.line, problem.column, problem.path, problem.message, problem.severity)
+
+
+class SourceLines:
+    """The lines of the files problems point into, each file read once."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, list[str] | None] = {}
+
+    def line(self, file: str, number: int) -> str | None:
+        if file not in self._files:
+            try:
+                text = Path(file).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                self._files[file] = None
+            else:
+                self._files[file] = text.splitlines()
+        lines = self._files[file]
+        if lines is None or not 1 <= number <= len(lines):
+            return None
+        return lines[number - 1]
+
+
+def problem_text(problem: Problem, sources: SourceLines) -> Text:
+    """``file:line:col: path: message``, then the source line and a caret, like a compiler."""
+    style = "yellow" if problem.severity == "warning" else "red"
+    out = Text()
+    out.append(f"{problem.file}:{problem.line}:{problem.column}:", style="bold")
+    rest = str(problem).removeprefix(f"{problem.file}:{problem.line}:{problem.column}:")
+    out.append(rest, style=style)
+    source = sources.line(problem.file, problem.line)
+    if source is None:
+        return out
+    number = str(problem.line)
+    gutter = " " * len(number)
+    before = source[: max(problem.column - 1, 0)]
+    pad = "".join("\t" if char == "\t" else " " for char in before)
+    out.append("\n")
+    out.append(f" {number} | ", style="blue")
+    out.append(source)
+    out.append("\n")
+    out.append(f" {gutter} | ", style="blue")
+    out.append(pad)
+    out.append("^", style=f"bold {style}")
+    return out
+
+
+def print_problems(problems: Iterable[Problem], err: Console) -> None:
+    """Each problem with its source line, in the order given."""
+    sources = SourceLines()
+    for problem in problems:
+        err.print(problem_text(problem, sources))
+
+
+def plural(count: int, word: str) -> str:
+    """``1 error``, ``2 errors``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"

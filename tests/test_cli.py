@@ -1,0 +1,649 @@
+"""The ``logboot`` command, through the real app (typer's runner) and the installed executable."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from clirunner import runner
+from typer.testing import Result
+
+import logboot
+from logboot import sinks
+from logboot.cli import app
+from logboot.cli.output import SourceLines, display_path, problem_text
+from logboot.describe import describe_profile
+from logboot.errors import Problem, ProfileError
+from logboot.reading import read_profile
+from logboot.schema import SCHEMA_URL, json_schema
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
+PLAIN = {"NO_COLOR": None, "FORCE_COLOR": None}
+
+WriteProfile = Callable[..., Path]
+
+VALID = """\
+version: 1
+formatters:
+  json: {type: json}
+sinks:
+  console: {type: console, level: WARNING}
+  app: {type: file, path: "logs/app.log", formatter: json}
+queues:
+  main: {max_size: 100, overflow: drop_newest}
+listeners:
+  main: {queue: main, sinks: [console, app]}
+root: {level: INFO, queue: main}
+loggers:
+  urllib3: {level: WARNING}
+"""
+
+
+def invoke(*args: str, env: dict[str, str | None] | None = None) -> Result:
+    """Run ``logboot ARGS`` through the real app; colour off unless ``env`` says otherwise."""
+    return runner().invoke(app, list(args), env={**PLAIN, **(env or {})})
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run the test from its own empty folder."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+# --- the app ----------------------------------------------------------------------------
+
+
+def test_version_prints_the_version() -> None:
+    """--version prints the version on stdout and exits 0."""
+    result = invoke("--version")
+    assert (result.exit_code, result.stdout) == (0, f"logboot {logboot.__version__}\n")
+
+
+def test_help_lists_every_command() -> None:
+    """--help names each command and shows examples."""
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("init", "check", "show", "schema", "Examples:"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize("command", ["init", "check", "show", "schema"])
+def test_every_command_has_help_with_examples(command: str) -> None:
+    """Each command's --help (and -h) has its usage and at least one example."""
+    for flag in ("--help", "-h"):
+        result = invoke(command, flag)
+        assert result.exit_code == 0
+        assert f"Usage: logboot {command}" in result.stdout
+        assert f"logboot {command}" in result.stdout.partition("Examples:")[2]
+
+
+def test_no_arguments_shows_the_usage() -> None:
+    """logboot alone shows the usage and the commands."""
+    result = invoke()
+    assert "Usage: logboot" in result.output
+    assert "check" in result.output
+
+
+@pytest.mark.parametrize("args", [["--bogus"], ["check", "--bogus", "x.yaml"], ["frobnicate"]])
+def test_unknown_options_and_commands_are_usage_errors(args: list[str]) -> None:
+    """An unknown option or command exits 2 with the usage on stderr."""
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "Usage: logboot" in result.stderr
+
+
+def test_import_logboot_never_imports_the_cli() -> None:
+    """`import logboot` loads neither typer nor rich."""
+    code = (
+        "import sys, logboot; print(sorted(m for m in ('typer', 'rich', 'logboot.cli') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == "[]\n"
+
+
+def installed_logboot() -> str:
+    """The `logboot` executable installed beside this Python."""
+    found = shutil.which("logboot", path=str(Path(sys.executable).parent))
+    assert found is not None, f"`logboot` is not installed next to {sys.executable}; pip install -e ."
+    return found
+
+
+def test_installed_executable_checks_profiles(tmp_path: Path) -> None:
+    """The installed `logboot` runs: exit codes 0, 1 and 2, problems with a caret on stderr."""
+    exe = installed_logboot()
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True, env=env, check=False)
+    assert (version.returncode, version.stdout) == (0, f"logboot {logboot.__version__}\n")
+    valid = subprocess.run(
+        [exe, "check", str(REPO / "configs" / "prod.yaml")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert (valid.returncode, valid.stdout, valid.stderr) == (0, "", "Checked 1 profile: valid.\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nqueues:\n  main: {overflow: drop_new}\n", encoding="utf-8")
+    invalid = subprocess.run(
+        [exe, "check", "bad.yaml"], capture_output=True, text=True, env=env, cwd=tmp_path, check=False
+    )
+    assert invalid.returncode == 1
+    assert invalid.stdout == ""
+    assert invalid.stderr.splitlines()[3:6] == [
+        "bad.yaml:3:20: queues.main.overflow: expected one of 'block', 'drop_newest', 'drop_oldest', "
+        "got 'drop_new'; did you mean 'drop_newest'?",
+        " 3 |   main: {overflow: drop_new}",
+        "   |                    ^",
+    ]
+    missing = subprocess.run(
+        [exe, "check", "nope.yaml"], capture_output=True, text=True, env=env, cwd=tmp_path, check=False
+    )
+    assert missing.returncode == 2
+    assert "no such profile: 'nope.yaml'" in missing.stderr
+
+
+# --- init -------------------------------------------------------------------------------
+
+
+def test_init_writes_the_default_template(in_tmp: Path) -> None:
+    """init with no arguments writes logboot.yaml from the prod template, then check accepts it."""
+    result = invoke("init")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Wrote logboot.yaml from the 'prod' template. Check it with: logboot check logboot.yaml\n"
+    )
+    text = (in_tmp / "logboot.yaml").read_text(encoding="utf-8")
+    assert text.startswith(f"# yaml-language-server: $schema={SCHEMA_URL}\n")
+    assert text == (REPO / "configs" / "prod.yaml").read_text(encoding="utf-8")
+    assert invoke("check", "logboot.yaml").exit_code == 0
+
+
+def test_init_never_overwrites_without_force(in_tmp: Path) -> None:
+    """An existing file is kept (exit 1, clear message); --force replaces it."""
+    target = in_tmp / "logboot.yaml"
+    target.write_text("mine\n", encoding="utf-8")
+    refused = invoke("init", "--template", "dev")
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        "logboot: error: 'logboot.yaml' already exists; "
+        "pass --force to overwrite it, or choose another PATH\n"
+    )
+    assert target.read_text(encoding="utf-8") == "mine\n"
+    forced = invoke("init", "--template", "dev", "--force")
+    assert forced.exit_code == 0
+    assert target.read_text(encoding="utf-8") == (REPO / "configs" / "dev.yaml").read_text(encoding="utf-8")
+
+
+def test_init_into_a_folder_and_new_folders(in_tmp: Path) -> None:
+    """A folder PATH gets logboot.yaml inside; missing parent folders are created."""
+    (in_tmp / "conf").mkdir()
+    assert invoke("init", "conf", "-t", "dev").exit_code == 0
+    assert (in_tmp / "conf" / "logboot.yaml").exists()
+    assert invoke("init", "deep/er/logging.yaml").exit_code == 0
+    assert (in_tmp / "deep" / "er" / "logging.yaml").exists()
+
+
+def test_init_unknown_template_is_a_usage_error(in_tmp: Path) -> None:
+    """An unknown template exits 2, names the closest one, and writes nothing."""
+    result = invoke("init", "--template", "prd")
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.replace("│", " ").split())
+    assert "no template 'prd'; did you mean 'prod'? (templates: dev, multiprocess, prod, syslog)" in message
+    assert not (in_tmp / "logboot.yaml").exists()
+
+
+def test_init_list_prints_one_line_per_template(in_tmp: Path) -> None:
+    """--list prints each template with its one-line summary on stdout, and writes nothing."""
+    result = invoke("init", "--list")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "dev           everything from DEBUG up, coloured, on standard error.",
+        "multiprocess  worker processes log through one queue in the parent.",
+        "prod          JSON lines to a rotating file, warnings and above also on stderr.",
+        "syslog        forward to a local syslog collector (RFC 5424 over TCP).",
+    ]
+    assert list(in_tmp.iterdir()) == []
+
+
+def test_init_unwritable_target_is_an_error(in_tmp: Path) -> None:
+    """A target that cannot be written exits 1 with the reason, without a traceback."""
+    (in_tmp / "afile").write_text("", encoding="utf-8")
+    result = invoke("init", "afile/logboot.yaml")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("logboot: error: cannot write 'afile/logboot.yaml': ")
+    assert "Traceback" not in result.stderr
+
+
+# --- check ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.name)
+def test_every_config_passes_check(config: Path, in_tmp: Path) -> None:
+    """Every profile in configs/ passes check, even with --strict (given its optional packages)."""
+    for spec in logboot.load_profile(config).sinks.values():
+        missing = sinks.missing_dependency(spec.type)
+        if missing is not None:
+            pytest.skip(f"{config.name} needs logboot[{missing[1]}], which is not installed")
+    result = invoke("check", "--strict", str(config))
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "Checked 1 profile: valid.\n")
+
+
+def test_check_valid_profiles_is_quiet(in_tmp: Path, write_profile: WriteProfile) -> None:
+    """Valid profiles: exit 0, nothing on stdout, one summary line on stderr."""
+    write_profile(VALID, "a.yaml")
+    write_profile(VALID, "b.yaml")
+    result = invoke("check", "a.yaml", "b.yaml")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "Checked 2 profiles: all valid.\n")
+
+
+def test_check_shows_the_source_line_and_a_caret(in_tmp: Path, write_profile: WriteProfile) -> None:
+    """Each problem is followed by its source line and a caret under the column."""
+    write_profile(VALID.replace("max_size: 100", "max_sise: 100"), "p.yaml")
+    result = invoke("check", "p.yaml")
+    assert result.exit_code == 1
+    assert result.stderr == textwrap.dedent(
+        """\
+        p.yaml:8:10: queues.main.max_sise: unknown key; did you mean 'max_size'?
+         8 |   main: {max_sise: 100, overflow: drop_newest}
+           |          ^
+        Checked 1 profile: 1 invalid (1 error, 0 warnings).
+        """
+    )
+
+
+def test_check_several_files_reports_each(in_tmp: Path, write_profile: WriteProfile) -> None:
+    """One invalid file among valid ones fails the run; every file is checked."""
+    write_profile(VALID, "good.yaml")
+    write_profile("version: 1\nroot: {level: LOUD}\n", "bad.yaml")
+    result = invoke("check", "--format", "json", "good.yaml", "bad.yaml")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["summary"] == {"profiles": 2, "invalid": 1, "errors": 1, "warnings": 0}
+    assert [(p["file"], p["valid"]) for p in document["profiles"]] == [
+        ("good.yaml", True),
+        ("bad.yaml", False),
+    ]
+    problem = document["profiles"][1]["problems"][0]
+    assert {k: problem[k] for k in ("file", "line", "column", "path", "severity")} == {
+        "file": "bad.yaml",
+        "line": 2,
+        "column": 15,
+        "path": "root.level",
+        "severity": "error",
+    }
+
+
+@pytest.mark.parametrize("args", [["missing.yaml"], ["good.yaml", "missing.yaml"], ["."]])
+def test_check_missing_file_or_folder_is_a_usage_error(
+    args: list[str], in_tmp: Path, write_profile: WriteProfile
+) -> None:
+    """A missing file or a folder exits 2 before anything is checked."""
+    write_profile(VALID, "good.yaml")
+    result = invoke("check", *args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "no such profile: 'missing.yaml'" in result.stderr or "is a folder" in result.stderr
+
+
+def test_check_format_must_be_text_or_json(in_tmp: Path, write_profile: WriteProfile) -> None:
+    """An unknown --format is a usage error."""
+    write_profile(VALID, "good.yaml")
+    assert invoke("check", "--format", "xml", "good.yaml").exit_code == 2
+
+
+def test_strict_turns_warnings_into_failures(in_tmp: Path, write_profile: WriteProfile) -> None:
+    """Warnings pass by default and fail with --strict, in text and JSON."""
+    write_profile(VALID.replace("sinks: [console, app]", "sinks: [console]"), "p.yaml")
+    lenient = invoke("check", "p.yaml")
+    assert lenient.exit_code == 0
+    assert "p.yaml:6:3: sinks.app: warning: no listener uses this sink" in lenient.stderr
+    assert lenient.stderr.endswith("Checked 1 profile: valid (1 warning).\n")
+    strict = invoke("check", "--strict", "p.yaml")
+    assert strict.exit_code == 1
+    assert strict.stderr.endswith(
+        "Checked 1 profile: 1 invalid (0 errors, 1 warning; warnings fail with --strict).\n"
+    )
+    document = json.loads(invoke("check", "--strict", "--format", "json", "p.yaml").stdout)
+    assert (document["valid"], document["strict"], document["summary"]["warnings"]) == (False, True, 1)
+
+
+def test_unbounded_queue_is_a_warning(in_tmp: Path, write_profile: WriteProfile) -> None:
+    """max_size: 0 is valid but warned about, at the key."""
+    write_profile(VALID.replace("max_size: 100", "max_size: 0"), "p.yaml")
+    result = invoke("check", "p.yaml")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("p.yaml:8:10: queues.main.max_size: warning: the queue is unbounded")
+
+
+def test_check_creates_nothing(in_tmp: Path, write_profile: WriteProfile) -> None:
+    """Checking a profile whose log folders do not exist yet creates none of them."""
+    write_profile(VALID.replace('"logs/app.log"', '"a/b/c/app.log"'), "p.yaml")
+    assert invoke("check", "p.yaml").exit_code == 0
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["p.yaml"]
+
+
+def test_check_finds_a_log_folder_that_cannot_be_created(in_tmp: Path, write_profile: WriteProfile) -> None:
+    """A log path under a file cannot have its folder created: an error at the path."""
+    (in_tmp / "taken").write_text("", encoding="utf-8")
+    write_profile(VALID.replace('"logs/app.log"', '"taken/logs/app.log"'), "p.yaml")
+    result = invoke("check", "p.yaml")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "p.yaml:6:27: sinks.app.path: cannot create the folder 'taken/logs' for the log file: "
+        "'taken' is not a folder; choose another path"
+    )
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs POSIX permissions, not root")
+def test_check_finds_an_unwritable_log_folder(in_tmp: Path, write_profile: WriteProfile) -> None:
+    """A log folder without write permission is an error; so is a read-only log file."""
+    locked = in_tmp / "locked"
+    locked.mkdir()
+    (locked / "old.log").write_text("", encoding="utf-8")
+    (locked / "old.log").chmod(0o444)
+    locked.chmod(0o555)
+    try:
+        write_profile(VALID.replace('"logs/app.log"', '"locked/sub/app.log"'), "p.yaml")
+        result = invoke("check", "p.yaml")
+        assert result.exit_code == 1
+        assert (
+            "cannot create the folder 'locked/sub' for the log file: 'locked' is not writable"
+            in result.stderr
+        )
+        write_profile(VALID.replace('"logs/app.log"', '"locked/old.log"'), "q.yaml")
+        result = invoke("check", "q.yaml")
+        assert "the log file 'locked/old.log' is not writable by this user" in result.stderr
+    finally:
+        locked.chmod(0o755)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_check_refuses_a_symlink_at_the_log_path(in_tmp: Path, write_profile: WriteProfile) -> None:
+    """A symlink at the log path is an error, as setup_logging would refuse it."""
+    (in_tmp / "logs").mkdir()
+    (in_tmp / "logs" / "app.log").symlink_to(in_tmp / "elsewhere.log")
+    write_profile(VALID, "p.yaml")
+    result = invoke("check", "p.yaml")
+    assert result.exit_code == 1
+    assert "sinks.app.path: 'logs/app.log' is a symlink" in result.stderr
+
+
+def test_check_names_a_missing_optional_dependency(
+    in_tmp: Path, write_profile: WriteProfile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sink type whose optional package is missing: an error with the exact pip install."""
+    monkeypatch.setitem(sinks.OPTIONAL_DEPENDENCIES, "file", ("logboot_no_such_module", "files"))
+    write_profile(VALID, "p.yaml")
+    result = invoke("check", "p.yaml")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "p.yaml:6:15: sinks.app.type: sink type 'file' needs the package 'logboot_no_such_module', "
+        "which is not installed; install it with: pip install 'logboot[files]'"
+    )
+
+
+def test_check_paths_from_extends_are_shown_relative(in_tmp: Path, write_profile: WriteProfile) -> None:
+    """A problem in a base file is shown at that file, relative to the current folder."""
+    (in_tmp / "base").mkdir()
+    write_profile(VALID.replace("level: INFO", "level: LOUD"), "base/common.yaml")
+    write_profile("extends: base/common.yaml\nloggers:\n  app: {level: DEBUG}\n", "top.yaml")
+    result = invoke("check", "top.yaml")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"base{os.sep}common.yaml:11:15: root.level: expected one of")
+
+
+def test_colour_follows_the_environment(in_tmp: Path, write_profile: WriteProfile) -> None:
+    """No colour when piped; FORCE_COLOR adds it; NO_COLOR wins over FORCE_COLOR."""
+    write_profile("version: 1\nroot: {level: LOUD}\n", "p.yaml")
+    assert "\x1b[" not in invoke("check", "p.yaml").stderr
+    assert "\x1b[" in invoke("check", "p.yaml", env={"FORCE_COLOR": "1"}).stderr
+    assert "\x1b[" not in invoke("check", "p.yaml", env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).stderr
+    assert "\x1b[" not in invoke("check", "--format", "json", "p.yaml", env={"FORCE_COLOR": "1"}).stdout
+
+
+def test_internal_errors_are_short_unless_debugging(
+    in_tmp: Path, write_profile: WriteProfile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug prints one line and a hint; --debug (before or after the command) adds the traceback."""
+
+    def broken(path: Path) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("logboot.cli.commands.check_file", broken)
+    write_profile(VALID, "p.yaml")
+    quiet = invoke("check", "p.yaml")
+    assert quiet.exit_code == 1
+    assert quiet.stderr == (
+        "logboot: internal error: RuntimeError: boom\n(run again with --debug to see the traceback)\n"
+    )
+    for args in (["--debug", "check", "p.yaml"], ["check", "--debug", "p.yaml"]):
+        loud = invoke(*args)
+        assert loud.exit_code == 1
+        assert loud.stderr.startswith("Traceback (most recent call last):")
+        assert loud.stderr.endswith("logboot: internal error: RuntimeError: boom\n")
+
+
+# --- show -------------------------------------------------------------------------------
+
+
+def test_show_draws_the_topology(in_tmp: Path, write_profile: WriteProfile) -> None:
+    """show draws loggers -> queue -> listener -> sinks on stdout."""
+    write_profile(VALID, "p.yaml")
+    result = invoke("show", "p.yaml")
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    assert result.stdout == textwrap.dedent(
+        """\
+        profile p.yaml
+        ├── logger root (level INFO)
+        │   └── queue main (thread; max_size 100; overflow drop_newest)
+        │       └── listener main (batch_size 1024)
+        │           ├── sink console: console -> stderr (level WARNING; default formatter)
+        │           └── sink app: file -> logs/app.log (all levels; formatter json)
+        ├── logger urllib3 (level WARNING; propagates to its parent)
+        └── shutdown: timeout 5s, signals none
+        """
+    )
+
+
+def test_show_draws_every_branch(in_tmp: Path, write_profile: WriteProfile) -> None:
+    """A second logger on a drawn queue, a queue fed by none and an unused sink are all shown."""
+    write_profile(
+        """\
+        version: 1
+        filters:
+          app_only: {type: name, prefix: app}
+        sinks:
+          console: {type: console, filters: [app_only]}
+          spare: {type: "null"}
+        queues:
+          main: {max_size: 0, filters: [app_only]}
+          idle: {kind: thread}
+        listeners:
+          main: {queue: main, sinks: [console]}
+          idle: {queue: idle, sinks: [console]}
+        root: {queue: main}
+        loggers:
+          app: {queue: main, propagate: true, filters: [app_only]}
+          quiet: {propagate: false}
+        shutdown: {timeout: 1.5, signals: [SIGTERM, SIGINT]}
+        """,
+        "p.yaml",
+    )
+    result = invoke("show", "p.yaml")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == textwrap.dedent(
+        """\
+        profile p.yaml
+        ├── logger root (level WARNING)
+        │   └── queue main (thread; unbounded; overflow block; filters app_only)
+        │       └── listener main (batch_size 1024)
+        │           └── sink console: console -> stderr (all levels; default formatter; filters app_only)
+        ├── logger app (level inherited; filters app_only; also propagates)
+        │   └── queue main (shown above)
+        ├── logger quiet (level inherited; does not propagate)
+        ├── queue idle (thread; max_size 10000; overflow block)
+        │   └── listener idle (batch_size 1024)
+        │       └── sink console: console -> stderr (all levels; default formatter; filters app_only)
+        ├── unused sinks
+        │   └── sink spare: null -> discards (all levels; default formatter)
+        └── shutdown: timeout 1.5s, signals SIGTERM, SIGINT
+        """
+    )
+
+
+def test_show_json_is_the_description(in_tmp: Path, write_profile: WriteProfile) -> None:
+    """show --format json prints the same topology as data."""
+    path = write_profile(VALID, "p.yaml")
+    result = invoke("show", "--format", "json", "p.yaml")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data == describe_profile(logboot.load_profile("p.yaml")).to_dict()
+    assert data["sinks"][1]["target"] == "logs/app.log"
+    assert path.exists()
+
+
+def test_show_invalid_profile_exits_1(in_tmp: Path, write_profile: WriteProfile) -> None:
+    """An invalid profile: its problems on stderr, nothing drawn, exit 1; a missing one exits 2."""
+    write_profile("version: 1\nroot: {level: LOUD}\n", "p.yaml")
+    result = invoke("show", "p.yaml")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert (
+        result.stderr.splitlines()[-1]
+        == "logboot: error: p.yaml is not a valid profile (1 error); nothing to show"
+    )
+    assert invoke("show", "missing.yaml").exit_code == 2
+
+
+# --- schema -----------------------------------------------------------------------------
+
+
+def schema_from_cli() -> dict[str, object]:
+    result = invoke("schema")
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    data: dict[str, object] = json.loads(result.stdout)
+    return data
+
+
+def test_schema_prints_the_json_schema() -> None:
+    """schema prints the JSON Schema of the models, a valid 2020-12 schema with our $id."""
+    data = schema_from_cli()
+    assert data == json_schema()
+    assert data["$id"] == SCHEMA_URL
+    jsonschema.Draft202012Validator.check_schema(data)
+
+
+def test_schema_output_file(in_tmp: Path) -> None:
+    """-o writes the schema to a file (creating its folder); `-o -` means stdout."""
+    result = invoke("schema", "-o", ".vscode/logboot.schema.json")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    written = json.loads((in_tmp / ".vscode" / "logboot.schema.json").read_text(encoding="utf-8"))
+    assert written == json_schema()
+    assert json.loads(invoke("schema", "-o", "-").stdout) == written
+
+
+def test_schema_unwritable_output_is_an_error_with_debug_traceback(in_tmp: Path) -> None:
+    """An unwritable -o exits 1 with one line; --debug shows the chained traceback."""
+    (in_tmp / "afile").write_text("", encoding="utf-8")
+    quiet = invoke("schema", "-o", "afile/schema.json")
+    assert quiet.exit_code == 1
+    assert quiet.stderr.startswith("logboot: error: cannot write the schema to 'afile/schema.json': ")
+    assert "Traceback" not in quiet.stderr
+    loud = invoke("schema", "--debug", "-o", "afile/schema.json")
+    assert loud.exit_code == 1
+    assert "The above exception was the direct cause of the following exception" in loud.stderr
+
+
+def test_every_schema_field_is_described_with_examples() -> None:
+    """Every property of every model in the schema has a description and examples."""
+    data = json_schema()
+    models = [data, *data["$defs"].values()]
+    missing = [
+        f"{model.get('title')}.{name}"
+        for model in models
+        for name, prop in model.get("properties", {}).items()
+        if not prop.get("description") or not prop.get("examples")
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.name)
+def test_schema_accepts_every_config(config: Path) -> None:
+    """Every profile in configs/ (extends merged, variables expanded) is valid under the schema."""
+    doc = read_profile(config)
+    assert doc.problems == []
+    jsonschema.Draft202012Validator(schema_from_cli()).validate(doc.data)
+
+
+INVALID_DOCUMENTS = {
+    "wrong version": "version: 2\n",
+    "no version": "sinks: {}\n",
+    "unknown section": "version: 1\nsink: {}\n",
+    "unknown sink type": "version: 1\nsinks:\n  a: {type: rotatin_file, path: x.log}\n",
+    "sink without type": "version: 1\nsinks:\n  a: {path: x.log}\n",
+    "unknown sink key": "version: 1\nsinks:\n  a: {type: console, colour: auto}\n",
+    "bad overflow": "version: 1\nqueues:\n  main: {overflow: drop_new}\n",
+    "negative max_size": "version: 1\nqueues:\n  main: {max_size: -1}\n",
+    "bad level": "version: 1\nroot: {level: LOUD}\n",
+    "bad size": "version: 1\nsinks:\n  a: {type: rotating_file, path: x.log, max_bytes: 10 parsecs}\n",
+    "bad duration": "version: 1\nshutdown: {timeout: soon}\n",
+    "listener without sinks": "version: 1\nlisteners:\n  main: {queue: main}\n",
+    "listener with no sinks": "version: 1\nlisteners:\n  main: {queue: main, sinks: []}\n",
+    "bad signal": "version: 1\nshutdown: {signals: [SIGFOO]}\n",
+    "filters not a list": "version: 1\nroot: {filters: app_only}\n",
+    "root not a mapping": "version: 1\nroot: INFO\n",
+    "bad formatter field": "version: 1\nformatters:\n  j: {type: json, fields: [time, colour]}\n",
+}
+
+
+@pytest.mark.parametrize("name", INVALID_DOCUMENTS)
+def test_schema_rejects_what_load_profile_rejects(name: str, tmp_path: Path) -> None:
+    """Each invalid document is rejected by the JSON Schema and by load_profile alike."""
+    text = INVALID_DOCUMENTS[name]
+    validator = jsonschema.Draft202012Validator(json_schema())
+    assert not validator.is_valid(yaml.safe_load(text))
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ProfileError):
+        logboot.load_profile(path)
+
+
+# --- output helpers ---------------------------------------------------------------------
+
+
+def test_caret_keeps_tabs_aligned(tmp_path: Path) -> None:
+    """The caret line repeats the tabs of the source line, so it stays under the column."""
+    path = tmp_path / "p.yaml"
+    path.write_text("a:\n\tb: x\n", encoding="utf-8")
+    problem = Problem(str(path), 2, 5, "a.b", "bad")
+    text = problem_text(problem, SourceLines()).plain
+    assert text.splitlines()[1:] == [" 2 | \tb: x", "   | \t   ^"]
+
+
+def test_problems_without_source_have_no_snippet() -> None:
+    """A problem in a file that cannot be read is printed alone."""
+    problem = Problem("nowhere.yaml", 3, 1, "", "gone")
+    assert problem_text(problem, SourceLines()).plain == "nowhere.yaml:3:1: gone"
+
+
+def test_display_path_is_relative_inside_the_current_folder(in_tmp: Path) -> None:
+    """Absolute paths below the current folder are shown relative; others as given."""
+    assert display_path(str(in_tmp / "a" / "b.yaml")) == os.path.join("a", "b.yaml")
+    assert display_path("/elsewhere/b.yaml") == "/elsewhere/b.yaml"
+    assert display_path("rel.yaml") == "rel.yaml"
