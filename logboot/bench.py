@@ -8,8 +8,9 @@ latency per call (p50, p99), drops, and the peak depth of each queue.
 
 Unless ``real_sinks`` is asked for, no record reaches the profile's destinations: file
 sinks write into a temporary folder instead, and console, network and custom sinks are
-replaced there by a file sink with the same level, formatter and filters. The profile is
-rewritten (``model_copy``), never the user's files. No typer or rich here: the CLI wraps it.
+replaced there by a file sink with the same level, formatter and filters (``sink_folder``
+names a folder to keep them in instead). The profile is rewritten (``model_copy``), never
+the user's files. No typer or rich here: the CLI wraps it.
 """
 
 from __future__ import annotations
@@ -108,15 +109,28 @@ def run_bench(
     threads: int = 1,
     processes: int = 0,
     real_sinks: bool = False,
+    sink_folder: str | os.PathLike[str] | None = None,
     logger_name: str = "bench",
     level: int = logging.INFO,
     progress: Progress | None = None,
 ) -> BenchResult:
-    """Run the load and return its figures. Logging is restored as it was afterwards."""
+    """Run the load and return its figures. Logging is restored as it was afterwards.
+
+    The redirected sinks write into a temporary folder, removed afterwards, or into
+    ``sink_folder`` (new or empty; kept) when it is given.
+    """
     if records < 1 or threads < 1 or processes < 0:
         raise ValueError("records and threads must be at least 1, processes at least 0")
+    if real_sinks and sink_folder is not None:
+        raise ValueError("real_sinks and sink_folder exclude each other")
     source = resolve_profile(profile)
-    with _sink_folder(real_sinks) as folder:
+    if processes and not any(queue.kind == "process" for queue in source.queues.values()):
+        raise BenchError(
+            "child processes need a queue of `kind: process` to send their records to "
+            "(with thread queues each child writes to the sinks itself, unseen by the bench); "
+            "set `kind: process` on the root's queue"
+        )
+    with _sink_folder(real_sinks, sink_folder) as folder:
         moved: dict[str, str] = {}
         if folder is not None:
             source, moved = redirect_sinks(source, folder)
@@ -158,9 +172,19 @@ def run_bench(
 
 
 @contextmanager
-def _sink_folder(real_sinks: bool) -> Iterator[Path | None]:
+def _sink_folder(real_sinks: bool, keep_in: str | os.PathLike[str] | None) -> Iterator[Path | None]:
     if real_sinks:
         yield None
+        return
+    if keep_in is not None:
+        kept = Path(keep_in)
+        if kept.is_dir() and any(kept.iterdir()):
+            raise BenchError(
+                f"the sink folder {str(kept)!r} is not empty; choose a new or empty folder, "
+                "so that its files hold this bench's records only"
+            )
+        kept.mkdir(parents=True, exist_ok=True)
+        yield kept
         return
     with tempfile.TemporaryDirectory(prefix="logboot-bench-") as folder:
         yield Path(folder)

@@ -16,7 +16,7 @@ from .schema import Profile
 
 #: Keys that say where a sink writes, in order of preference (a sink type has one).
 _TARGET_KEYS = ("stream", "path", "address", "endpoint", "url", "factory")
-_COMMON_KEYS = frozenset({"type", "level", "formatter", "filters"})
+_COMMON_KEYS = frozenset({"type", "level", "formatter", "filters", "fallback"})
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,7 @@ class SinkNode:
     filters: list[str] = field(default_factory=list)
     listeners: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
+    fallback: str | None = None  # the sink that takes its records when it fails
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ def describe_profile(profile: Profile) -> Description:
             list(spec.filters),
             [listener.name for listener in listeners if name in listener.sinks],
             spec.model_dump(mode="json", exclude=set(_COMMON_KEYS)),
+            spec.fallback,
         )
         for name, spec in profile.sinks.items()
     ]

@@ -4,7 +4,8 @@
 created or written, a sink type whose optional package is not installed, and (as a
 warning) an unbounded queue. Nothing is created, opened or imported from the profile:
 the file system is only inspected, and relative paths are taken from the current folder,
-as ``setup_logging`` takes them.
+as ``setup_logging`` takes them. Only when asked (``check --reachable``) does it open a
+connection to each remote sink's receiver, to warn about one that is down.
 """
 
 from __future__ import annotations
@@ -19,10 +20,18 @@ from .schema import Profile
 from .sinks import missing_dependency
 
 
-def check_startup(profile: Profile, doc: Document) -> tuple[list[Problem], list[Problem]]:
-    """Errors and warnings about what would fail or misbehave when the profile starts."""
+def check_startup(
+    profile: Profile, doc: Document, *, reachable: bool = False
+) -> tuple[list[Problem], list[Problem]]:
+    """Errors and warnings about what would fail or misbehave when the profile starts.
+
+    ``reachable``: also try to connect to each remote sink's receiver; one that cannot be
+    reached is a warning (the sink would start anyway and buffer), never an error.
+    """
     errors: list[Problem] = []
     warnings: list[Problem] = []
+    if reachable:
+        warnings.extend(_unreachable_receivers(profile, doc))
     for name, spec in profile.sinks.items():
         missing = missing_dependency(spec.type)
         if missing is not None:
@@ -50,6 +59,19 @@ def check_startup(profile: Profile, doc: Document) -> tuple[list[Problem], list[
             )
             warnings.append(dataclasses.replace(problem, severity="warning"))
     return errors, warnings
+
+
+def _unreachable_receivers(profile: Profile, doc: Document) -> list[Problem]:
+    from .reachability import unreachable  # opens sockets: only when asked for
+
+    found = []
+    for name, spec in profile.sinks.items():
+        reason = unreachable(spec)
+        if reason is not None:
+            key = "endpoint" if hasattr(spec, "endpoint") else "address"
+            problem = doc.problem(("sinks", name, key), f"receiver not reachable now: {reason}")
+            found.append(dataclasses.replace(problem, severity="warning"))
+    return found
 
 
 def file_problem(path: Path, *, rotates: bool = False) -> str | None:

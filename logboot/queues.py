@@ -2,8 +2,11 @@
 
 Accounting, per queue: ``enqueued`` counts every record offered; each one ends up
 ``handled`` by the listener or ``dropped`` (rejected when full or closed, evicted by
-``drop_oldest``, or abandoned at a stop that timed out). After a stop,
-``enqueued == handled + dropped`` exactly.
+``drop_oldest``, or abandoned at a stop that timed out: still queued, or taken by a
+listener that had not finished writing them). After a stop,
+``enqueued == handled + dropped`` exactly. A record given up on at the deadline that
+the listener still manages to write afterwards is counted as ``late``, not ``handled``:
+the counts a stop reported never change.
 """
 
 from __future__ import annotations
@@ -85,6 +88,9 @@ class ThreadQueue:
         self.dropped_in_event_loop = 0  # of `rejected`: full `block` queue, caller in an event loop
         self.handled = 0
         self._taken = 0
+        self.given_up = 0  # of `abandoned`: taken by the listener, not yet written at the deadline
+        self._owed = 0  # of those, not yet seen by done(): what done() counts as late
+        self.late = 0  # given up on at the deadline, but written afterwards
         self._peak = 0  # the largest size seen when records left the queue
         self._room = max_size or sys.maxsize  # a put at this size takes the slow path; 0 once closed
 
@@ -170,7 +176,13 @@ class ThreadQueue:
 
     def done(self, count: int) -> None:
         """The listener has delivered ``count`` records taken earlier."""
-        self.handled += count
+        with self._lock:  # once a batch; abandon() must see handled and _owed move together
+            if self._owed:  # a stop gave up on these records in flight: they count as late
+                late = min(count, self._owed)
+                self._owed -= late
+                self.late += late
+                count -= late
+            self.handled += count
         if self._flush_waiters:
             with self._progress:
                 self._progress.notify_all()
@@ -220,12 +232,17 @@ class ThreadQueue:
         self._wakeup.set()
 
     def abandon(self) -> int:
-        """Drop what is still queued after a stop timed out; return how many."""
+        """Give up, at a stop's deadline, on what is still queued and what the listener has
+        taken but not written; count both as abandoned and return how many."""
         with self._lock:
             count = len(self._items)
             self._peak = max(self._peak, count)
             self._items = deque()
-            self.abandoned += count
+            in_flight = self._taken - self.handled - self.given_up
+            self.given_up += in_flight
+            self._owed += in_flight
+            self.abandoned += count + in_flight
+            count += in_flight
         with self._progress:
             self._progress.notify_all()
         return count
@@ -235,7 +252,7 @@ class ThreadQueue:
         return self._closed
 
     def _accepted(self) -> int:
-        return self._taken + self.evicted + self.abandoned + len(self._items)
+        return self._taken + self.evicted + self.abandoned - self.given_up + len(self._items)
 
     @property
     def accepted(self) -> int:
@@ -268,6 +285,10 @@ class ThreadQueue:
                 "enqueued": self._accepted() + self.rejected,
                 "handled": self.handled,
                 "dropped": self.rejected + self.evicted + self.abandoned,
+                # Taken by the listener and being written: while it runs,
+                # enqueued == handled + dropped + in_flight + size.
+                "in_flight": self._taken - self.handled - self.given_up,
+                "late": self.late,
                 "size": len(self._items),
                 "max_size": self.max_size,
                 "overflow": self.overflow,

@@ -69,8 +69,10 @@ class ShutdownReport:
     """What ``Runtime.stop`` did.
 
     ``clean`` is true when every listener drained its queue before the deadline.
-    ``abandoned`` counts records still queued when the deadline passed (also counted
-    in ``dropped``); nothing is lost without being counted.
+    ``abandoned`` counts records still queued, or taken by a listener but not yet
+    written, when the deadline passed (also counted in ``dropped``); nothing is lost
+    without being counted, and per queue ``enqueued == handled + dropped``. A record
+    given up on that a stuck sink still writes later is counted in the queue's ``late``.
     """
 
     clean: bool

@@ -79,6 +79,13 @@ def _problem(detail: ErrorDetails, doc: Document) -> Problem:
             return doc.problem(path, f"missing key 'type' (one of {expected})", at_key=True)
         tag = ctx.get("tag")
         hint = did_you_mean(tag, tags)
+        if isinstance(found, dict) and "type" in found and found["type"] is None and "null" in tags:
+            # A bare `null` (or `~`, or nothing) in YAML is no value, not the word.
+            return doc.problem(
+                (*path, "type"),
+                f"no type given (YAML reads a bare null as no value); for the null sink quote it: "
+                f'type: "null"; the types are {expected}',
+            )
         return doc.problem((*path, "type"), f"unknown type {tag!r}; expected one of {expected}{hint}")
     if kind in ("value_error", "assertion_error"):
         message = detail["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")

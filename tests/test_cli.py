@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -347,27 +348,70 @@ def test_check_finds_a_log_folder_that_cannot_be_created(in_tmp: Path, write_pro
     )
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs POSIX permissions, not root")
-def test_check_finds_an_unwritable_log_folder(in_tmp: Path, write_profile: WriteProfile) -> None:
-    """A log folder without write permission is an error; so is a read-only log file."""
-    locked = in_tmp / "locked"
-    locked.mkdir()
-    (locked / "old.log").write_text("", encoding="utf-8")
-    (locked / "old.log").chmod(0o444)
-    locked.chmod(0o555)
+_CHECK_AS = """\
+import os, sys
+from logboot.cli import main  # imported while the interpreter is readable by whoever we are
+uid, gid = int(sys.argv[1]), int(sys.argv[2])
+if os.geteuid() != uid:  # root ignores permissions: check as an unprivileged user
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+main(["check", *sys.argv[3:]])
+"""
+
+
+def unprivileged_user() -> tuple[int, int]:
+    """This user when it is not root; else ``nobody``, whom permissions apply to."""
+    if os.geteuid() != 0:
+        return os.geteuid(), os.getegid()
+    import pwd
+
     try:
-        write_profile(VALID.replace('"logs/app.log"', '"locked/sub/app.log"'), "p.yaml")
-        result = invoke("check", "p.yaml")
-        assert result.exit_code == 1
-        assert (
-            "cannot create the folder 'locked/sub' for the log file: 'locked' is not writable"
-            in result.stderr
+        user = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.fail("running as root and there is no user 'nobody' to check permissions as")
+    return user.pw_uid, user.pw_gid
+
+
+def test_check_finds_an_unwritable_log_folder(write_profile: WriteProfile) -> None:
+    """A log folder without write permission is an error; so is a read-only log file.
+
+    Run as an unprivileged user (``nobody`` when the tests run as root), in a folder that
+    user can read.
+    """
+    uid, gid = unprivileged_user()
+    shared = Path(tempfile.mkdtemp(prefix="logboot-cli-"))
+    try:
+        shared.chmod(0o755)
+        locked = shared / "locked"
+        locked.mkdir()
+        (locked / "old.log").write_text("", encoding="utf-8")
+        (locked / "old.log").chmod(0o444)
+        locked.chmod(0o555)
+        for name, path in (("p.yaml", "locked/sub/app.log"), ("q.yaml", "locked/old.log")):
+            (shared / name).write_text(VALID.replace('"logs/app.log"', f'"{path}"'), encoding="utf-8")
+            (shared / name).chmod(0o644)
+        done = subprocess.run(
+            [sys.executable, "-c", _CHECK_AS, str(uid), str(gid), "p.yaml", "q.yaml"],
+            check=False,
+            cwd=shared,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "NO_COLOR": "1"},
         )
-        write_profile(VALID.replace('"logs/app.log"', '"locked/old.log"'), "q.yaml")
-        result = invoke("check", "q.yaml")
-        assert "the log file 'locked/old.log' is not writable by this user" in result.stderr
+        assert done.returncode == 1, done.stderr
+        assert (
+            "p.yaml:6:27: sinks.app.path: cannot create the folder 'locked/sub' for the log file: "
+            "'locked' is not writable"
+        ) in done.stderr
+        assert "q.yaml:6:27: sinks.app.path: the log file 'locked/old.log' is not writable by this user" in (
+            done.stderr
+        )
+        assert not (locked / "sub").exists()
     finally:
         locked.chmod(0o755)
+        shutil.rmtree(shared)
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
@@ -419,7 +463,7 @@ def test_internal_errors_are_short_unless_debugging(
 ) -> None:
     """A bug prints one line and a hint; --debug (before or after the command) adds the traceback."""
 
-    def broken(path: Path) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr("logboot.cli.commands.check_file", broken)

@@ -77,6 +77,7 @@ def test_description_is_json_ready() -> None:
         "formatter": None,
         "filters": [],
         "listeners": ["main"],
+        "fallback": None,
     }
     shown = ("path", "mode", "encoding", "max_bytes", "backup_count")
     assert {key: options[key] for key in shown} == {

@@ -490,12 +490,18 @@ def test_stop_that_times_out_counts_what_it_abandons(
     runtime = logboot.setup_logging(profile)
     held = fill_behind_a_gate(runtime, 40)
     report = runtime.stop(timeout=0.05)
-    held.opened.set()
-    assert (report.clean, report.abandoned) == (False, 40)
-    assert report.dropped == 40
+    # The 40 queued records and the one the listener holds are all given up on and counted.
+    assert (report.clean, report.abandoned, report.dropped, report.handled) == (False, 41, 41, 0)
+    stats = report.queues["main"]
+    assert (stats["enqueued"], stats["handled"], stats["dropped"], stats["in_flight"]) == (41, 0, 41, 0)
+    held.opened.set()  # the held record is written after all: late, and the counts stay exact
+    wait_until(lambda: runtime.stats()["queues"]["main"]["late"] == 1)
+    after = runtime.stats()["queues"]["main"]
+    assert (after["enqueued"], after["handled"], after["dropped"], after["in_flight"]) == (41, 0, 41, 0)
+    assert lines_of(log_file) == ["first"]
     err = capsys.readouterr().err
     assert "logboot: listener 'main' did not finish draining in time\n" in err
-    summary = "dropped 40 of 41 records (overflow: block, max_size: 10000, 40 abandoned at stop)"
+    summary = "dropped 41 of 41 records (overflow: block, max_size: 10000, 41 abandoned at stop)"
     assert f"logboot: queue 'main' {summary}\n" in err
 
 

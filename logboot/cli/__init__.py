@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import convert  # noqa: F401 - registers `import` and `export` on the app
+from . import bench, convert  # noqa: F401 - register `bench`, `import` and `export` on the app
 from .commands import app, main
 
 __all__ = ["app", "main"]

@@ -40,8 +40,9 @@ class FileReport:
         }
 
 
-def check_file(path: Path, overrides: list[str] | None = None) -> FileReport:
-    """Validate one profile (with ``--set`` overrides), then what would fail at start-up.
+def check_file(path: Path, overrides: list[str] | None = None, *, reachable: bool = False) -> FileReport:
+    """Validate one profile (with ``--set`` overrides), then what would fail at start-up
+    (with ``reachable``, also whether each remote sink's receiver answers now).
 
     A missing file raises ``ProfileNotFoundError``: the caller treats it as a usage error.
     """
@@ -49,7 +50,9 @@ def check_file(path: Path, overrides: list[str] | None = None) -> FileReport:
     errors = list(validation.problems)
     warnings = list(validation.warnings)
     if validation.profile is not None and validation.document is not None:
-        startup_errors, startup_warnings = check_startup(validation.profile, validation.document)
+        startup_errors, startup_warnings = check_startup(
+            validation.profile, validation.document, reachable=reachable
+        )
         errors.extend(startup_errors)
         warnings.extend(startup_warnings)
     return FileReport(

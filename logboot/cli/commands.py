@@ -235,6 +235,7 @@ def _write_new(target: Path, text: str, force: bool) -> bool:
         "logboot check logboot.yaml",
         "logboot check --strict configs/*.yaml",
         "logboot check --format json configs/*.yaml > report.json",
+        "logboot check --reachable configs/syslog.yaml",
         "logboot check logboot.yaml --set root.level=DEBUG --set queues.main.max_size=100",
         before="Exit status: 0 when every profile is valid, 1 when any is invalid,\n"
         "2 for a usage error (a missing file, an unknown option).\n\n",
@@ -251,16 +252,23 @@ def check(
         bool,
         typer.Option("--strict", help="Fail on warnings too (unused sinks, unbounded queues, ...)."),
     ] = False,
+    reachable: Annotated[
+        bool,
+        typer.Option(
+            "--reachable",
+            help="Also connect to each syslog/OTLP receiver and warn about one that is down.",
+        ),
+    ] = False,
     overrides: SetOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Validate profiles and what they need at start-up; print every problem with its place.
 
-    Beyond the schema: a log folder that cannot be created or written, a missing optional package.
-    Nothing is created while checking.
+    Beyond the schema: a log folder that cannot be created or written, a missing optional package,
+    and with --reachable a remote receiver that does not answer. Nothing is created while checking.
     """
     with _failures(_debugging(ctx, debug)):
-        reports = [check_file(path, overrides) if overrides else check_file(path) for path in paths]
+        reports = [check_file(path, overrides, reachable=reachable) for path in paths]
     failed = any(report.failed(strict) for report in reports)
     if output_format is Format.json:
         write_json(report_document(reports, strict))

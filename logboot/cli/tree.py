@@ -23,7 +23,8 @@ def topology_tree(description: Description) -> Tree:
     for queue in description.queues:
         if queue.name not in drawn:  # fed by no logger: still drawn, so nothing is hidden
             _add_queue(tree, description, queue.name, drawn)
-    unused = [sink for sink in description.sinks if not sink.listeners]
+    in_use = _sinks_in_use(description)
+    unused = [sink for sink in description.sinks if sink.name not in in_use]
     if unused:
         branch = tree.add(Text("unused sinks", style="yellow"))
         for sink in unused:
@@ -51,7 +52,35 @@ def _add_queue(parent: Tree, description: Description, name: str, drawn: set[str
     for sink_name in listener.sinks:
         sink = description.sink(sink_name)
         if sink is not None:
-            listener_branch.add(_sink_label(sink))
+            _add_sink(listener_branch, description, sink)
+
+
+def _add_sink(parent: Tree, description: Description, sink: SinkNode) -> None:
+    """The sink, and under it the chain of fallbacks its records go to when it fails."""
+    branch = parent.add(_sink_label(sink))
+    seen = {sink.name}
+    while sink.fallback is not None and sink.fallback not in seen:  # a valid profile has no cycle
+        fallback = description.sink(sink.fallback)
+        if fallback is None:
+            break
+        seen.add(fallback.name)
+        label = Text("when it fails: ", style="yellow")
+        label.append_text(_sink_label(fallback))
+        branch = branch.add(label)
+        sink = fallback
+
+
+def _sinks_in_use(description: Description) -> set[str]:
+    """The sinks a listener writes to, and the fallbacks those can fail over to."""
+    in_use: set[str] = set()
+    for sink in description.sinks:
+        if not sink.listeners:
+            continue
+        current: SinkNode | None = sink
+        while current is not None and current.name not in in_use:
+            in_use.add(current.name)
+            current = description.sink(current.fallback) if current.fallback else None
+    return in_use
 
 
 def _logger_label(logger: LoggerNode) -> Text:

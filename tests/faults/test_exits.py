@@ -153,14 +153,18 @@ def test_stop_counts_what_a_stuck_sink_could_not_take_as_abandoned(tmp_path: Pat
     done = run_child(
         tmp_path,
         """
-        import json, logging, sys, logboot, stuck
+        import json, logging, sys, time, logboot, stuck
         runtime = logboot.setup_logging(sys.argv[1])
         for seq in range(500):
             logging.getLogger("app").info("record %d", seq)
         report = runtime.stop(0.3)
         stuck.release.set()
+        for _ in range(500):  # the released sink finishes its record: it is counted as late
+            if runtime.stats()["queues"]["main"]["late"]:
+                break
+            time.sleep(0.01)
         print(json.dumps({"abandoned": report.abandoned, "clean": report.clean,
-                          "queue": report.queues["main"]}))
+                          "queue": report.queues["main"], "after": runtime.stats()["queues"]["main"]}))
         """,
         str(path),
         env={"PYTHONPATH": str(tmp_path)},
@@ -168,8 +172,11 @@ def test_stop_counts_what_a_stuck_sink_could_not_take_as_abandoned(tmp_path: Pat
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     queue = result["queue"]
-    # batch_size 1: the stuck sink holds exactly one record (neither handled nor dropped yet:
-    # it may still be written); the other 499 are abandoned and counted as dropped.
-    assert (result["abandoned"], result["clean"]) == (499, False)
-    assert (queue["enqueued"], queue["handled"], queue["dropped"]) == (500, 0, 499)
+    # batch_size 1: the stuck sink holds one record, 499 wait in the queue; stop gives up on
+    # all 500 and counts them as dropped, so enqueued == handled + dropped holds exactly.
+    assert (result["abandoned"], result["clean"]) == (500, False)
+    assert (queue["enqueued"], queue["handled"], queue["dropped"], queue["in_flight"]) == (500, 0, 500, 0)
+    # Released afterwards, the sink writes its record: late, and the reported counts stand.
+    after = result["after"]
+    assert (after["handled"], after["dropped"], after["late"]) == (0, 500, 1)
     assert "did not finish draining in time" in done.stderr
