@@ -5,15 +5,21 @@ so a child killed while holding it wedges the parent and all its siblings. Here 
 child has a connection of its own: a child that dies mid-frame loses only what it had
 not sent, and its partial frame is discarded, never parsed.
 
-A frame is a 4-byte big-endian length and a pickled ``LogRecord.__dict__`` whose extra
-values were made plain (primitives kept, anything else replaced by its ``repr``) in the
-child, so the parent can always unpickle what arrives.
+A frame is a 4-byte big-endian length, a kind byte, and a pickle. A connection opens with
+a ``FIELDS`` frame: the names of the child's standard record attributes, in order. Each
+record then travels as a ``RECORD`` frame: the values of those attributes as one tuple,
+and its extra attributes (made plain in the child: primitives kept, anything else
+replaced by its ``repr``) or None. Sending the names once per connection instead of once
+per record makes a frame less than half as big and both ends about twice as fast, and a
+child on another Python version (other attributes) still works. A record that lacks a
+standard attribute goes whole, as a ``DICT`` frame.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import operator
 import os
 import pickle
 import selectors
@@ -22,6 +28,7 @@ import socket
 import struct
 import tempfile
 import threading
+import time
 from typing import Any
 
 from .formatters import STANDARD_ATTRS
@@ -29,6 +36,8 @@ from .queues import Overflow, ThreadQueue
 from .reporting import write_stderr
 
 _HEADER = struct.Struct("!I")
+FIELDS, RECORD, DICT = b"F", b"R", b"D"  # frame kinds: the first byte after the length
+_RECORD_BYTE, _DICT_BYTE = RECORD[0], DICT[0]
 MAX_FRAME = 64 * 1024 * 1024  # a larger length is a corrupt stream, not a record
 _RECV_SIZE = 256 * 1024
 _PLAIN = (str, int, float, bool, type(None))
@@ -49,27 +58,74 @@ def _plain(value: Any, depth: int = 0) -> Any:
         return f"<unrepresentable {type(value).__name__} object>"
 
 
+# The standard attributes of a record made in this process, in the order LogRecord sets them.
+_FIELD_NAMES: tuple[str, ...] = tuple(logging.LogRecord("", 0, "", 0, "", None, None).__dict__)
+_FIELD_SET = frozenset(_FIELD_NAMES)
+_field_values = operator.itemgetter(*_FIELD_NAMES)
+
+
+def _frame(kind: bytes, value: object) -> bytes:
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(payload) + 1) + kind + payload
+
+
+def fields_frame() -> bytes:
+    """The frame that opens a connection: the names ``encode`` sends the values of."""
+    return _frame(FIELDS, _FIELD_NAMES)
+
+
 def encode(record: logging.LogRecord) -> bytes:
     """A frame for a prepared record (message merged, exception rendered)."""
-    fields = record.__dict__
-    extras = fields.keys() - STANDARD_ATTRS
-    if extras:
-        fields = dict(fields)
-        for key in extras:
-            fields[key] = _plain(fields[key])
-    payload = pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
-    return _HEADER.pack(len(payload)) + payload
+    attributes = record.__dict__
+    try:
+        values = _field_values(attributes)
+    except KeyError:  # a record without a standard attribute: send it whole
+        return _frame(DICT, _plain_extras(attributes, attributes.keys() - STANDARD_ATTRS))
+    extras = None
+    if len(attributes) != len(_FIELD_NAMES):  # only then can there be more than the standard ones
+        extras = {key: _plain(attributes[key]) for key in attributes.keys() - _FIELD_SET}
+    return _frame(RECORD, (values, extras))
+
+
+def _plain_extras(attributes: dict[str, Any], extras: set[str]) -> dict[str, Any]:
+    if not extras:
+        return attributes
+    plain = dict(attributes)
+    for key in extras:
+        plain[key] = _plain(plain[key])
+    return plain
 
 
 _new_record = logging.LogRecord.__new__
 
 
-def decode(payload: bytes | memoryview) -> logging.LogRecord:
-    """The record a frame carries."""
-    fields = pickle.loads(payload)  # noqa: S301 - frames come from our own children over a 0700 socket
+def decode(payload: bytes | memoryview, names: tuple[str, ...] | None) -> logging.LogRecord:
+    """The record a ``RECORD`` or ``DICT`` frame carries (``payload`` starts at the kind byte);
+    ``names`` are the field names the connection opened with."""
+    kind = payload[0]
+    value = pickle.loads(payload[1:])  # noqa: S301 - frames come from our own children over a 0700 socket
+    if kind == _RECORD_BYTE:
+        values, extras = value
+        if names is None or len(values) != len(names):
+            raise ValueError("a record that does not match the fields its connection named")
+        attributes = dict(zip(names, values))  # noqa: B905 - lengths checked above, strict= is slower
+        if extras:
+            attributes.update(extras)
+    elif kind == _DICT_BYTE:
+        attributes = value
+    else:
+        raise ValueError(f"unknown frame kind {kind!r}")
     record = _new_record(logging.LogRecord)
-    record.__dict__ = fields
+    record.__dict__ = attributes
     return record
+
+
+def decode_fields(payload: bytes | memoryview) -> tuple[str, ...]:
+    """The field names a ``FIELDS`` frame carries (``payload`` starts at the kind byte)."""
+    names = pickle.loads(payload[1:])  # noqa: S301 - as above
+    if not (isinstance(names, tuple) and all(isinstance(name, str) for name in names)):
+        raise ValueError("a fields frame must carry a tuple of names")
+    return names
 
 
 class ProcessChannel:
@@ -105,8 +161,10 @@ class ProcessChannel:
             try:
                 sock = self._sock
                 if sock is None:
-                    sock = self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                     sock.connect(self.address)
+                    sock.sendall(fields_frame())  # every connection opens by naming the fields
+                    self._sock = sock
                 sock.sendall(frame)
             except OSError as err:
                 self._fail(err)
@@ -139,11 +197,12 @@ class ProcessChannel:
 
 
 class _Connection:
-    __slots__ = ("buffer", "sock")
+    __slots__ = ("buffer", "names", "sock")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.buffer = bytearray()
+        self.names: tuple[str, ...] | None = None  # from the connection's FIELDS frame
 
 
 class ProcessQueue(ThreadQueue):
@@ -172,6 +231,7 @@ class ProcessQueue(ThreadQueue):
         self._server.setblocking(False)
         self._waker_r, self._waker_w = socket.socketpair()
         self._receiving = True
+        self._drain_deadline = float("inf")
         self._thread = threading.Thread(target=self._receive, name=f"logboot-receiver-{name}", daemon=True)
         self.children_attached = 0
         self.children_detached = 0
@@ -183,6 +243,7 @@ class ProcessQueue(ThreadQueue):
 
     def stop_receiving(self, timeout: float) -> None:
         """Read everything children have sent so far, then stop accepting."""
+        self._drain_deadline = time.monotonic() + timeout
         self._receiving = False
         with contextlib.suppress(OSError):
             self._waker_w.send(b"x")
@@ -206,7 +267,10 @@ class ProcessQueue(ThreadQueue):
             # Stopping: take every pending connection and everything already sent.
             self._accept(selector, connections)
             for connection in list(connections):
-                while self._read(connection, selector, connections):
+                # Until the stop's deadline: a child still logging must not keep us here.
+                while time.monotonic() < self._drain_deadline and self._read(
+                    connection, selector, connections, draining=True
+                ):
                     pass
         except Exception as err:  # noqa: BLE001 - report; the stop path still completes
             write_stderr(f"logboot: receiver of queue {self.name!r} failed: {err!r}\n")
@@ -228,9 +292,17 @@ class ProcessQueue(ThreadQueue):
             self.children_attached += 1
 
     def _read(
-        self, connection: _Connection, selector: selectors.BaseSelector, connections: list[_Connection]
+        self,
+        connection: _Connection,
+        selector: selectors.BaseSelector,
+        connections: list[_Connection],
+        draining: bool = False,
     ) -> bool:
-        """Read once from a child; True if more may be waiting."""
+        """Read once from a child; True if more may be waiting.
+
+        ``draining`` (at stop): True after any data, so the caller reads on until the
+        socket is empty or closed (and a child that has ended is seen to have detached).
+        """
         try:
             data = connection.sock.recv(_RECV_SIZE)
         except (BlockingIOError, InterruptedError):
@@ -254,15 +326,19 @@ class ProcessQueue(ThreadQueue):
             end = position + 4 + length
             if end > size:
                 break
+            payload = memoryview(buffer)[position + 4 : end]
             try:
-                record = decode(memoryview(buffer)[position + 4 : end])
+                if payload[:1] == FIELDS:
+                    connection.names = decode_fields(payload)
+                else:
+                    put(decode(payload, connection.names))
             except Exception:  # noqa: BLE001 - one bad frame is counted, the stream goes on
                 self.corrupt_frames += 1
-            else:
-                put(record)
+            finally:
+                payload.release()  # the buffer cannot be resized while a view of it is alive
             position = end
         del buffer[:position]
-        return len(data) == _RECV_SIZE
+        return draining or len(data) == _RECV_SIZE
 
     def _detach(
         self,
