@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,6 +30,23 @@ def _restore_logging() -> Iterator[None]:
         runtime.stop()
     root.handlers = handlers
     root.setLevel(level)
+
+
+@pytest.fixture
+def timezone() -> Iterator[Callable[[str], None]]:
+    """Set the process time zone (POSIX TZ) for one test."""
+    before = os.environ.get("TZ")
+
+    def set_zone(zone: str) -> None:
+        os.environ["TZ"] = zone
+        time.tzset()
+
+    yield set_zone
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-import os
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -46,23 +44,6 @@ def raised(error: BaseException) -> BaseException:
         raise error
     except BaseException as caught:
         return caught
-
-
-@pytest.fixture
-def timezone() -> Iterator[Callable[[str], None]]:
-    """Set the process time zone (POSIX TZ) for one test."""
-    before = os.environ.get("TZ")
-
-    def set_zone(zone: str) -> None:
-        os.environ["TZ"] = zone
-        time.tzset()
-
-    yield set_zone
-    if before is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
 
 
 def test_escape_leaves_printable_text_alone() -> None:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich import box
@@ -31,7 +31,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..bench import BenchResult, run_bench
-from ..errors import Problem, ProfileError
+from ..errors import ProfileError
 from ..loading import check_profile
 from ..schema import Profile
 from .commands import (
@@ -44,8 +44,9 @@ from .commands import (
     _existing_file,
     _failures,
     app,
+    exit_invalid,
 )
-from .output import console, display_path, plural, print_problems, shown, wants_color
+from .output import console, display_path, plural, wants_color
 
 #: Version of the JSON document ``bench --format json`` prints.
 REPORT_VERSION = 1
@@ -130,7 +131,7 @@ def bench(
     with _failures(debugging):
         validation = check_profile(profile, overrides=overrides or None)
     if validation.profile is None:
-        _invalid(validation.problems, name, stderr)
+        exit_invalid(validation.problems, name, "bench")
     if processes and records % processes:
         logged = records - records % processes
         note = (
@@ -152,7 +153,7 @@ def bench(
         except ProfileError as err:  # $LOGBOOT_LEVEL is applied over the profile there
             outcome = err
     if isinstance(outcome, ProfileError):
-        _invalid(outcome.problems, name, stderr)
+        exit_invalid(outcome.problems, name, "bench")
     result = outcome
     if output_format is Format.json:
         sys.stdout.write(
@@ -169,20 +170,6 @@ def bench(
                 style="yellow",
             )
         )
-
-
-def _invalid(problems: list[Problem], name: str, stderr: Console) -> NoReturn:
-    """Print the problems as `check` does, then exit 1."""
-    located = sorted((shown(p) for p in problems), key=Problem.sort_key)
-    print_problems(located, stderr)
-    stderr.print(
-        Text(
-            f"logboot: error: {name} is not a valid profile "
-            f"({plural(len(located), 'error')}); nothing to bench",
-            style="red",
-        )
-    )
-    raise typer.Exit(1)
 
 
 def stderr_is_terminal() -> bool:

@@ -148,6 +148,21 @@ def _existing_file(path: Path) -> Path:
 # --- init -------------------------------------------------------------------------------
 
 
+def exit_invalid(problems: list[Problem], name: str, action: str) -> NoReturn:
+    """Print an invalid profile's problems as ``check`` does, then exit 1 (nothing to ``action``)."""
+    located = sorted((shown(p) for p in problems), key=Problem.sort_key)
+    stderr = console()
+    print_problems(located, stderr)
+    stderr.print(
+        Text(
+            f"logboot: error: {name} is not a valid profile "
+            f"({plural(len(located), 'error')}); nothing to {action}",
+            style="red",
+        )
+    )
+    raise typer.Exit(1)
+
+
 def _template_names() -> list[str]:
     return list(templates())
 
@@ -303,17 +318,7 @@ def show(
     with _failures(_debugging(ctx, debug)):
         validation = check_profile(path, overrides=overrides or None)
     if validation.profile is None:
-        problems = sorted((shown(p) for p in validation.problems), key=Problem.sort_key)
-        stderr = console()
-        print_problems(problems, stderr)
-        stderr.print(
-            Text(
-                f"logboot: error: {display_path(str(path))} is not a valid profile "
-                f"({plural(len(problems), 'error')}); nothing to show",
-                style="red",
-            )
-        )
-        raise typer.Exit(1)
+        exit_invalid(validation.problems, display_path(str(path)), "show")
     description = describe_profile(validation.profile)
     if output_format is Format.json:
         write_json(description.to_dict())

@@ -16,7 +16,16 @@ from ..dumping import to_yaml
 from ..errors import LogbootError, Problem
 from ..loading import check_profile, validate_document
 from ..reading import read_text
-from .commands import DebugOption, SetOption, _debugging, _examples, _existing_file, _failures, app
+from .commands import (
+    DebugOption,
+    SetOption,
+    _debugging,
+    _examples,
+    _existing_file,
+    _failures,
+    app,
+    exit_invalid,
+)
 from .output import console, display_path, plural, print_problems, shown
 
 
@@ -126,17 +135,7 @@ def export(
     with _failures(_debugging(ctx, debug)):
         validation = check_profile(profile, overrides=overrides or None)
     if validation.profile is None:
-        stderr = console()
-        problems = sorted((shown(p) for p in validation.problems), key=Problem.sort_key)
-        print_problems(problems, stderr)
-        stderr.print(
-            Text(
-                f"logboot: error: {display_path(str(profile))} is not a valid profile "
-                f"({plural(len(problems), 'error')}); nothing to export",
-                style="red",
-            )
-        )
-        raise typer.Exit(1)
+        exit_invalid(validation.problems, display_path(str(profile)), "export")
     document = export_dictconfig(validation.profile)
     to_file = output is not None and str(output) != "-"
     as_yaml = to_file and output is not None and output.suffix in (".yaml", ".yml")

@@ -72,6 +72,17 @@ class BatchSink(logging.Handler):
         return type(self).__name__
 
 
+def whole_chunks(chunks: list[bytes], size: int) -> int:
+    """How many of ``chunks``, in order, fit whole in the first ``size`` bytes written."""
+    count = 0
+    for chunk in chunks:
+        size -= len(chunk)
+        if size < 0:
+            break
+        count += 1
+    return count
+
+
 class SinkClosedError(ValueError):
     """A record reached a sink after ``close()`` (a late ``__del__``, an atexit hook)."""
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..errors import SetupError
 from ..schema import FileSinkSpec, RotatingFileSinkSpec
-from .base import BatchSink, PartialWriteError, SinkClosedError
+from .base import BatchSink, PartialWriteError, SinkClosedError, whole_chunks
 
 _FLAGS = os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
@@ -65,7 +65,7 @@ def write_all(fd: int, chunks: list[bytes]) -> int:
         while done < len(data):
             done += os.write(fd, data[done:] if done else data)
     except OSError as err:
-        written = _whole_chunks(chunks, done)
+        written = whole_chunks(chunks, done)
         if written:
             raise PartialWriteError(written, err) from err
         raise
@@ -84,7 +84,7 @@ def write_text(fd: int, lines: list[str], encoding: str, encode: Callable[[list[
         while done < len(data):
             done += os.write(fd, data[done:] if done else data)
     except OSError as err:
-        written = _whole_chunks(encode(lines), done)
+        written = whole_chunks(encode(lines), done)
         if written:
             raise PartialWriteError(written, err) from err
         raise
@@ -99,16 +99,6 @@ def _encodes_alone(encoding: str) -> bool:
         return codecs.lookup(encoding).name in ("utf-8", "ascii", "latin-1", "iso8859-1")
     except LookupError:
         return False  # the per-line path raises the error, as before
-
-
-def _whole_chunks(chunks: list[bytes], size: int) -> int:
-    count = 0
-    for chunk in chunks:
-        size -= len(chunk)
-        if size < 0:
-            break
-        count += 1
-    return count
 
 
 class FileSink(BatchSink):

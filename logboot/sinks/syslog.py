@@ -26,6 +26,7 @@ from ..addresses import split_host_port
 from ..errors import SetupError
 from ..formatters import TextFormatter
 from ..schema import SyslogSinkSpec, SyslogTlsSpec
+from .base import whole_chunks
 from .remote import RemoteSink, SendError
 from .rfc5424 import MessageBuilder, default_app_name, octet_frame
 
@@ -209,13 +210,7 @@ def _send_frames(sock: socket.socket, messages: list[bytes]) -> None:
         while done < len(data):
             done += sock.send(data[done:])
     except OSError as err:
-        whole = 0
-        for frame in frames:
-            done -= len(frame)
-            if done < 0:
-                break
-            whole += 1
-        raise SendError(whole, err) from err
+        raise SendError(whole_chunks(frames, done), err) from err
 
 
 def tls_context(spec: SyslogTlsSpec) -> ssl.SSLContext:
