@@ -5,14 +5,21 @@ so a child killed while holding it wedges the parent and all its siblings. Here 
 child has a connection of its own: a child that dies mid-frame loses only what it had
 not sent, and its partial frame is discarded, never parsed.
 
-A frame is a 4-byte big-endian length, a kind byte, and a pickle. A connection opens with
-a ``FIELDS`` frame: the names of the child's standard record attributes, in order. Each
-record then travels as a ``RECORD`` frame: the values of those attributes as one tuple,
-and its extra attributes (made plain in the child: primitives kept, anything else
-replaced by its ``repr``) or None. Sending the names once per connection instead of once
-per record makes a frame less than half as big and both ends about twice as fast, and a
-child on another Python version (other attributes) still works. A record that lacks a
-standard attribute goes whole, as a ``DICT`` frame.
+A frame is a 4-byte big-endian length, a kind byte, and a pickle. What repeats from
+record to record is sent once per connection:
+
+- ``FIELDS`` opens a connection: the names of the child's standard record attributes,
+  split into the call-site part (logger, level, path, function, line, thread, process)
+  and the per-record part (message, time, exception text).
+- ``SITE`` gives a call-site number to the call-site values the first time they occur.
+- ``RECORD`` carries a call-site number, the per-record values, and the extra attributes
+  (made plain in the child: primitives kept, anything else replaced by its ``repr``) or None.
+- ``DICT`` carries a whole record: one that lacks a standard attribute, or any record
+  once a connection has numbered ``MAX_SITES`` call sites.
+
+The parent rebuilds a record as a copy of its call site's attributes plus its own, so
+the repeated strings are neither sent nor allocated again; a child on another Python
+version (other attributes) still works, as the names come from the child.
 """
 
 from __future__ import annotations
@@ -36,8 +43,6 @@ from .queues import Overflow, ThreadQueue
 from .reporting import write_stderr
 
 _HEADER = struct.Struct("!I")
-FIELDS, RECORD, DICT = b"F", b"R", b"D"  # frame kinds: the first byte after the length
-_RECORD_BYTE, _DICT_BYTE = RECORD[0], DICT[0]
 MAX_FRAME = 64 * 1024 * 1024  # a larger length is a corrupt stream, not a record
 _RECV_SIZE = 256 * 1024
 _PLAIN = (str, int, float, bool, type(None))
@@ -58,10 +63,21 @@ def _plain(value: Any, depth: int = 0) -> Any:
         return f"<unrepresentable {type(value).__name__} object>"
 
 
-# The standard attributes of a record made in this process, in the order LogRecord sets them.
+# The standard attributes of a record made in this process, in the order LogRecord sets
+# them, split into what a call site repeats and what each record has of its own.
 _FIELD_NAMES: tuple[str, ...] = tuple(logging.LogRecord("", 0, "", 0, "", None, None).__dict__)
 _FIELD_SET = frozenset(_FIELD_NAMES)
-_field_values = operator.itemgetter(*_FIELD_NAMES)
+_SITE_CANDIDATES = frozenset(
+    {"name", "levelno", "levelname", "pathname", "filename", "module", "lineno", "funcName"}
+    | {"thread", "threadName", "process", "processName", "taskName"}
+)
+SITE_NAMES = tuple(name for name in _FIELD_NAMES if name in _SITE_CANDIDATES)
+OWN_NAMES = tuple(name for name in _FIELD_NAMES if name not in _SITE_CANDIDATES)
+_site_values = operator.itemgetter(*SITE_NAMES)
+_own_values = operator.itemgetter(*OWN_NAMES)
+MAX_SITES = 4096  # call sites numbered per connection; later ones travel as DICT frames
+
+FIELDS, SITE, RECORD, DICT = b"F", b"S", b"R", b"D"  # frame kinds: the byte after the length
 
 
 def _frame(kind: bytes, value: object) -> bytes:
@@ -69,25 +85,9 @@ def _frame(kind: bytes, value: object) -> bytes:
     return _HEADER.pack(len(payload) + 1) + kind + payload
 
 
-def fields_frame() -> bytes:
-    """The frame that opens a connection: the names ``encode`` sends the values of."""
-    return _frame(FIELDS, _FIELD_NAMES)
-
-
-def encode(record: logging.LogRecord) -> bytes:
-    """A frame for a prepared record (message merged, exception rendered)."""
-    attributes = record.__dict__
-    try:
-        values = _field_values(attributes)
-    except KeyError:  # a record without a standard attribute: send it whole
-        return _frame(DICT, _plain_extras(attributes, attributes.keys() - STANDARD_ATTRS))
-    extras = None
-    if len(attributes) != len(_FIELD_NAMES):  # only then can there be more than the standard ones
-        extras = {key: _plain(attributes[key]) for key in attributes.keys() - _FIELD_SET}
-    return _frame(RECORD, (values, extras))
-
-
-def _plain_extras(attributes: dict[str, Any], extras: set[str]) -> dict[str, Any]:
+def _plain_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    """``attributes`` with every extra value made plain (a copy only when there are extras)."""
+    extras = attributes.keys() - STANDARD_ATTRS
     if not extras:
         return attributes
     plain = dict(attributes)
@@ -96,36 +96,92 @@ def _plain_extras(attributes: dict[str, Any], extras: set[str]) -> dict[str, Any
     return plain
 
 
+class Encoder:
+    """The child's side of one connection: turns records into frames, numbering call sites."""
+
+    def __init__(self) -> None:
+        self._sites: dict[tuple[Any, ...], int] = {}
+
+    def opening(self) -> bytes:
+        """The frame a connection starts with."""
+        return _frame(FIELDS, (SITE_NAMES, OWN_NAMES))
+
+    def encode(self, record: logging.LogRecord) -> bytes:
+        """The frames for a prepared record (message merged, exception rendered)."""
+        attributes = record.__dict__
+        try:
+            site, own = _site_values(attributes), _own_values(attributes)
+            number = self._sites.get(site)
+        except (KeyError, TypeError):  # a missing attribute, or an unhashable value in one
+            return _frame(DICT, _plain_attributes(attributes))
+        extras = None
+        if len(attributes) != len(_FIELD_NAMES):  # only then can there be more than the standard ones
+            extras = {key: _plain(attributes[key]) for key in attributes.keys() - _FIELD_SET}
+        if number is not None:
+            return _frame(RECORD, (number, own, extras))
+        if len(self._sites) >= MAX_SITES:
+            return _frame(DICT, _plain_attributes(attributes))
+        number = self._sites[site] = len(self._sites)
+        return _frame(SITE, (number, site)) + _frame(RECORD, (number, own, extras))
+
+
 _new_record = logging.LogRecord.__new__
+_FIELDS_BYTE, _SITE_BYTE, _RECORD_BYTE, _DICT_BYTE = FIELDS[0], SITE[0], RECORD[0], DICT[0]
 
 
-def decode(payload: bytes | memoryview, names: tuple[str, ...] | None) -> logging.LogRecord:
-    """The record a ``RECORD`` or ``DICT`` frame carries (``payload`` starts at the kind byte);
-    ``names`` are the field names the connection opened with."""
-    kind = payload[0]
-    value = pickle.loads(payload[1:])  # noqa: S301 - frames come from our own children over a 0700 socket
-    if kind == _RECORD_BYTE:
-        values, extras = value
-        if names is None or len(values) != len(names):
-            raise ValueError("a record that does not match the fields its connection named")
-        attributes = dict(zip(names, values))  # noqa: B905 - lengths checked above, strict= is slower
-        if extras:
-            attributes.update(extras)
-    elif kind == _DICT_BYTE:
-        attributes = value
-    else:
-        raise ValueError(f"unknown frame kind {kind!r}")
-    record = _new_record(logging.LogRecord)
-    record.__dict__ = attributes
-    return record
+class Decoder:
+    """The parent's side of one connection: turns frames back into records."""
 
+    def __init__(self) -> None:
+        self._site_names: tuple[str, ...] | None = None
+        self._own_names: tuple[str, ...] = ()
+        self._sites: list[dict[str, Any]] = []
 
-def decode_fields(payload: bytes | memoryview) -> tuple[str, ...]:
-    """The field names a ``FIELDS`` frame carries (``payload`` starts at the kind byte)."""
-    names = pickle.loads(payload[1:])  # noqa: S301 - as above
-    if not (isinstance(names, tuple) and all(isinstance(name, str) for name in names)):
-        raise ValueError("a fields frame must carry a tuple of names")
-    return names
+    def decode(self, payload: bytes | memoryview) -> logging.LogRecord | None:
+        """The record a frame carries (``payload`` starts at the kind byte); None for a
+        frame that only sets up the connection. Raises ValueError on a frame that does not
+        fit what the connection has said so far."""
+        kind = payload[0]
+        value = pickle.loads(payload[1:])  # noqa: S301 - frames come from our own children over a 0700 socket
+        if kind == _RECORD_BYTE:
+            number, own, extras = value
+            if not (0 <= number < len(self._sites)) or len(own) != len(self._own_names):
+                raise ValueError("a record that does not match what its connection defined")
+            attributes = self._sites[number].copy()
+            attributes.update(zip(self._own_names, own))  # noqa: B905 - lengths checked above
+            if extras:
+                attributes.update(extras)
+        elif kind == _DICT_BYTE:
+            if type(value) is not dict:
+                raise ValueError("a whole record must be a dict")
+            attributes = value
+        elif kind == _SITE_BYTE:
+            self._define_site(value)
+            return None
+        elif kind == _FIELDS_BYTE:
+            self._name_fields(value)
+            return None
+        else:
+            raise ValueError(f"unknown frame kind {kind!r}")
+        record = _new_record(logging.LogRecord)
+        record.__dict__ = attributes
+        return record
+
+    def _name_fields(self, value: Any) -> None:
+        if not (
+            isinstance(value, tuple)
+            and len(value) == 2
+            and all(isinstance(names, tuple) and all(isinstance(n, str) for n in names) for names in value)
+        ):
+            raise ValueError("a fields frame must carry two tuples of names")
+        self._site_names, self._own_names = value
+        self._sites = []
+
+    def _define_site(self, value: Any) -> None:
+        number, site = value
+        if self._site_names is None or number != len(self._sites) or len(site) != len(self._site_names):
+            raise ValueError("a call site that does not match what its connection defined")
+        self._sites.append(dict(zip(self._site_names, site)))  # noqa: B905 - lengths checked above
 
 
 class ProcessChannel:
@@ -144,6 +200,7 @@ class ProcessChannel:
         self.failed = 0
         self._pid = -1
         self._sock: socket.socket | None = None
+        self._encoder = Encoder()
         self._lock = threading.Lock()
         self._warned = False
 
@@ -154,18 +211,18 @@ class ProcessChannel:
         self._pid = os.getpid()
 
     def put(self, record: logging.LogRecord) -> bool:
-        frame = encode(record)
         if self._pid != os.getpid():
             self._reset()
-        with self._lock:
+        with self._lock:  # the encoder numbers call sites for this connection: one at a time
             try:
                 sock = self._sock
                 if sock is None:
                     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                     sock.connect(self.address)
-                    sock.sendall(fields_frame())  # every connection opens by naming the fields
+                    self._encoder = Encoder()
+                    sock.sendall(self._encoder.opening())
                     self._sock = sock
-                sock.sendall(frame)
+                sock.sendall(self._encoder.encode(record))
             except OSError as err:
                 self._fail(err)
                 return False
@@ -197,12 +254,12 @@ class ProcessChannel:
 
 
 class _Connection:
-    __slots__ = ("buffer", "names", "sock")
+    __slots__ = ("buffer", "decoder", "sock")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.buffer = bytearray()
-        self.names: tuple[str, ...] | None = None  # from the connection's FIELDS frame
+        self.decoder = Decoder()
 
 
 class ProcessQueue(ThreadQueue):
@@ -315,7 +372,7 @@ class ProcessQueue(ThreadQueue):
         buffer = connection.buffer
         buffer += data
         position, size = 0, len(buffer)
-        put = self.put
+        put, decode = self.put, connection.decoder.decode
         while size - position >= 4:
             (length,) = _HEADER.unpack_from(buffer, position)
             if length > MAX_FRAME:
@@ -328,10 +385,9 @@ class ProcessQueue(ThreadQueue):
                 break
             payload = memoryview(buffer)[position + 4 : end]
             try:
-                if payload[:1] == FIELDS:
-                    connection.names = decode_fields(payload)
-                else:
-                    put(decode(payload, connection.names))
+                record = decode(payload)
+                if record is not None:
+                    put(record)
             except Exception:  # noqa: BLE001 - one bad frame is counted, the stream goes on
                 self.corrupt_frames += 1
             finally:
