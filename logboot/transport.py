@@ -96,6 +96,14 @@ def _plain_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
     return plain
 
 
+def _whole(attributes: dict[str, Any]) -> bytes:
+    """A ``DICT`` frame: extras made plain, and every value too if that is not enough."""
+    try:
+        return _frame(DICT, _plain_attributes(attributes))
+    except Exception:  # noqa: BLE001 - a standard attribute that cannot be pickled
+        return _frame(DICT, {key: _plain(value) for key, value in attributes.items()})
+
+
 class Encoder:
     """The child's side of one connection: turns records into frames, numbering call sites."""
 
@@ -110,19 +118,24 @@ class Encoder:
         """The frames for a prepared record (message merged, exception rendered)."""
         attributes = record.__dict__
         try:
-            site, own = _site_values(attributes), _own_values(attributes)
-            number = self._sites.get(site)
-        except (KeyError, TypeError):  # a missing attribute, or an unhashable value in one
-            return _frame(DICT, _plain_attributes(attributes))
+            return self._compact(attributes)
+        except Exception:  # noqa: BLE001 - a missing, unhashable or unpicklable standard attribute
+            return _whole(attributes)
+
+    def _compact(self, attributes: dict[str, Any]) -> bytes:
+        site, own = _site_values(attributes), _own_values(attributes)
+        number = self._sites.get(site)
         extras = None
         if len(attributes) != len(_FIELD_NAMES):  # only then can there be more than the standard ones
             extras = {key: _plain(attributes[key]) for key in attributes.keys() - _FIELD_SET}
         if number is not None:
             return _frame(RECORD, (number, own, extras))
         if len(self._sites) >= MAX_SITES:
-            return _frame(DICT, _plain_attributes(attributes))
-        number = self._sites[site] = len(self._sites)
-        return _frame(SITE, (number, site)) + _frame(RECORD, (number, own, extras))
+            return _whole(attributes)
+        number = len(self._sites)
+        frames = _frame(SITE, (number, site)) + _frame(RECORD, (number, own, extras))
+        self._sites[site] = number  # only once its frame exists: the parent must get every site it hears of
+        return frames
 
 
 _new_record = logging.LogRecord.__new__

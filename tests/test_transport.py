@@ -115,6 +115,25 @@ def test_records_that_do_not_fit_a_call_site_travel_whole() -> None:
     assert wire.kinds == [FIELDS, DICT, DICT]
 
 
+class Unpicklable:
+    def __reduce__(self) -> str:
+        raise TypeError("not today")
+
+    def __repr__(self) -> str:
+        return "<Unpicklable>"
+
+
+def test_a_standard_attribute_that_cannot_be_pickled_is_sent_as_its_repr() -> None:
+    """A record some code gave an unpicklable standard attribute still arrives, as plain text;
+    the call site it would have defined is not half-defined for the records after it."""
+    wire = Wire()
+    odd = record()
+    odd.threadName = Unpicklable()  # type: ignore[assignment]
+    assert wire.roundtrip(odd).threadName == "<Unpicklable>"
+    assert wire.roundtrip(record("n %d", 1)).getMessage() == "n 1"
+    assert wire.kinds == [FIELDS, DICT, SITE, RECORD]
+
+
 def test_past_max_sites_records_travel_whole() -> None:
     """A connection numbers at most MAX_SITES call sites; records of later ones still arrive."""
     wire = Wire()
