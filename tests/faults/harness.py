@@ -73,6 +73,37 @@ def write_profile(folder: Path, text: str, name: str = "profile.yaml") -> Path:
     return path
 
 
+def bare_profile(
+    folder: Path,
+    *,
+    log_name: str = "app.log",
+    sink: str = "type: file",
+    sink_options: str = "",
+    more_sinks: str = "",
+    batch_size: int | None = None,
+) -> Path:
+    """One unbounded thread queue into a file of bare messages (``folder / log_name``), so
+    the listener may lag far behind; ``sink`` and ``sink_options`` shape that file sink,
+    ``more_sinks`` adds sinks (YAML lines) no listener uses unless a test says so."""
+    batch = f", batch_size: {batch_size}" if batch_size is not None else ""
+    return write_profile(
+        folder,
+        f"""\
+        version: 1
+        formatters:
+          bare: {{type: text, format: "{{message}}"}}
+        sinks:
+          out: {{{sink}, path: "{folder / log_name}", formatter: bare{sink_options}}}
+          {more_sinks}
+        queues:
+          main: {{max_size: 0}}
+        listeners:
+          main: {{queue: main, sinks: [out]{batch}}}
+        root: {{level: INFO, queue: main}}
+        """,
+    )
+
+
 def whole_lines(path: Path, *, torn_tail: bool = False) -> list[str]:
     """The lines of a log file, checking that the last one is complete (ends with a newline).
 

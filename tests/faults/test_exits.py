@@ -7,29 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from .harness import numbers, run_child, whole_lines, write_profile
+from .harness import bare_profile, numbers, run_child, whole_lines
 
 pytestmark = pytest.mark.timeout(90)
 
 
 def profile(folder: Path, *, batch_size: int = 1024, sinks: str = "") -> Path:
     """One unbounded thread queue into a bare-message file: the listener may lag far behind."""
-    return write_profile(
-        folder,
-        f"""\
-        version: 1
-        formatters:
-          bare: {{type: text, format: "{{message}}"}}
-        sinks:
-          out: {{type: file, path: "{folder / "out.log"}", formatter: bare}}
-          {sinks}
-        queues:
-          main: {{max_size: 0}}
-        listeners:
-          main: {{queue: main, sinks: [out], batch_size: {batch_size}}}
-        root: {{level: INFO, queue: main}}
-        """,
-    )
+    return bare_profile(folder, log_name="out.log", more_sinks=sinks, batch_size=batch_size)
 
 
 def test_exit_without_stop_writes_every_record(tmp_path: Path) -> None:

@@ -12,27 +12,9 @@ import pytest
 import logboot
 from logboot.sinks.files import FileSink
 
-from .harness import numbers, run_child, whole_lines, write_profile
+from .harness import bare_profile, numbers, run_child, whole_lines
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def profile(folder: Path, *, sink: str = "type: file", extra: str = "") -> Path:
-    return write_profile(
-        folder,
-        f"""\
-        version: 1
-        formatters:
-          bare: {{type: text, format: "{{message}}"}}
-        sinks:
-          out: {{{sink}, path: "{folder / "app.log"}", formatter: bare{extra}}}
-        queues:
-          main: {{max_size: 0}}
-        listeners:
-          main: {{queue: main, sinks: [out]}}
-        root: {{level: INFO, queue: main}}
-        """,
-    )
 
 
 def log_range(runtime: logboot.Runtime, start: int, stop: int) -> None:
@@ -45,7 +27,7 @@ def log_range(runtime: logboot.Runtime, start: int, stop: int) -> None:
 
 def test_file_renamed_mid_stream_is_reopened(tmp_path: Path) -> None:
     """After logrotate-style renaming, the next batch goes to a new file at the configured path."""
-    runtime = logboot.setup_logging(profile(tmp_path))
+    runtime = logboot.setup_logging(bare_profile(tmp_path))
     log_range(runtime, 0, 1000)
     os.rename(tmp_path / "app.log", tmp_path / "app.log.1")
     log_range(runtime, 1000, 2500)
@@ -58,7 +40,7 @@ def test_file_renamed_mid_stream_is_reopened(tmp_path: Path) -> None:
 def test_file_deleted_mid_stream_is_recreated(tmp_path: Path) -> None:
     """A deleted log file (and its deleted folder) is created again on the next batch."""
     target = tmp_path / "logs"
-    path = profile(tmp_path)
+    path = bare_profile(tmp_path)
     path.write_text(path.read_text().replace(str(tmp_path / "app.log"), str(target / "app.log")))
     runtime = logboot.setup_logging(path)
     log_range(runtime, 0, 100)
@@ -73,7 +55,7 @@ def test_file_deleted_mid_stream_is_recreated(tmp_path: Path) -> None:
 
 def test_rotating_file_renamed_mid_stream_is_reopened(tmp_path: Path) -> None:
     """A rotating_file sink follows a rename too, and rolls over normally afterwards."""
-    runtime = logboot.setup_logging(profile(tmp_path, sink="type: rotating_file, max_bytes: 1MiB"))
+    runtime = logboot.setup_logging(bare_profile(tmp_path, sink="type: rotating_file, max_bytes: 1MiB"))
     log_range(runtime, 0, 50)
     os.rename(tmp_path / "app.log", tmp_path / "moved.log")
     log_range(runtime, 50, 80)
@@ -84,7 +66,7 @@ def test_rotating_file_renamed_mid_stream_is_reopened(tmp_path: Path) -> None:
 
 def test_reopen_never_keeps_writing_to_the_moved_file(tmp_path: Path) -> None:
     """With `reopen: never`, records keep going to the open (moved) file."""
-    runtime = logboot.setup_logging(profile(tmp_path, extra=", reopen: never"))
+    runtime = logboot.setup_logging(bare_profile(tmp_path, sink_options=", reopen: never"))
     log_range(runtime, 0, 100)
     os.rename(tmp_path / "app.log", tmp_path / "app.log.1")
     log_range(runtime, 100, 200)
@@ -121,7 +103,7 @@ def test_symlink_at_the_log_path_is_refused(tmp_path: Path) -> None:
         match=rf"^refusing to open log file '{tmp_path / 'app.log'}': it is a symlink "
         r"\(a link at a log path can redirect writes to another file\)$",
     ):
-        logboot.setup_logging(profile(tmp_path))
+        logboot.setup_logging(bare_profile(tmp_path))
     assert victim.read_text() == "precious\n"
     assert (victim.stat().st_mtime_ns, victim.stat().st_size) == (before.st_mtime_ns, before.st_size)
 
@@ -130,7 +112,7 @@ def test_dangling_symlink_is_refused_and_its_target_not_created(tmp_path: Path) 
     """A symlink to a file that does not exist yet is refused too; nothing is created there."""
     (tmp_path / "app.log").symlink_to(tmp_path / "created-by-attacker.txt")
     with pytest.raises(logboot.SetupError, match=r"it is a symlink"):
-        logboot.setup_logging(profile(tmp_path))
+        logboot.setup_logging(bare_profile(tmp_path))
     assert not (tmp_path / "created-by-attacker.txt").exists()
 
 
@@ -139,7 +121,7 @@ def test_symlink_planted_after_a_rename_is_refused_at_reopen(tmp_path: Path) -> 
     records that cannot be written are counted, and the target stays untouched."""
     victim = tmp_path / "victim.txt"
     victim.write_text("precious\n")
-    runtime = logboot.setup_logging(profile(tmp_path))
+    runtime = logboot.setup_logging(bare_profile(tmp_path))
     log_range(runtime, 0, 10)
     os.rename(tmp_path / "app.log", tmp_path / "app.log.1")
     (tmp_path / "app.log").symlink_to(victim)
@@ -155,9 +137,8 @@ def test_symlink_planted_after_a_rename_is_refused_at_reopen(tmp_path: Path) -> 
 @pytest.mark.parametrize("mode", ["0640", "0600", "0664"])
 def test_file_mode_holds_under_any_umask(tmp_path: Path, umask: int, mode: str) -> None:
     """Log files and rotated files get exactly the configured mode, whatever the umask."""
-    path = profile(
-        tmp_path, sink="type: rotating_file, max_bytes: 100, backup_count: 2", extra=f", mode: '{mode}'"
-    )
+    rotating = "type: rotating_file, max_bytes: 100, backup_count: 2"
+    path = bare_profile(tmp_path, sink=rotating, sink_options=f", mode: '{mode}'")
     done = run_child(
         tmp_path,
         """

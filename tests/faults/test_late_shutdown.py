@@ -8,27 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from .harness import numbers, run_child, whole_lines, write_profile
+from .harness import bare_profile, numbers, run_child, whole_lines
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def profile(folder: Path) -> Path:
-    return write_profile(
-        folder,
-        f"""\
-        version: 1
-        formatters:
-          bare: {{type: text, format: "{{message}}"}}
-        sinks:
-          out: {{type: file, path: "{folder / "app.log"}", formatter: bare}}
-        queues:
-          main: {{max_size: 0}}
-        listeners:
-          main: {{queue: main, sinks: [out]}}
-        root: {{level: INFO, queue: main}}
-        """,
-    )
 
 
 def test_late_records_never_raise_and_closed_sinks_never_reopen(tmp_path: Path) -> None:
@@ -66,7 +48,7 @@ def test_late_records_never_raise_and_closed_sinks_never_reopen(tmp_path: Path) 
         for seq in range(5_000):
             logging.getLogger("app").info("record %d", seq)
         """,
-        str(profile(tmp_path)),
+        str(bare_profile(tmp_path)),
         str(tmp_path / "app.log"),
     )
     assert done.returncode == 0, done.stderr
@@ -98,7 +80,7 @@ def test_daemon_thread_logging_through_shutdown(tmp_path: Path) -> None:
         threading.Thread(target=chatter, daemon=True).start()
         started.wait(30)
         """,
-        str(profile(tmp_path)),
+        str(bare_profile(tmp_path)),
     )
     assert done.returncode == 0, done.stderr
     written = numbers(whole_lines(tmp_path / "app.log"))
