@@ -25,7 +25,7 @@ from typing import Any
 
 from . import report
 from .processes import PROCESS_VARIANTS
-from .variants import LOG_FILE
+from .variants import LOG_FILE, start_before
 from .workload import verify
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,20 +41,30 @@ class Scenario:
 
 SCENARIOS: dict[str, Scenario] = {
     "one-thread": Scenario(
-        ("null", "filehandler", "stdlib-queue", "loguru", "concurrent-log-handler", "logboot"),
+        (
+            "null",
+            "filehandler",
+            "stdlib-queue",
+            "loguru",
+            "concurrent-log-handler",
+            "logboot",
+            "logboot-first-start",
+        ),
     ),
     "burst": Scenario(("stdlib-queue-10k", "logboot", "logboot-drop"), exact=False),
     "threads": Scenario(
         ("filehandler", "stdlib-queue", "loguru", "concurrent-log-handler", "logboot"), threads=8
     ),
     "processes": Scenario(PROCESS_VARIANTS, processes=4),
-    "cold-start": Scenario(("python", "import-logboot", "setup-stop")),
+    "cold-start": Scenario(("python", "import-logboot", "setup-stop", "setup-stop-cached")),
 }
 
 COLD_START = {
     "python": "import logging",
     "import-logboot": "import logboot",
-    "setup-stop": "import logboot; logboot.setup_logging('configs/prod.yaml').stop()",
+    "setup-stop": "import logboot; logboot.setup_logging('configs/prod.yaml', cache=False).stop()",
+    # The same start again, from the profile cache (validated by an unmeasured run first).
+    "setup-stop-cached": "import logboot; logboot.setup_logging('configs/prod.yaml').stop()",
 }
 NO_CLI_CHECK = (
     "import json, sys, logboot; print(json.dumps(sorted(m for m in ('typer', 'rich') if m in sys.modules)))"
@@ -76,11 +86,14 @@ def run_variant(scenario: str, variant: str, records: int, scratch: Path) -> dic
         "processes": spec.processes,
     }
     stderr_path = folder / "stderr.txt"
+    env = cache_env(folder)
     try:
+        start_before(variant, folder, env)
         with stderr_path.open("wb") as stderr:
             done = subprocess.run(
                 [sys.executable, "-m", "benchmarks.worker", json.dumps(job)],
                 cwd=ROOT,
+                env=env,
                 stdout=subprocess.PIPE,
                 stderr=stderr,
                 timeout=max(600, records / 1000),
@@ -113,8 +126,15 @@ def _check(result: dict[str, Any], spec: Scenario, records: int, folder: Path) -
         result["dropped"] = found.missing  # not counted by the library: measured here
 
 
+def cache_env(folder: Path) -> dict[str, str]:
+    """The environment of a run: logboot's profile cache in the run's own folder."""
+    return {**os.environ, "LOG_DIR": str(folder), "LOGBOOT_CACHE_DIR": str(folder / "profile-cache")}
+
+
 def _cold_start(variant: str, folder: Path) -> dict[str, Any]:
-    env = {**os.environ, "LOG_DIR": str(folder)}
+    env = cache_env(folder)
+    if variant == "setup-stop-cached":
+        subprocess.run([sys.executable, "-c", COLD_START[variant]], cwd=ROOT, env=env, check=True)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", COLD_START[variant]], cwd=ROOT, env=env, capture_output=True, check=False

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import queue
+import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,12 +110,16 @@ def logboot_profile(log_path: Path, *, kind: str = "thread", overflow: str = "bl
     )
 
 
-def _logboot(folder: Path, overflow: str) -> Setup:
-    import logboot
-
+def write_logboot_profile(folder: Path, overflow: str) -> Path:
     profile = folder / "profile.yaml"
     profile.write_text(logboot_profile(folder / LOG_FILE, overflow=overflow), encoding="utf-8")
-    runtime = logboot.setup_logging(profile)
+    return profile
+
+
+def _logboot(folder: Path, overflow: str, cache: bool = True) -> Setup:
+    import logboot
+
+    runtime = logboot.setup_logging(write_logboot_profile(folder, overflow), cache=cache)
     dropped: list[int] = []
 
     def finish() -> None:
@@ -133,6 +138,27 @@ def logboot_drop(folder: Path) -> Setup:
     return _logboot(folder, "drop_newest")
 
 
+def logboot_first_start(folder: Path) -> Setup:
+    """logboot as at the first start of a profile: validated here (pydantic), not from the cache."""
+    return _logboot(folder, "block", cache=False)
+
+
+# The variants that start the way a service usually does: from a profile validated at an
+# earlier start (the profile cache). The runner validates it first, in another process.
+STARTED_BEFORE = {"logboot": "block", "logboot-drop": "drop_newest"}
+WARM_UP = "import sys, logboot; logboot.setup_logging(sys.argv[1]).stop()"
+
+
+def start_before(variant: str, folder: Path, env: dict[str, str]) -> None:
+    """Validate ``variant``'s profile once in a separate process, so its run starts from the cache."""
+    overflow = STARTED_BEFORE.get(variant)
+    if overflow is None:
+        return
+    profile = write_logboot_profile(folder, overflow)
+    subprocess.run([sys.executable, "-c", WARM_UP, str(profile)], env=env, check=True, timeout=120)
+    (folder / LOG_FILE).unlink(missing_ok=True)
+
+
 VARIANTS: dict[str, Callable[[Path], Setup]] = {
     "null": null,
     "filehandler": filehandler,
@@ -142,6 +168,7 @@ VARIANTS: dict[str, Callable[[Path], Setup]] = {
     "concurrent-log-handler": concurrent_log_handler,
     "logboot": logboot_block,
     "logboot-drop": logboot_drop,
+    "logboot-first-start": logboot_first_start,
 }
 
 

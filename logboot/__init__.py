@@ -11,14 +11,40 @@ topology whose whole lifecycle (start, drain, stop, stats) is managed::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .errors import LogbootError, MissingDependencyError, Problem, ProfileError, SetupError
-from .loading import Validation, check_profile, load_profile
 from .processes import ProcessHandle, attach
-from .reading import ProfileNotFoundError
 from .runtime import Runtime, ShutdownReport, active_runtime, setup_logging
-from .schema import Profile
+
+if TYPE_CHECKING:
+    from .loading import Validation, check_profile, load_profile
+    from .reading import ProfileNotFoundError
+    from .schema import Profile
 
 __version__ = "0.1.0"
+
+# Validation (pydantic, yaml) loads on first use: a start from the profile cache never
+# needs it, and it is most of the memory and start-up time logboot would otherwise cost.
+_LAZY = {
+    "Validation": "loading",
+    "check_profile": "loading",
+    "load_profile": "loading",
+    "ProfileNotFoundError": "reading",
+    "Profile": "schema",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'logboot' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # once found, an ordinary attribute
+    return value
+
 
 __all__ = [
     "LogbootError",

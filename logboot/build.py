@@ -8,16 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .errors import LogbootError, SetupError
 from .filters import build_filter
 from .formatters import build_formatter
 from .listener import Listener, Sink
+from .plain import PlainProfile
 from .queues import ThreadQueue
 from .records import QueueHandler
-from .schema import Profile, QueueSpec
 from .sinks import builder
 from .transport import ProcessChannel, ProcessQueue
+
+if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+    from .schema import Profile, QueueSpec
 
 
 @dataclass
@@ -33,7 +37,7 @@ class LoggerPlan:
 class Topology:
     """The live objects of a profile, not yet started."""
 
-    profile: Profile
+    profile: Profile | PlainProfile  # PlainProfile: started from the profile cache
     queues: dict[str, ThreadQueue] = field(default_factory=dict)
     sinks: dict[str, Sink] = field(default_factory=dict)
     listeners: dict[str, Listener] = field(default_factory=dict)
@@ -54,7 +58,7 @@ class Topology:
         return [q for q in self.queues.values() if isinstance(q, ProcessQueue)]
 
 
-def build_topology(profile: Profile, remote: Mapping[str, str] | None = None) -> Topology:
+def build_topology(profile: Profile | PlainProfile, remote: Mapping[str, str] | None = None) -> Topology:
     """Build the topology of a validated profile.
 
     ``remote`` maps process queues to their parent's socket address: in a child
@@ -71,7 +75,7 @@ def build_topology(profile: Profile, remote: Mapping[str, str] | None = None) ->
     return topology
 
 
-def _needed_sinks(profile: Profile, remote: Mapping[str, str]) -> set[str]:
+def _needed_sinks(profile: Profile | PlainProfile, remote: Mapping[str, str]) -> set[str]:
     """The sinks a process must build itself: those of listeners it runs, and their fallbacks."""
     if not remote:
         return set(profile.sinks)
@@ -85,7 +89,7 @@ def _needed_sinks(profile: Profile, remote: Mapping[str, str]) -> set[str]:
     return needed
 
 
-def _wire_fallbacks(profile: Profile, topology: Topology) -> None:
+def _wire_fallbacks(profile: Profile | PlainProfile, topology: Topology) -> None:
     """Point each sink at its fallback; a cycle (possible in a Profile built in code) is refused."""
     for name, sink in topology.sinks.items():
         fallback = profile.sinks[name].fallback
@@ -101,7 +105,7 @@ def _wire_fallbacks(profile: Profile, topology: Topology) -> None:
             current = current.fallback
 
 
-def _build(profile: Profile, topology: Topology, remote: Mapping[str, str]) -> None:
+def _build(profile: Profile | PlainProfile, topology: Topology, remote: Mapping[str, str]) -> None:
     formatters = {name: build_formatter(spec) for name, spec in profile.formatters.items()}
     filters = {name: build_filter(spec) for name, spec in profile.filters.items()}
     default_formatter = build_formatter(None)

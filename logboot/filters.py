@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from .redaction import RedactFilter
-from .schema import FilterSpec, LevelFilterSpec, NameFilterSpec, RedactFilterSpec
+
+if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+    from .schema import FilterSpec
 
 
 class LevelRangeFilter(logging.Filter):
@@ -23,9 +26,9 @@ class LevelRangeFilter(logging.Filter):
 
 def build_filter(spec: FilterSpec) -> logging.Filter:
     """A live filter from its spec."""
-    if isinstance(spec, NameFilterSpec):
+    # By `type`, not isinstance: a cached profile is plain data (see logboot.plain).
+    if spec.type == "name":
         return logging.Filter(spec.prefix)
-    if isinstance(spec, RedactFilterSpec):
+    if spec.type == "redact":
         return RedactFilter(spec.patterns, spec.keys, spec.replacement)
-    assert isinstance(spec, LevelFilterSpec)
     return LevelRangeFilter(spec.min, spec.max)

@@ -12,9 +12,28 @@ import logging
 import re
 import string
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .schema import JSON_FIELDS, JsonFormatterSpec, TextFormatterSpec
+if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+    from .schema import JsonFormatterSpec, TextFormatterSpec
+
+# What a `json` formatter can write (its `fields`); the default is all of them.
+JSON_FIELDS = (
+    "time",
+    "level",
+    "logger",
+    "message",
+    "process",
+    "process_name",
+    "thread",
+    "thread_name",
+    "module",
+    "function",
+    "line",
+    "exception",
+    "stack",
+    "extra",
+)
 
 # Attributes every LogRecord has; anything else on a record came from `extra`.
 STANDARD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
@@ -296,6 +315,6 @@ def build_formatter(spec: TextFormatterSpec | JsonFormatterSpec | None) -> loggi
     """A formatter from its spec; ``None`` gives the default text layout."""
     if spec is None:
         return TextFormatter()
-    if isinstance(spec, JsonFormatterSpec):
+    if spec.type == "json":  # not isinstance: a cached profile is plain data (see logboot.plain)
         return JsonFormatter(list(spec.fields) if spec.fields else None, spec.utc)
     return TextFormatter(spec.format, spec.datefmt, spec.style, spec.utc)

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .listener import Sink
+from .plain import PlainProfile
 from .reporting import write_stderr
-from .schema import Profile
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
     from .runtime import Runtime
+    from .schema import Profile
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class ProcessHandle:
 
     runtime_id: str
     parent_pid: int
-    profile: Profile
+    profile: Profile | PlainProfile
     addresses: dict[str, str]  # process queue name -> the parent's socket path
 
 

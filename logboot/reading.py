@@ -92,6 +92,8 @@ class Document:
     source: SourceMap
     problems: list[Problem]
     name: str
+    #: Each file read (its absolute path) and its text: what the profile cache compares.
+    files: dict[str, str] = field(default_factory=dict)
 
     def problem(self, path: Key, message: str, *, at_key: bool = False) -> Problem:
         mark = self.source.key_mark(path) if at_key else self.source.value_mark(path)
@@ -249,6 +251,7 @@ def _read_file(path: Path, environ: Mapping[str, str] | None, chain: tuple[Path,
     except (OSError, UnicodeDecodeError) as err:
         raise ProfileError([Problem(name, 1, 1, "", f"cannot read the profile: {err}")]) from err
     doc = read_text(text, name, environ)
+    doc.files[os.path.abspath(path)] = text
     base_ref = doc.data.pop("extends", None)
     if base_ref is None:
         return doc
@@ -272,7 +275,7 @@ def _merge_documents(base: Document, top: Document) -> Document:
     source = base.source
     source.document = top.source.document
     data = _merge(base.data, top.data, (), source, top.source)
-    return Document(data, source, base.problems + top.problems, top.name)
+    return Document(data, source, base.problems + top.problems, top.name, {**base.files, **top.files})
 
 
 def _merge(

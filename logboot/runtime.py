@@ -10,24 +10,30 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+from . import profile_cache
 from .build import Topology, build_topology
 from .errors import ProfileError
-from .loading import load_profile
-from .overrides import Overrides, environment_overrides, override_profile, parse_overrides
+from .plain import PlainProfile, as_model
 from .processes import DirectDelivery, ProcessHandle
 from .queues import ThreadQueue
 from .reporting import write_stderr
-from .schema import Profile
 from .signals import SignalGuard
 from .transport import ProcessChannel, ProcessQueue
+
+if TYPE_CHECKING:
+    # Validation (pydantic, yaml) is imported only when a profile must be validated:
+    # a start from the profile cache never needs it (see logboot.profile_cache).
+    from .overrides import Override, Overrides
+    from .schema import Profile
 
 PROFILE_ENV = "LOGBOOT_PROFILE"
 
@@ -97,7 +103,8 @@ class Runtime:
 
     def __init__(self, topology: Topology, runtime_id: str | None = None) -> None:
         self.topology = topology
-        self.profile = topology.profile
+        self._plan = topology.profile  # what the runtime reads: a Profile, or its cached plain data
+        self._model: Profile | None = None
         self.runtime_id = runtime_id or uuid.uuid4().hex
         self._saved: dict[str, LoggerState] = {}
         self._lock = threading.Lock()
@@ -145,13 +152,20 @@ class Runtime:
             self._saved = {}
 
     @property
+    def profile(self) -> Profile:
+        """The running profile (a start from the profile cache validates it again on first use)."""
+        if self._model is None:
+            self._model = as_model(self._plan)
+        return self._model
+
+    @property
     def running(self) -> bool:
         return self._state == "running"
 
     def process_handle(self) -> ProcessHandle:
         """A picklable token: ``logboot.attach(handle)`` in a child routes its logging here."""
         addresses = {q.name: q.address for q in self.topology.process_queues()}
-        return ProcessHandle(self.runtime_id, os.getpid(), self.profile, addresses)
+        return ProcessHandle(self.runtime_id, os.getpid(), self._plan, addresses)
 
     def _become_fork_child(self) -> None:
         """In a forked child: reach process queues through a connection of our own, and
@@ -207,7 +221,7 @@ class Runtime:
 
     def _shut_down(self, timeout: float | None) -> ShutdownReport:
         started = time.monotonic()
-        deadline = started + (self.profile.shutdown.timeout if timeout is None else timeout)
+        deadline = started + (self._plan.shutdown.timeout if timeout is None else timeout)
         self._state = "stopping"
         for channel in self.topology.channels.values():
             channel.close()
@@ -300,7 +314,7 @@ class Runtime:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"<logboot.Runtime {self.profile.source or '<built-in>'} {self._state}>"
+        return f"<logboot.Runtime {self._plan.source or '<built-in>'} {self._state}>"
 
 
 def _replace_report(report: ShutdownReport, **changes: Any) -> ShutdownReport:
@@ -316,11 +330,12 @@ def resolve_profile(
 ) -> Profile:
     """A profile from a path, a ``Profile``, ``$LOGBOOT_PROFILE``, or the built-in default;
     then ``$LOGBOOT_LEVEL`` and ``overrides`` over it, validated like the file."""
+    from .loading import load_profile
+    from .overrides import override_profile
+    from .schema import Profile
+
     env = os.environ if environ is None else environ
-    parsed, problems = parse_overrides(overrides)
-    if problems:
-        raise ProfileError(problems)
-    layered = [*environment_overrides(env), *parsed]
+    layered = _layered_overrides(overrides, env)
     if source is None:
         from_env = env.get(PROFILE_ENV)
         source = from_env or Profile.model_validate(DEFAULT_PROFILE)
@@ -329,17 +344,63 @@ def resolve_profile(
     return load_profile(source, env, overrides=layered)
 
 
+def _layered_overrides(overrides: Overrides | None, env: Mapping[str, str]) -> list[Override]:
+    """``$LOGBOOT_LEVEL``, then ``overrides``, parsed (``ProfileError`` when they cannot be)."""
+    from .overrides import environment_overrides, parse_overrides
+
+    parsed, problems = parse_overrides(overrides)
+    if problems:
+        raise ProfileError(problems)
+    return [*environment_overrides(env), *parsed]
+
+
+def startup_profile(
+    source: str | os.PathLike[str] | Profile | None,
+    overrides: Overrides | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    cache: bool = True,
+) -> Profile | PlainProfile:
+    """``resolve_profile``, through the profile cache when the profile is a file:
+    unchanged inputs give the plain data kept at their last validation."""
+    env = os.environ if environ is None else environ
+    path = source if source is not None else env.get(PROFILE_ENV)
+    folder = profile_cache.cache_folder(env) if cache else None
+    key = profile_cache.overrides_key(overrides)
+    schema = sys.modules.get("logboot.schema")
+    if folder is None or key is None or not path or (schema is not None and isinstance(path, schema.Profile)):
+        return resolve_profile(source, overrides, env)
+    path = os.path.abspath(cast("str | os.PathLike[str]", path))
+    kept = profile_cache.load(path, env, key, folder)
+    if kept is not None:
+        return kept
+    from .loading import check_profile
+
+    recorder = profile_cache.RecordingEnviron(env)
+    result = check_profile(path, recorder, overrides=_layered_overrides(overrides, recorder))
+    if result.profile is None:
+        raise ProfileError(result.problems, result.warnings)
+    if result.document is not None:
+        profile_cache.store(path, recorder, key, result.document, result.profile, folder)
+    return result.profile
+
+
 def setup_logging(
-    source: str | os.PathLike[str] | Profile | None = None, *, overrides: Overrides | None = None
+    source: str | os.PathLike[str] | Profile | None = None,
+    *,
+    overrides: Overrides | None = None,
+    cache: bool = True,
 ) -> Runtime:
     """Validate a profile, build its topology, start it, and swap it in.
 
     ``overrides`` (``{"queues.main.max_size": 100}`` or ``["root.level=DEBUG"]``) and
     ``$LOGBOOT_LEVEL`` are applied over the profile and validated with it.
     Everything is built and validated before anything global is touched: a profile
-    that fails leaves the running configuration as it was.
+    that fails leaves the running configuration as it was. A profile file validated
+    before with the same inputs starts from the profile cache (``cache=False`` or
+    ``LOGBOOT_CACHE=off`` turn it off; see ``logboot.profile_cache``).
     """
-    return _install(Runtime(build_topology(resolve_profile(source, overrides))))
+    return _install(Runtime(build_topology(startup_profile(source, overrides, cache=cache))))
 
 
 def start_child_runtime(handle: ProcessHandle) -> Runtime:
@@ -368,7 +429,7 @@ def _install(runtime: Runtime) -> Runtime:
 def _hand_over_queues(old: Runtime, new: Runtime) -> None:
     """Point each old queue at its successor: the new queue of that name, else the new root's."""
     queues = new.topology.queues
-    fallback = queues.get(new.profile.root_queue() or "")
+    fallback = queues.get(new._plan.root_queue() or "")
     for name, queue in old.topology.queues.items():
         queue.successor = queues.get(name, fallback)
 

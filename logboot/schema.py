@@ -24,6 +24,8 @@ from pydantic import (
 )
 
 from .addresses import is_loopback, split_host_port, url_host
+from .formatters import JSON_FIELDS
+from .plain import root_queue
 from .units import LEVEL_NAMES, parse_duration, parse_level, parse_mode, parse_size
 
 Level = Annotated[
@@ -119,24 +121,6 @@ class TextFormatterSpec(Spec):
             except (ValueError, KeyError) as err:
                 raise ValueError(f"does not match style {style!r}: {err}") from err
         return value
-
-
-JSON_FIELDS = (
-    "time",
-    "level",
-    "logger",
-    "message",
-    "process",
-    "process_name",
-    "thread",
-    "thread_name",
-    "module",
-    "function",
-    "line",
-    "exception",
-    "stack",
-    "extra",
-)
 
 
 class JsonFormatterSpec(Spec):
@@ -736,11 +720,7 @@ class Profile(Spec):
 
     def root_queue(self) -> str | None:
         """The queue the root logger feeds: its own, else the only queue."""
-        if self.root.queue is not None:
-            return self.root.queue
-        if len(self.queues) == 1:
-            return next(iter(self.queues))
-        return None
+        return root_queue(self)
 
 
 def json_schema() -> dict[str, Any]:

@@ -86,10 +86,10 @@ class SignalGuard:
     @classmethod
     def arm(cls, runtime: Runtime) -> SignalGuard | None:
         """Install the handlers of ``runtime``'s profile; None when there is nothing to do."""
-        names = runtime.profile.shutdown.signals
+        names = runtime.topology.profile.shutdown.signals
         if not names or threading.current_thread() is not threading.main_thread():
             return None
-        guard = cls(runtime, runtime.profile.shutdown.timeout)
+        guard = cls(runtime, runtime.topology.profile.shutdown.timeout)
         for name in names:
             signum = signal.Signals[name]
             current: PyHandler = signal.getsignal(signum)

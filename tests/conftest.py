@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +16,8 @@ import logboot
 from logboot.runtime import active_runtime
 
 REPO = Path(__file__).resolve().parent.parent
+# The profile cache of the suite (and of the processes it starts) is its own, never ~/.cache.
+os.environ.setdefault("LOGBOOT_CACHE_DIR", tempfile.mkdtemp(prefix="logboot-test-cache-"))
 # logboot's own pytest plugin, loaded here rather than by its entry point (see pyproject.toml).
 pytest_plugins = ["logboot.testing"]
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 import importlib
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import MissingDependencyError
-from ..schema import ConcurrentRotatingFileSinkSpec
+
+if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+    from ..schema import ConcurrentRotatingFileSinkSpec
 
 
 def build(spec: ConcurrentRotatingFileSinkSpec) -> logging.Handler:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from ..schema import ConsoleSinkSpec
 from .base import BatchSink
+
+if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+    from ..schema import ConsoleSinkSpec
 
 _COLORS = {
     logging.DEBUG: "\x1b[2m",  # dim

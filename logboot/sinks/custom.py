@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..schema import CustomSinkSpec
+if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+    from ..schema import CustomSinkSpec
 
 
 def load_factory(factory: str) -> Any:

@@ -18,10 +18,13 @@ import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import SetupError
-from ..schema import FileSinkSpec, RotatingFileSinkSpec
 from .base import BatchSink, PartialWriteError, SinkClosedError, whole_chunks
+
+if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+    from ..schema import FileSinkSpec, RotatingFileSinkSpec
 
 _FLAGS = os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 

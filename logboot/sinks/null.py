@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from ..schema import NullSinkSpec
+from typing import TYPE_CHECKING
+
 from .base import BatchSink
+
+if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+    from ..schema import NullSinkSpec
 
 
 class NullSink(BatchSink):

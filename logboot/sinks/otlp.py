@@ -15,12 +15,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import MissingDependencyError
 from ..formatters import extra_fields
-from ..schema import OtlpSinkSpec
 from .remote import RemoteSink, SendError
+
+if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+    from ..schema import OtlpSinkSpec
 
 try:
     import requests

@@ -21,14 +21,17 @@ import select
 import socket
 import ssl
 import time
+from typing import TYPE_CHECKING
 
 from ..addresses import split_host_port
 from ..errors import SetupError
 from ..formatters import TextFormatter
-from ..schema import SyslogSinkSpec, SyslogTlsSpec
 from .base import whole_chunks
 from .remote import RemoteSink, SendError
 from .rfc5424 import MessageBuilder, default_app_name, octet_frame
+
+if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+    from ..schema import SyslogSinkSpec, SyslogTlsSpec
 
 UDP_MAX = 65_507  # largest UDP payload over IPv4; a longer message is cut
 GOODBYE_WAIT = 1.0  # seconds close() waits for the receiver to read what was sent

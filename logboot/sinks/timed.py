@@ -12,10 +12,13 @@ import os
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..schema import TimedRotatingFileSinkSpec
 from .base import PartialWriteError
 from .files import FileSink, write_all
+
+if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+    from ..schema import TimedRotatingFileSinkSpec
 
 _UNITS = {"S": 1, "M": 60, "H": 3600, "D": 86400}
 _SUFFIXES = {

@@ -258,3 +258,26 @@ def test_process_handle_is_small_and_attach_is_idempotent(tmp_path: Path) -> Non
     assert len(pickle.dumps(handle)) < 8_000
     assert logboot.attach(handle) is runtime
     runtime.stop()
+
+
+def test_spawn_children_of_a_runtime_started_from_the_profile_cache(tmp_path: Path) -> None:
+    """The handle carries the cached plain profile: spawn children build from it and lose nothing."""
+    from logboot.plain import PlainProfile
+
+    path = profile(tmp_path)
+    logboot.setup_logging(path).stop()  # validated once, and kept
+    runtime = logboot.setup_logging(path)
+    assert isinstance(runtime.topology.profile, PlainProfile)
+    context = multiprocessing.get_context("spawn")
+    handle = runtime.process_handle()
+    processes = [
+        context.Process(target=children.log_records, args=(handle, 2_000, f"c{i}")) for i in range(2)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(60)
+        assert process.exitcode == 0
+    report = runtime.stop()
+    assert report.clean
+    assert_exactly_once(read_records(tmp_path / "out.jsonl"), {p.pid: 2_000 for p in processes if p.pid})
