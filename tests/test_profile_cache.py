@@ -199,8 +199,8 @@ def test_a_damaged_or_foreign_entry_is_ignored_and_replaced(cache: Path, profile
         del data["files"]
         entry.write_text(json.dumps(data), encoding="utf-8")
     assert isinstance(startup_profile(profile), Profile)
-    if damage != "symlink":  # a symlink at the entry's name is not replaced through
-        assert isinstance(startup_profile(profile), PlainProfile)
+    assert isinstance(startup_profile(profile), PlainProfile)  # validated again, and kept
+    assert not entry.is_symlink()  # the link itself was replaced, never written through
 
 
 def test_the_cache_folder_and_entries_are_private(cache: Path, profile: Path) -> None:
