@@ -118,12 +118,17 @@ _SAFE_FIELDS = frozenset(
 )
 
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+
 class TextFormatter(logging.Formatter):
     """A ``logging.Formatter`` that escapes control characters and indents tracebacks.
 
-    A layout of plain record fields (most layouts) is compiled into a function that
-    reads the fields straight off the record; any other layout takes the general path,
-    which renders from the record's ``__dict__``. Both give the same text.
+    A layout of plain record fields (most layouts) is compiled, on first use, into
+    functions that read the fields straight off the record (``logboot._layout``); any
+    other layout takes the general path, which renders from the record's ``__dict__``.
+    Both write the same text. ``format_batch`` lays out a whole batch in one call.
     """
 
     def __init__(
@@ -146,11 +151,9 @@ class TextFormatter(logging.Formatter):
         self._percent = _as_percent(fmt) if style == "{" else None
         self._one: Callable[[logging.LogRecord], str] = self._format_general
         self._many: Callable[[Iterable[logging.LogRecord]], list[str]] = self._format_each
-        positional = _positional({"{": self._percent, "%": fmt}.get(style))
-        if positional is not None and type(self).format is TextFormatter.format:  # a subclass's format wins
-            layout, names = positional
-            make = _compiled(names, self._needs_time or "asctime" in names)
-            self._one, self._many = make(layout, self._clock.format, self._with_traceback)
+        if type(self).format is TextFormatter.format:  # a subclass's own format is left alone
+            # Compiled on first use: a start that logs nothing never pays the ~0.5 ms.
+            self._one, self._many = self._compile_then_format, self._compile_then_format_batch
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         return self._clock.format(record.created, record.msecs)
@@ -160,6 +163,22 @@ class TextFormatter(logging.Formatter):
 
     def format_batch(self, records: Iterable[logging.LogRecord]) -> list[str]:
         """The lines of ``records``, in order: what ``format`` gives each, in one call."""
+        return self._many(records)
+
+    def _compile(self) -> None:
+        """Format from now on with the layout compiled to code, or on the general path."""
+        from ._layout import compile_layout  # here: _layout uses this module's escaping
+
+        layout = {"{": self._percent, "%": self._fmt}.get(self._style_char)
+        compiled = compile_layout(layout, self._needs_time, self._clock.format, self._with_traceback)
+        self._one, self._many = compiled or (self._format_general, self._format_each)
+
+    def _compile_then_format(self, record: logging.LogRecord) -> str:
+        self._compile()
+        return self._one(record)
+
+    def _compile_then_format_batch(self, records: Iterable[logging.LogRecord]) -> list[str]:
+        self._compile()
         return self._many(records)
 
     def _format_each(self, records: Iterable[logging.LogRecord]) -> list[str]:
@@ -178,8 +197,7 @@ class TextFormatter(logging.Formatter):
             if isinstance(value, str) and not value.isprintable():
                 values = _escaped(values, self._escaped_fields)  # a copy: the record stays as it was
                 break
-        percent = self._percent
-        text = percent % values if percent is not None else self._render(values)
+        text = self._render(values)
         if not (record.exc_info or record.exc_text or record.stack_info):
             return text  # most records: no traceback, no stack
         return self._with_traceback(record, text)
@@ -244,125 +262,6 @@ def _as_percent(fmt: str) -> str | None:
         left = width and align != ">"  # str.format aligns text left unless told otherwise
         parts.append(f"%({field}){'-' if left else ''}{width}s")
     return "".join(parts)
-
-
-if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
-
-    _Compiled = tuple[Callable[[logging.LogRecord], str], Callable[[Iterable[logging.LogRecord]], list[str]]]
-    _Maker = Callable[
-        [str, Callable[[float, float], str], Callable[[logging.LogRecord, str], str]], _Compiled
-    ]
-
-# What a compiled layout reads straight off a record: the attributes every record has,
-# and the two the formatter computes. (Not `taskName` before 3.12: records lack it.)
-_RECORD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
-_PERCENT_SPEC = re.compile(
-    r"%(?:\((?P<field>[^()]*)\))?(?P<spec>[-#0 +]*[0-9]*(?:\.[0-9]+)?[diouxXeEfFgGcrsa%])"
-)
-
-
-def _positional(percent: str | None) -> tuple[str, tuple[str, ...]] | None:
-    """A %-format of named record fields as a positional one and its fields in order, or
-    None when some part is not a plain field every record has (an `extra`, a ``*`` width)."""
-    if percent is None:
-        return None
-    parts: list[str] = []
-    fields: list[str] = []
-    start = 0
-    for match in _PERCENT_SPEC.finditer(percent):
-        literal = percent[start : match.start()]
-        field, spec = match.group("field", "spec")
-        if "%" in literal or (field is None) != (spec == "%") or (field or "message") not in _RECORD_FIELDS:
-            return None
-        parts += (literal, "%", spec)
-        if field is not None:
-            fields.append(field)
-        start = match.end()
-    if "%" in percent[start:]:
-        return None
-    return "".join(parts), tuple(fields)
-
-
-def _escape_field(value: object) -> object:
-    """A field's value as the general path puts it in the line: text escaped, the rest as is."""
-    return escape(value) if isinstance(value, str) else value
-
-
-_MAKERS: dict[tuple[tuple[str, ...], bool], _Maker] = {}
-
-
-def _compiled(fields: tuple[str, ...], needs_time: bool) -> _Maker:
-    """The maker of ``format`` and ``format_batch`` for a layout of ``fields``, compiled once
-    per set of fields (as attrs and dataclasses compile ``__init__``).
-
-    Generated code, because that is what a hand-written formatter for one layout would be:
-    each field one attribute read, each text field one ``isprintable`` test, one %-format
-    of a tuple; no ``__dict__`` (which 3.11 builds on first use), no loop over fields.
-    ``format_batch`` also keeps the last time stamp in locals, for the records of one
-    millisecond. The output is exactly ``_format_general``'s (tests/test_hot_paths.py).
-    """
-    key = (fields, needs_time)
-    if key in _MAKERS:
-        return _MAKERS[key]
-    body = [
-        "message = record.msg",
-        # getMessage() gives `msg` itself for a plain record without args (a prepared one).
-        "if message.__class__ is not str or record.args or record.__class__ is not LogRecord:",
-        "    message = record.getMessage()",
-        "if not message.isprintable():",
-        "    message = message.translate(ESCAPES)",
-        "record.message = message",  # as the general path leaves it, for handlers that look
-    ]
-    read = {"message": "message", "asctime": "asctime"}  # field -> the expression that gives it
-    for field in fields:
-        if field in read:
-            continue
-        if field in _SAFE_FIELDS:
-            read[field] = f"record.{field}"
-            continue
-        body += [
-            f"v_{field} = record.{field}",
-            f"if v_{field}.__class__ is not str or not v_{field}.isprintable():",
-            f"    v_{field} = escape_field(v_{field})",
-        ]
-        read[field] = f"v_{field}"
-    values = "".join(f"{read[field]}, " for field in fields)
-    line = f"line = layout % ({values})"
-    tail = [
-        "if record.exc_info or record.exc_text or record.stack_info:",
-        "    line = with_traceback(record, line)",
-    ]
-    stamp = ["record.asctime = asctime = clock(record.created, record.msecs)"] if needs_time else []
-    batch_stamp = [
-        "created, msecs = record.created, record.msecs",
-        "if msecs != last_msecs or int(created) != last_second:",  # the clock's own cache key
-        "    asctime, last_msecs, last_second = clock(created, msecs), msecs, int(created)",
-        "record.asctime = asctime",
-    ]
-    one = "\n        ".join([*body, *stamp, line, *tail, "return line"])
-    many = "\n            ".join([*body, *(batch_stamp if needs_time else []), line, *tail, "add(line)"])
-    source = f"""
-def make(layout, clock, with_traceback):
-    def format(record):
-        {one}
-
-    def format_batch(records):
-        lines = []
-        add = lines.append
-        asctime = last_msecs = last_second = None
-        for record in records:
-            {many}
-        return lines
-
-    return format, format_batch
-"""
-    namespace = {"LogRecord": logging.LogRecord, "ESCAPES": _ESCAPES, "escape_field": _escape_field}
-    # The source is made only of the names in _RECORD_FIELDS (checked by _positional): no outside text.
-    exec(compile(source, f"<logboot layout {' '.join(fields)}>", "exec"), namespace)  # noqa: S102
-    maker: _Maker = namespace["make"]  # type: ignore[assignment]
-    _MAKERS[key] = maker
-    return maker
 
 
 _PERCENT_FIELD = re.compile(r"%\((\w+)\)")

@@ -7,6 +7,7 @@ from the other sinks.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -54,34 +55,18 @@ class Sink:
     def _deliver_lines(
         self, handler: BatchSink, batch: Iterable[logging.LogRecord], level: int, filtered: bool
     ) -> None:
-        lines: list[str] = []
-        kept: list[logging.LogRecord] = []
-        format_ = _formatter_of(handler) if handler.needs_format else _no_format
-        if not filtered:  # the common case, in a loop of its own: it runs once per record
-            add_line, keep = lines.append, kept.append
-            for record in batch:
-                if record.levelno < level:
-                    continue
-                try:
-                    add_line(format_(record))
-                except BaseException as err:  # noqa: BLE001 - supervised: even SystemExit is counted
-                    self.failed([record], err)
-                    continue
-                keep(record)
-        else:
-            for record in batch:
-                if record.levelno < level:
-                    continue
-                try:
-                    passed = apply_filters(handler, record)  # redact returns a copy
-                    if passed is None:
-                        continue
-                    lines.append(format_(passed))
-                    kept.append(passed)
-                except BaseException as err:  # noqa: BLE001 - supervised: even SystemExit is counted
-                    self.failed([record], err)
-        if not lines:
+        if filtered:
+            kept = self._filter(handler, batch, level)
+        else:  # the common case: no call per record
+            kept = [record for record in batch if record.levelno >= level] if level else list(batch)
+        if not kept:
             return
+        if handler.needs_format:
+            kept, lines = self._format(handler, kept)
+            if not lines:
+                return
+        else:
+            lines = [""] * len(kept)
         try:
             handler.write_records(kept, lines)
             self.records += len(lines)
@@ -90,6 +75,44 @@ class Sink:
             self.failed(kept[err.written :], err.cause)
         except BaseException as err:  # noqa: BLE001
             self.failed(kept, err)
+
+    def _filter(
+        self, handler: BatchSink, batch: Iterable[logging.LogRecord], level: int
+    ) -> list[logging.LogRecord]:
+        """The records of ``batch`` at ``level`` or above that the handler's filters pass."""
+        kept: list[logging.LogRecord] = []
+        for record in batch:
+            if record.levelno < level:
+                continue
+            try:
+                passed = apply_filters(handler, record)  # redact returns a copy
+            except BaseException as err:  # noqa: BLE001 - supervised: even SystemExit is counted
+                self.failed([record], err)
+                continue
+            if passed is not None:
+                kept.append(passed)
+        return kept
+
+    def _format(
+        self, handler: BatchSink, records: list[logging.LogRecord]
+    ) -> tuple[list[logging.LogRecord], list[str]]:
+        """The records that could be formatted, and their lines; the others are counted."""
+        format_batch = _batch_formatter_of(handler)
+        if format_batch is not None:  # logboot's text layout: one call for the batch
+            with contextlib.suppress(BaseException):  # a bad record: the loop below counts it alone
+                return records, format_batch(records)
+        format_ = _formatter_of(handler)
+        kept: list[logging.LogRecord] = []
+        lines: list[str] = []
+        add_line, keep = lines.append, kept.append
+        for record in records:
+            try:
+                add_line(format_(record))
+            except BaseException as err:  # noqa: BLE001 - supervised: even SystemExit is counted
+                self.failed([record], err)
+                continue
+            keep(record)
+        return kept, lines
 
     def _deliver_each(
         self, handler: logging.Handler, batch: Iterable[logging.LogRecord], level: int, filtered: bool
@@ -158,11 +181,17 @@ def _formatter_of(handler: BatchSink) -> Callable[[logging.LogRecord], str]:
     return handler.format
 
 
+def _batch_formatter_of(handler: BatchSink) -> Callable[[list[logging.LogRecord]], list[str]] | None:
+    """The ``format_batch`` of the handler's formatter (logboot's text layout has one), when
+    the handler formats each record with it unchanged; else None."""
+    if type(handler).format is not logging.Handler.format or handler.formatter is None:
+        return None
+    format_batch: Callable[[list[logging.LogRecord]], list[str]] | None
+    format_batch = getattr(handler.formatter, "format_batch", None)
+    return format_batch
+
+
 _DEFAULT_FORMATTER = logging.Formatter()  # what Handler.format uses when a handler has none
-
-
-def _no_format(record: logging.LogRecord) -> str:
-    return ""
 
 
 def _reraise(record: logging.LogRecord) -> None:

@@ -6,13 +6,16 @@ import errno
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from logboot._layout import to_positional
 from logboot.formatters import TextFormatter, _as_percent, _ClockCache
 from logboot.queues import ThreadQueue, acquire_contended
-from logboot.records import prepare
+from logboot.records import QueueHandler, prepare
 from logboot.sinks.base import PartialWriteError
 from logboot.sinks.files import FileSink
 
@@ -172,3 +175,256 @@ def test_file_sink_encodes_a_batch_as_its_lines(tmp_path: Path) -> None:
     expected = b"".join((line + "\n").encode("utf-8", "backslashreplace") for line in lines)
     assert (tmp_path / "out.log").read_bytes() == expected
     assert sink.size == len(expected)
+
+
+# --- the compiled text layout (TextFormatter.format, format_batch) ---------------------------
+
+
+class Loud(str):
+    """A str subclass with its own __str__: %s calls it, for the value and for its escape."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return self.upper()
+
+
+class Opaque:
+    """A message that is not text: its str() is used, and escaped."""
+
+    def __str__(self) -> str:
+        return "opaque\nFAKE line"
+
+    def __repr__(self) -> str:
+        return "<Opaque\x1b>"
+
+
+class BraceRecord(logging.LogRecord):
+    """A record class with its own getMessage (called even without args)."""
+
+    def getMessage(self) -> str:  # noqa: N802 - the logging API
+        return "brace: " + str(self.msg).format(*(self.args or ()))
+
+
+def raised_info() -> tuple[type[BaseException], BaseException, Any]:
+    try:
+        raise ValueError("bad\nFAKE 2026 ERROR root: forged")
+    except ValueError as err:
+        return type(err), err, err.__traceback__
+
+
+def record_at(created: float, msg: object = "plain", args: Any = None, **fields: Any) -> logging.LogRecord:
+    """A record with fixed times (so two builds are alike) and ``fields`` set on it."""
+    record = logging.LogRecord("app.db", logging.INFO, __file__, 7, msg, args, None, "handler")
+    return with_fields(record, created, **fields)
+
+
+def with_fields(record: logging.LogRecord, created: float, **fields: Any) -> logging.LogRecord:
+    record.created, record.msecs = created, float(int((created - int(created)) * 1000))
+    record.relativeCreated = 1234.5
+    for key, value in fields.items():
+        setattr(record, key, value)
+    return record
+
+
+def brace_record(msg: str, *args: object) -> logging.LogRecord:
+    return with_fields(BraceRecord("app", logging.INFO, __file__, 1, msg, args, None), T0)
+
+
+T0 = 1_700_000_000.1234  # 2023-11-14T22:13:20.123Z
+TRICKY: list[tuple[str, Callable[[], logging.LogRecord]]] = [
+    ("prepared", lambda: prepare(record_at(T0, "user %s did %s", ("alice", "login")))),
+    ("same millisecond", lambda: prepare(record_at(T0 + 0.0004, "next"))),
+    ("next second, same millisecond", lambda: record_at(T0 + 1, "later")),
+    ("next millisecond", lambda: record_at(T0 + 1.001, "later still")),
+    ("unprepared args", lambda: record_at(T0, "n=%d, %s", (3, "x\ny"))),
+    ("dict args", lambda: record_at(T0, "%(a)s", ({"a": "mapped"},))),
+    ("falsy args", lambda: record_at(T0, "50% off", ())),
+    ("control characters", lambda: record_at(T0, "a\x1b[31m\u2028b\r\nFAKE", name="evil\nINFO x: y")),
+    ("thread name with CR", lambda: record_at(T0, threadName="worker\r1")),
+    ("name as before", lambda: record_at(T0)),
+    ("None fields", lambda: record_at(T0, threadName=None, processName=None, funcName=None)),
+    ("printable subclass", lambda: record_at(T0, name=Loud("loud.logger"), threadName=Loud("w"))),
+    ("unprintable subclass", lambda: record_at(T0, name=Loud("loud\nlogger"))),
+    ("subclass message", lambda: record_at(T0, Loud("quiet message"))),
+    ("number message", lambda: record_at(T0, 42)),
+    ("object message", lambda: record_at(T0, Opaque())),
+    ("number name", lambda: record_at(T0, name=5)),
+    ("exc_info", lambda: record_at(T0, "failed", exc_info=raised_info())),
+    ("exc_text", lambda: prepare(record_at(T0, "failed", exc_info=raised_info()))),
+    ("stack_info", lambda: record_at(T0, "here", stack_info="Stack:\n  File 'x.py'\x1b\nlast")),
+    ("record subclass", lambda: brace_record("{} and {}", "a", "b")),
+    ("record subclass, no args", lambda: brace_record("no braces")),
+    ("empty message", lambda: record_at(T0, "")),
+]
+COMPILED_LAYOUTS = [
+    ("{", LAYOUT, None),
+    ("{", "{name} {name:>14}|{threadName}|{processName}|{levelname:8}|{lineno} {funcName}", None),
+    (
+        "{",
+        "{module} {filename} {pathname} {process} {thread} {msecs} {created}: {message}",
+        None,
+    ),
+    ("{", "100% {message} {{braces}}", None),
+    ("{", "{asctime}|{asctime:>30}|{message}", "%H:%M:%S"),
+    ("%", "%(asctime)s %(levelname)-8s %(name)s [%(threadName)s] %(lineno)d: %(message)s", None),
+    ("%", "%(msecs)03d %(created)f %(relativeCreated).1f %(levelno)x 100%% %(msg)r %(args)s %(name)r", None),
+    ("%", "%(message)s", "%d/%m/%Y"),
+]
+
+
+def formatter_for(style: str, layout: str, datefmt: str | None) -> TextFormatter:
+    formatter = TextFormatter(layout, datefmt, style, utc=True)
+    formatter._compile()
+    assert formatter._one != formatter._format_general, "the layout should be compiled"
+    return formatter
+
+
+@pytest.mark.parametrize(("style", "layout", "datefmt"), COMPILED_LAYOUTS)
+def test_compiled_layout_writes_what_the_general_path_writes(
+    style: str, layout: str, datefmt: str | None
+) -> None:
+    """For every tricky record, format and format_batch give the general path's very text."""
+    formatter = formatter_for(style, layout, datefmt)
+    for name, make in TRICKY:
+        assert formatter.format(make()) == formatter._format_general(make()), name
+    expected = [formatter._format_general(make()) for _, make in TRICKY]
+    assert formatter.format_batch([make() for _, make in TRICKY]) == expected
+    assert formatter.format_batch([make() for _, make in reversed(TRICKY)]) == expected[::-1]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: record_at(T0, "%d items", ("many",)),  # a bad format, never prepared
+        lambda: brace_record("{} and {}", "one"),
+    ],
+)
+def test_compiled_layout_fails_where_the_general_path_fails(make: Callable[[], logging.LogRecord]) -> None:
+    """A record whose message cannot be made raises the same error on both paths."""
+    formatter = formatter_for("{", LAYOUT, None)
+    with pytest.raises(Exception) as general:
+        formatter._format_general(make())
+    with pytest.raises(general.type):
+        formatter.format(make())
+    with pytest.raises(general.type):
+        formatter.format_batch([record_at(T0), make()])
+
+
+def test_compiled_layout_leaves_the_record_as_it_was() -> None:
+    """The compiled path stores nothing on a record (a second new attribute makes 3.11 build a
+    dict for it); only a traceback is rendered into exc_text, once, for every sink."""
+    formatter = formatter_for("{", LAYOUT, None)
+    record = record_at(T0, "plain")
+    before = dict(record.__dict__)
+    formatter.format(record)
+    formatter.format_batch([record])
+    assert record.__dict__ == before
+    failed = record_at(T0, "failed", exc_info=raised_info())
+    formatter.format_batch([failed])
+    assert failed.exc_text is not None
+    assert failed.exc_text.endswith("ValueError: bad\nFAKE 2026 ERROR root: forged")
+
+
+def test_formatters_sharing_a_compiled_layout_keep_their_own_clock() -> None:
+    """Two formatters of the same fields share the generated code, not their time stamps."""
+    iso, short = (
+        TextFormatter("{asctime} {message}", utc=True),
+        TextFormatter("{asctime} {message}", "%H:%M", utc=True),
+    )
+    assert iso.format(record_at(T0, "x")) == "2023-11-14T22:13:20.123Z x"
+    assert short.format_batch([record_at(T0, "x")]) == ["22:13 x"]
+
+
+def test_subclass_format_is_used_by_format_batch() -> None:
+    """A TextFormatter subclass that overrides format gets its own format for every record."""
+
+    class Upper(TextFormatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return super().format(record).upper()
+
+    formatter = Upper("{name}: {message}")
+    assert formatter.format_batch([record_at(T0, "a"), record_at(T0, "b")]) == ["APP.DB: A", "APP.DB: B"]
+
+
+@pytest.mark.parametrize(
+    ("style", "layout"),
+    [
+        ("%", "%(request_id)s %(message)s"),  # an extra field
+        ("%", "%s"),  # a positional spec
+        ("%", "%(name)%"),
+        ("%", "%(name)*s"),
+        ("%", "100% done"),
+        ("%", "%(message)s 5%"),
+        ("{", "{request_id} {message}"),
+        ("{", "{message!r}"),
+        ("$", "${name} ${message}"),
+    ],
+)
+def test_other_layouts_take_the_general_path(style: str, layout: str) -> None:
+    """A layout with anything but plain fields every record has is not compiled."""
+    assert to_positional({"{": _as_percent(layout), "%": layout}.get(style)) is None
+
+
+@pytest.mark.parametrize(
+    ("style", "layout", "line"),
+    [
+        ("{", "{request_id} {message}", "r-1 plain"),
+        ("%", "%(request_id)s %(message)s", "r-1 plain"),
+        ("$", "${request_id} ${message}", "r-1 plain"),
+        ("{", "{message!r:>9}", "  'plain'"),
+    ],
+)
+def test_a_layout_that_is_not_compiled_formats_on_the_general_path(
+    style: str, layout: str, line: str
+) -> None:
+    """On first use such a formatter settles on the general path, for one record and a batch."""
+    formatter = TextFormatter(layout, style=style)
+    assert formatter.format_batch([record_at(T0, request_id="r-1")]) == [line]
+    assert formatter._one == formatter._format_general
+    assert formatter.format(record_at(T0, request_id="r-1")) == line
+
+
+def test_positional_keeps_literals_and_specs() -> None:
+    """A %-layout becomes the same layout without names, and its fields in order."""
+    assert to_positional("[%(name)-10s] %(lineno)05d %% %(name)s!") == (
+        "[%-10s] %05d %% %s!",
+        ("name", "lineno", "name"),
+    )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: record_at(T0, "user %s did %s", ("alice", "login")),
+        lambda: record_at(T0, "no args"),
+        lambda: record_at(T0, "%d items", ("many",)),  # kept, with the reason
+        lambda: record_at(T0, Opaque()),
+        lambda: record_at(T0, 42, (1,)),
+        lambda: brace_record("{} and {}", "a", "b"),
+        lambda: record_at(T0, "failed %s", ("once",), exc_info=raised_info()),
+    ],
+)
+def test_queue_handler_prepares_a_record_as_prepare_does(make: Callable[[], logging.LogRecord]) -> None:
+    """QueueHandler.handle (which inlines prepare) enqueues exactly what prepare makes."""
+    queue = ThreadQueue("q", 0)
+    assert QueueHandler(queue).handle(make())
+    (handled,) = queue.take(10)
+    prepared = prepare(make())
+    fields = ("msg", "args", "exc_info", "exc_text", "exc_type", "exc_message")
+    assert [getattr(handled, f, None) for f in fields] == [getattr(prepared, f, None) for f in fields]
+    assert handled.args is None
+    assert isinstance(handled.msg, str)
+
+
+def test_queue_handler_counts_a_record_it_could_not_enqueue(capsys: pytest.CaptureFixture[str]) -> None:
+    """A filter or a queue that raises costs that record only: counted, reported, never raised."""
+
+    class Refusing:
+        def put(self, record: logging.LogRecord) -> bool:
+            raise RuntimeError("queue gone")
+
+    handler = QueueHandler(Refusing(), "main")
+    assert not handler.handle(record_at(T0))
+    assert handler.errors == 1
+    assert "RuntimeError: queue gone" in capsys.readouterr().err

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import logboot
+from logboot.formatters import TextFormatter
 from logboot.listener import Listener, Sink
 from logboot.queues import ThreadQueue
 from logboot.reporting import ErrorReporter
@@ -161,6 +162,69 @@ def test_raising_formatter_is_counted_on_its_sink(running: Callable[..., Running
     assert len(plain_handler.lines) == 100
 
 
+def test_text_layout_formats_a_batch_in_one_call(
+    running: Callable[..., Running], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sink with logboot's text layout gets a whole batch laid out in one call."""
+    handler, formatter = ListSink(), TextFormatter("{levelname} {message}")
+    handler.setFormatter(formatter)
+    calls: list[int] = []
+    format_batch = formatter.format_batch
+
+    def counted(records: list[logging.LogRecord]) -> list[str]:
+        calls.append(len(records))
+        return format_batch(records)
+
+    monkeypatch.setattr(formatter, "format_batch", counted)
+    sink = Sink("text", handler, logging.INFO)
+    topology = running([sink], batch_size=40, start=False)
+    topology.put(100, level=logging.DEBUG)
+    topology.put(100)
+    topology.listener.start()
+    topology.flush()
+    assert handler.lines == [f"INFO r{i}" for i in range(100)]
+    assert calls == [20, 40, 40]  # the DEBUG records never reach the layout
+    assert (sink.records, sink.errors) == (100, 0)
+
+
+def test_a_record_the_batch_cannot_format_costs_its_sink_that_record_only(
+    running: Callable[..., Running], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """When one record of a batch cannot be laid out, the others are written, in order."""
+    text, plain = ListSink(), ListSink()
+    text.setFormatter(TextFormatter("{levelname} {message}"))
+    sinks = [Sink("bad", text), Sink("plain", plain)]
+    topology = running(sinks, start=False)
+    topology.put(5)
+    # Never prepared (put straight on the queue): its message cannot be made.
+    assert topology.queue.put(
+        logging.LogRecord("test", logging.INFO, __file__, 1, "%d items", ("many",), None)
+    )
+    topology.put(5, prefix="s")
+    topology.listener.start()
+    topology.flush()
+    assert text.lines == [f"INFO r{i}" for i in range(5)] + [f"INFO s{i}" for i in range(5)]
+    assert text.batches == [10]  # one write for the records that could be laid out
+    assert (sinks[0].records, sinks[0].errors) == (10, 1)
+    assert (sinks[1].records, sinks[1].errors) == (10, 1)  # the default layout fails on it too
+    assert "TypeError: %d format: a real number is required, not str" in capsys.readouterr().err
+
+
+def test_a_handler_with_its_own_format_gets_it_for_every_record(running: Callable[..., Running]) -> None:
+    """A sink that overrides format keeps it, even around logboot's text layout."""
+
+    class Tagged(ListSink):
+        def format(self, record: logging.LogRecord) -> str:
+            return "tag " + super().format(record)
+
+    handler = Tagged()
+    handler.setFormatter(TextFormatter("{message}"))
+    topology = running([Sink("tagged", handler)])
+    topology.put(3)
+    topology.flush()
+    assert handler.lines == ["tag r0", "tag r1", "tag r2"]
+
+
 def test_system_exit_from_a_sink_does_not_end_the_listener(
     running: Callable[..., Running], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -243,6 +307,25 @@ def test_partial_write_counts_exactly_what_was_lost(running: Callable[..., Runni
     topology.flush()
     assert handler.lines == [f"r{i}" for i in range(13)]
     assert (sink.records, sink.errors) == (13, 7)
+
+
+def test_filters_see_only_records_at_the_sink_level(running: Callable[..., Running]) -> None:
+    """A sink's filters run only on records at or above its level; the layout follows them."""
+    seen: list[str] = []
+
+    def note(record: logging.LogRecord) -> bool:
+        seen.append(record.getMessage())
+        return not record.getMessage().endswith("1")
+
+    handler = ListSink()
+    handler.setFormatter(TextFormatter("{levelname} {message}"))
+    handler.addFilter(note)
+    topology = running([Sink("filtered", handler, logging.WARNING)])
+    topology.put(3, prefix="debug", level=logging.DEBUG)
+    topology.put(3, prefix="warn", level=logging.WARNING)
+    topology.flush()
+    assert seen == ["warn0", "warn1", "warn2"]
+    assert handler.lines == ["WARNING warn0", "WARNING warn2"]
 
 
 def test_sink_filters_from_a_profile_run_in_the_listener(
