@@ -123,7 +123,11 @@ def in_isolation() -> dict[str, float]:
         figures["ThreadQueue.put"] = best(lambda: queue.put(one), setup=lambda: queue.take(1 << 30))
         queue.take(1 << 30)
         formatter = TextFormatter(LOGBOOT_FORMAT)
-        figures["TextFormatter.format (listener)"] = best(lambda: formatter.format(one))
+        figures["TextFormatter.format, one record"] = best(lambda: formatter.format(one))
+        batch = [prepare(record()) for _ in range(1000)]  # what the listener lays out: a batch
+        figures["TextFormatter.format_batch, per record of a 1000-record batch (listener)"] = best(
+            lambda: formatter.format_batch(batch), number=50
+        ) / len(batch)
         with tempfile.TemporaryDirectory() as folder:
             sink = FileSink(Path(folder) / LOG_FILE)
             lines = [formatter.format(one)] * 1000
