@@ -88,17 +88,21 @@ def cache_folder(environ: Mapping[str, str]) -> Path | None:
     return Path(home) / ".cache" / "logboot" if home else None
 
 
-def code_stamp() -> str:
-    """The logboot version and the newest modification of its modules."""
+def code_stamp() -> str | None:
+    """The logboot version and the newest modification of its modules; None when they
+    cannot be read (a process that dropped privileges after its imports): no caching."""
     from . import __version__
 
     package = os.path.dirname(os.path.abspath(__file__))
     newest = count = 0
-    with os.scandir(package) as entries:
-        for entry in entries:
-            if entry.name.endswith(".py"):
-                newest = max(newest, entry.stat().st_mtime_ns)
-                count += 1
+    try:
+        with os.scandir(package) as entries:
+            for entry in entries:
+                if entry.name.endswith(".py"):
+                    newest = max(newest, entry.stat().st_mtime_ns)
+                    count += 1
+    except OSError:
+        return None
     return f"{__version__}:{count}:{newest}"
 
 
@@ -119,13 +123,14 @@ def entry_path(folder: Path, profile_path: str) -> Path:
 
 def load(profile_path: str, environ: Mapping[str, str], overrides: str, folder: Path) -> PlainProfile | None:
     """The kept profile when every input is unchanged, else None."""
-    entry = _read_entry(entry_path(folder, profile_path))
+    stamp = code_stamp()
+    entry = _read_entry(entry_path(folder, profile_path)) if stamp is not None else None
     if entry is None:
         return None
     try:
         if (entry["format"], entry["stamp"], entry["path"], entry["overrides"]) != (
             FORMAT,
-            code_stamp(),
+            stamp,
             profile_path,
             overrides,
         ):
@@ -169,11 +174,12 @@ def store(
     folder: Path,
 ) -> None:
     """Keep a profile just validated from these inputs (silently skipped if it cannot be)."""
-    if environ.listed or profile_path not in document.files:
+    stamp = code_stamp()
+    if stamp is None or environ.listed or profile_path not in document.files:
         return
     entry = {
         "format": FORMAT,
-        "stamp": code_stamp(),
+        "stamp": stamp,
         "path": profile_path,
         "overrides": overrides,
         "environ": environ.seen,

@@ -348,3 +348,15 @@ def test_plain_profile_is_read_only(profile: Path) -> None:
     assert "PlainSpec(" in repr(plain.root)
     model = as_model(plain)
     assert as_model(model) is model
+
+
+def test_code_that_cannot_be_read_means_no_cache(
+    cache: Path, profile: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that dropped its privileges after its imports cannot stamp the code: it
+    validates every time, and neither fails nor trusts an entry."""
+    startup_profile(profile)
+    monkeypatch.setattr(profile_cache, "__file__", str(profile.parent / "gone" / "profile_cache.py"))
+    assert profile_cache.code_stamp() is None
+    assert isinstance(startup_profile(profile), Profile)
+    assert len(entries(cache)) == 1
