@@ -349,8 +349,11 @@ def test_check_finds_a_log_folder_that_cannot_be_created(in_tmp: Path, write_pro
 
 
 _CHECK_AS = """\
-import os, sys
+import contextlib, io, os, sys
+import logboot.loading, logboot.preflight  # validation loads lazily: import it while readable
 from logboot.cli import main  # imported while the interpreter is readable by whoever we are
+with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):
+    main(["check", "--help"])  # typer and click import parts of themselves on first parse
 uid, gid = int(sys.argv[1]), int(sys.argv[2])
 if os.geteuid() != uid:  # root ignores permissions: check as an unprivileged user
     os.setgroups([])
