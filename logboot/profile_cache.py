@@ -8,8 +8,8 @@ depends only on its inputs, so ``setup_logging`` keeps it, keyed by all of them:
 - every environment variable validation looked up (``${VAR}``, ``$LOGBOOT_LEVEL``), with
   its value or its absence;
 - the ``overrides`` argument;
-- the logboot version and the modification times of its modules (an upgrade or an edit
-  of the code never trusts an entry written before).
+- the logboot version and the modification times of its modules, and pydantic's install
+  (an upgrade or an edit of the code never trusts an entry written before).
 
 A start whose inputs all match builds from the kept data; any difference, a missing or
 unreadable entry, or one that is not the user's own, means a normal validation, whose
@@ -25,6 +25,7 @@ written is skipped silently: it only ever saves time.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import stat
@@ -89,8 +90,9 @@ def cache_folder(environ: Mapping[str, str]) -> Path | None:
 
 
 def code_stamp() -> str | None:
-    """The logboot version and the newest modification of its modules; None when they
-    cannot be read (a process that dropped privileges after its imports): no caching."""
+    """The logboot version, the newest modification of its modules, and pydantic's
+    install; None when they cannot be read (a process that dropped privileges after its
+    imports): no caching."""
     from . import __version__
 
     package = os.path.dirname(os.path.abspath(__file__))
@@ -101,9 +103,12 @@ def code_stamp() -> str | None:
                 if entry.name.endswith(".py"):
                     newest = max(newest, entry.stat().st_mtime_ns)
                     count += 1
-    except OSError:
+        # pydantic decides what validates too: its install, found without importing it.
+        found = importlib.util.find_spec("pydantic")
+        validator = os.stat(found.origin).st_mtime_ns if found and found.origin else 0
+    except (OSError, ImportError, ValueError):
         return None
-    return f"{__version__}:{count}:{newest}"
+    return f"{__version__}:{count}:{newest}:{validator}"
 
 
 def overrides_key(overrides: object) -> str | None:
