@@ -60,20 +60,30 @@ def assert_exactly_once(records: list[dict[str, Any]], expected: dict[int, int])
     assert sum(expected.values()) == len(seen)
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_four_children_each_method(tmp_path: Path, method: str) -> None:
-    """4 children x 5,000 records arrive as exactly 20,000 whole lines, each (pid, seq) once."""
-    runtime = logboot.setup_logging(profile(tmp_path))
-    context = multiprocessing.get_context(method)
-    handle = None if method == "fork" else runtime.process_handle()
+def run_logging_children(
+    context: Any, handle: logboot.ProcessHandle | None, children_count: int, records: int
+) -> list[Any]:
+    """Start ``children_count`` children that each log ``records`` records; wait until each
+    has exited cleanly, and return them."""
     processes = [
-        context.Process(target=children.log_records, args=(handle, 5_000, f"c{i}")) for i in range(4)
+        context.Process(target=children.log_records, args=(handle, records, f"c{i}"))
+        for i in range(children_count)
     ]
     for process in processes:
         process.start()
     for process in processes:
         process.join(60)
         assert process.exitcode == 0
+    return processes
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_four_children_each_method(tmp_path: Path, method: str) -> None:
+    """4 children x 5,000 records arrive as exactly 20,000 whole lines, each (pid, seq) once."""
+    runtime = logboot.setup_logging(profile(tmp_path))
+    context = multiprocessing.get_context(method)
+    handle = None if method == "fork" else runtime.process_handle()
+    processes = run_logging_children(context, handle, 4, 5_000)
     report = runtime.stop()
     records = read_records(tmp_path / "out.jsonl")
     assert len(records) == 20_000
@@ -269,15 +279,7 @@ def test_spawn_children_of_a_runtime_started_from_the_profile_cache(tmp_path: Pa
     runtime = logboot.setup_logging(path)
     assert isinstance(runtime.topology.profile, PlainProfile)
     context = multiprocessing.get_context("spawn")
-    handle = runtime.process_handle()
-    processes = [
-        context.Process(target=children.log_records, args=(handle, 2_000, f"c{i}")) for i in range(2)
-    ]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join(60)
-        assert process.exitcode == 0
+    processes = run_logging_children(context, runtime.process_handle(), 2, 2_000)
     report = runtime.stop()
     assert report.clean
     assert_exactly_once(read_records(tmp_path / "out.jsonl"), {p.pid: 2_000 for p in processes if p.pid})
