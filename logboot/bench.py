@@ -164,7 +164,7 @@ def run_bench(
         dropped=report.dropped,
         peak_queue_depth=max((q.get("peak", 0) for q in report.queues.values()), default=0),
         clean=report.clean,
-        queues=report.queues,
+        queues=dict(report.queues),
         sinks=stats["sinks"],
         redirected=moved,
         bytes_written=written,

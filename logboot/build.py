@@ -7,8 +7,7 @@ opened is closed again and the error is raised, so a failed build leaves no trac
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from .errors import LogbootError, SetupError
 from .filters import build_filter
@@ -18,14 +17,16 @@ from .plain import PlainProfile
 from .queues import ThreadQueue
 from .records import QueueHandler
 from .sinks import builder
-from .transport import ProcessChannel, ProcessQueue
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
     from .schema import Profile, QueueSpec
 
+    # The transport (sockets, pickle, temporary folders) is imported only by a profile
+    # with process queues: a thread-only service does not pay its memory (~2 MB).
+    from .transport import ProcessChannel, ProcessQueue
 
-@dataclass
-class LoggerPlan:
+
+class LoggerPlan(NamedTuple):
     """What to set on one logger (``""`` is the root)."""
 
     level: int | None
@@ -33,29 +34,27 @@ class LoggerPlan:
     propagate: bool | None
 
 
-@dataclass
 class Topology:
     """The live objects of a profile, not yet started."""
 
-    profile: Profile | PlainProfile  # PlainProfile: started from the profile cache
-    queues: dict[str, ThreadQueue] = field(default_factory=dict)
-    sinks: dict[str, Sink] = field(default_factory=dict)
-    listeners: dict[str, Listener] = field(default_factory=dict)
-    loggers: dict[str, LoggerPlan] = field(default_factory=dict)
-
-    channels: dict[str, ProcessChannel] = field(default_factory=dict)
+    def __init__(self, profile: Profile | PlainProfile) -> None:
+        self.profile = profile  # a PlainProfile when started from the profile cache
+        self.queues: dict[str, ThreadQueue] = {}
+        self.sinks: dict[str, Sink] = {}
+        self.listeners: dict[str, Listener] = {}
+        self.loggers: dict[str, LoggerPlan] = {}
+        self.channels: dict[str, ProcessChannel] = {}  # in a child: process queues' connections
 
     def close_sinks(self) -> None:
         for sink in self.sinks.values():
             sink.close()
 
     def close_servers(self) -> None:
-        for queue in self.queues.values():
-            if isinstance(queue, ProcessQueue):
-                queue.close_server()
+        for queue in self.process_queues():
+            queue.close_server()
 
     def process_queues(self) -> list[ProcessQueue]:
-        return [q for q in self.queues.values() if isinstance(q, ProcessQueue)]
+        return [cast("ProcessQueue", q) for q in self.queues.values() if q.kind == "process"]
 
 
 def build_topology(profile: Profile | PlainProfile, remote: Mapping[str, str] | None = None) -> Topology:
@@ -134,6 +133,8 @@ def _build(profile: Profile | PlainProfile, topology: Topology, remote: Mapping[
 
     for name, queue_spec in profile.queues.items():
         if name in remote:
+            from .transport import ProcessChannel
+
             topology.channels[name] = ProcessChannel(remote[name], name)
         else:
             topology.queues[name] = _build_queue(name, queue_spec, in_child=bool(remote))
@@ -168,6 +169,8 @@ def _build(profile: Profile | PlainProfile, topology: Topology, remote: Mapping[
 
 def _build_queue(name: str, spec: QueueSpec, in_child: bool) -> ThreadQueue:
     if spec.kind == "process" and not in_child:
+        from .transport import ProcessQueue
+
         try:
             return ProcessQueue(name, spec.max_size, spec.overflow, spec.block_timeout)
         except OSError as err:

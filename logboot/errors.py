@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
+
+# The records here are NamedTuples, not dataclasses: importing ``dataclasses`` (and the
+# ``inspect`` it imports) would cost every process that imports logboot about 1 MB.
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One located problem in a profile.
+class Problem(NamedTuple):
+    """One located problem in a profile (immutable; ``_replace`` gives a changed copy).
 
     ``line`` and ``column`` are 1-based; ``path`` is the dotted key
     (``queues.main.overflow``), empty for the document itself.

@@ -10,7 +10,6 @@ connection to each remote sink's receiver, to warn about one that is down.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
@@ -57,7 +56,7 @@ def check_startup(
                 "without limit; set a bound such as `max_size: 10000`",
                 at_key=True,
             )
-            warnings.append(dataclasses.replace(problem, severity="warning"))
+            warnings.append(problem._replace(severity="warning"))
     return errors, warnings
 
 
@@ -70,7 +69,7 @@ def _unreachable_receivers(profile: Profile, doc: Document) -> list[Problem]:
         if reason is not None:
             key = "endpoint" if hasattr(spec, "endpoint") else "address"
             problem = doc.problem(("sinks", name, key), f"receiver not reachable now: {reason}")
-            found.append(dataclasses.replace(problem, severity="warning"))
+            found.append(problem._replace(severity="warning"))
     return found
 
 

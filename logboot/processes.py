@@ -12,8 +12,7 @@ import logging
 import os
 import sys
 import threading
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .listener import Sink
 from .plain import PlainProfile
@@ -24,8 +23,7 @@ if TYPE_CHECKING:  # the models are for the type checker: a cached start never i
     from .schema import Profile
 
 
-@dataclass(frozen=True)
-class ProcessHandle:
+class ProcessHandle(NamedTuple):
     """What a child needs to log into its parent's runtime (small and picklable)."""
 
     runtime_id: str

@@ -6,7 +6,6 @@ key and a dangling name reports both at once.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from .errors import Problem
@@ -42,7 +41,7 @@ class _Checker:
 
     def warn(self, path: Key, message: str) -> None:
         problem = self.doc.problem(path, message, at_key=True)
-        self.warnings.append(dataclasses.replace(problem, severity="warning"))
+        self.warnings.append(problem._replace(severity="warning"))
 
 
 def check_references(doc: Document) -> tuple[list[Problem], list[Problem]]:

@@ -13,11 +13,9 @@ import os
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from types import MappingProxyType, TracebackType
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from . import profile_cache
 from .build import Topology, build_topology
@@ -27,13 +25,13 @@ from .processes import DirectDelivery, ProcessHandle
 from .queues import ThreadQueue
 from .reporting import write_stderr
 from .signals import SignalGuard
-from .transport import ProcessChannel, ProcessQueue
 
 if TYPE_CHECKING:
     # Validation (pydantic, yaml) is imported only when a profile must be validated:
     # a start from the profile cache never needs it (see logboot.profile_cache).
     from .overrides import Override, Overrides
     from .schema import Profile
+    from .transport import ProcessChannel, ProcessQueue
 
 PROFILE_ENV = "LOGBOOT_PROFILE"
 
@@ -50,8 +48,7 @@ _active: Runtime | None = None
 _atexit_armed = False
 
 
-@dataclass
-class LoggerState:
+class LoggerState(NamedTuple):
     """What a logger looked like before logboot configured it."""
 
     handlers: list[logging.Handler]
@@ -70,9 +67,8 @@ class LoggerState:
         logger.disabled = self.disabled
 
 
-@dataclass(frozen=True)
-class ShutdownReport:
-    """What ``Runtime.stop`` did.
+class ShutdownReport(NamedTuple):
+    """What ``Runtime.stop`` did (immutable; ``_replace`` gives a changed copy).
 
     ``clean`` is true when every listener drained its queue before the deadline.
     ``abandoned`` counts records still queued, or taken by a listener but not yet
@@ -86,7 +82,7 @@ class ShutdownReport:
     handled: int
     dropped: int
     abandoned: int
-    queues: dict[str, dict[str, Any]] = field(default_factory=dict)
+    queues: Mapping[str, dict[str, Any]] = MappingProxyType({})  # per queue: its stats()
     already_stopped: bool = False
 
 
@@ -105,7 +101,7 @@ class Runtime:
         self.topology = topology
         self._plan = topology.profile  # what the runtime reads: a Profile, or its cached plain data
         self._model: Profile | None = None
-        self.runtime_id = runtime_id or uuid.uuid4().hex
+        self.runtime_id = runtime_id or os.urandom(16).hex()  # opaque and random, without importing uuid
         self._saved: dict[str, LoggerState] = {}
         self._lock = threading.Lock()
         self._state = "built"
@@ -174,9 +170,13 @@ class Runtime:
         listeners = {listener.queue.name: listener for listener in self.topology.listeners.values()}
         replacements: dict[str, ProcessChannel | DirectDelivery] = {}
         for name, queue in self.topology.queues.items():
-            if isinstance(queue, ProcessQueue):
-                queue.forget_in_child()
-                replacements[name] = self.topology.channels[name] = ProcessChannel(queue.address, name)
+            if queue.kind == "process":
+                from .transport import ProcessChannel  # imported already: the queue is one of its
+
+                process_queue = cast("ProcessQueue", queue)
+                process_queue.forget_in_child()
+                channel = ProcessChannel(process_queue.address, name)
+                replacements[name] = self.topology.channels[name] = channel
             elif name in listeners:
                 direct = DirectDelivery(name, listeners[name].sinks)
                 self._direct.append(direct)
@@ -212,7 +212,7 @@ class Runtime:
         global _active
         with self._lock:
             if self._report is not None:
-                return _replace_report(self._report, already_stopped=True)
+                return self._report._replace(already_stopped=True)
             with _state_lock:
                 if _active is self:
                     _active = None
@@ -315,12 +315,6 @@ class Runtime:
 
     def __repr__(self) -> str:
         return f"<logboot.Runtime {self._plan.source or '<built-in>'} {self._state}>"
-
-
-def _replace_report(report: ShutdownReport, **changes: Any) -> ShutdownReport:
-    from dataclasses import replace
-
-    return replace(report, **changes)
 
 
 def resolve_profile(
