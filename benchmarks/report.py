@@ -114,6 +114,17 @@ TABLES: dict[str, list[tuple[str, list[Column]]]] = {
             ],
         ),
     ],
+    "paired": [
+        (
+            "One thread, paired: per call against a NullHandler floor timed in the same process"
+            " (5 pairs of chunks a run; x floor: median of the pairs' ratios)",
+            [
+                *_metric("paired", "per_call_us"),
+                *_metric("paired", "floor_per_call_us"),
+                *_metric("paired", "paired_ratio"),
+            ],
+        )
+    ],
     "burst": [
         (
             "Bounded queue (10,000) under a one-thread burst: drops and memory",
@@ -206,6 +217,18 @@ def targets(samples: Samples) -> list[Target]:
         Target(
             "per call: stdlib QueueHandler / logboot",
             ratio("one-thread", "stdlib-queue", "logboot", "per_call_us"),
+            1.5,
+            False,
+        ),
+        Target(
+            "per call, paired in one process: logboot / NullHandler floor",
+            m("paired", "logboot", "paired_ratio"),
+            1.5,
+            True,
+        ),
+        Target(
+            "per call, paired in one process: stdlib QueueHandler / logboot",
+            ratio("paired", "stdlib-queue", "logboot", "paired_ratio"),
             1.5,
             False,
         ),

@@ -51,6 +51,9 @@ SCENARIOS: dict[str, Scenario] = {
             "logboot-first-start",
         ),
     ),
+    # The per-call cost of one thread against a floor timed in the same process, chunk by
+    # chunk (benchmarks/worker.py: run_paired): the figure least moved by a drifting machine.
+    "paired": Scenario(("filehandler", "stdlib-queue", "logboot")),
     "burst": Scenario(("stdlib-queue-10k", "logboot", "logboot-drop"), exact=False),
     "threads": Scenario(
         ("filehandler", "stdlib-queue", "loguru", "concurrent-log-handler", "logboot"), threads=8
@@ -228,6 +231,11 @@ def _progress(round_: int, repeat: int, scenario: str, variant: str, result: dic
         shown = f"{result['ms']:.0f} ms"
     elif scenario in ("threads", "processes"):
         shown = f"{result['records_per_s']:,.0f} records/s"
+    elif scenario == "paired":
+        shown = (
+            f"{result['per_call_us']:.2f} us/call against {result['floor_per_call_us']:.2f} in the same "
+            f"process: {result['paired_ratio']:.2f}x"
+        )
     else:
         shown = (
             f"{result['per_call_us']:.2f} us/call (CPU {result['cpu_per_call_us']:.2f}), "

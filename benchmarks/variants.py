@@ -29,6 +29,9 @@ class Setup:
     finish: Callable[[], None]
     message: str = MESSAGE
     dropped: Callable[[], int | None] = field(default=lambda: None)
+    # Returns once what was logged so far is in the file, without stopping (the paired
+    # scenario's pause between chunks). A synchronous handler has nothing to wait for.
+    drain: Callable[[], None] = field(default=lambda: None)
 
 
 def _root(handler: logging.Handler) -> Callable[..., object]:
@@ -64,7 +67,8 @@ def _stdlib_queue(folder: Path, max_size: int) -> Setup:
         listener.stop()
         target.close()
 
-    return Setup(_root(logging.handlers.QueueHandler(records)), finish)
+    # QueueListener calls task_done() for each record it has handled: join() is a drain.
+    return Setup(_root(logging.handlers.QueueHandler(records)), finish, drain=records.join)
 
 
 def stdlib_queue(folder: Path) -> Setup:
@@ -125,7 +129,16 @@ def _logboot(folder: Path, overflow: str, cache: bool = True) -> Setup:
     def finish() -> None:
         dropped.append(runtime.stop().dropped)
 
-    return Setup(logging.getLogger(LOGGER_NAME).info, finish, dropped=lambda: dropped[0] if dropped else None)
+    def drain() -> None:
+        if not runtime.flush(timeout=60):
+            raise RuntimeError("logboot: flush timed out")
+
+    return Setup(
+        logging.getLogger(LOGGER_NAME).info,
+        finish,
+        dropped=lambda: dropped[0] if dropped else None,
+        drain=drain,
+    )
 
 
 def logboot_block(folder: Path) -> Setup:

@@ -10,6 +10,7 @@ costs this process neither time nor memory.
 from __future__ import annotations
 
 import json
+import logging
 import resource
 import sys
 import threading
@@ -64,6 +65,46 @@ def run_threads(variant: str, folder: Path, records: int, threads: int) -> dict[
     }
 
 
+def run_paired(variant: str, folder: Path, records: int, pairs: int) -> dict[str, Any]:
+    """The per-call cost against the floor measured in this same process, chunk by chunk.
+
+    Each of ``pairs`` pairs times one chunk through the variant and one through a
+    NullHandler (swapped in on the root logger), in alternating order, with the variant
+    drained (untimed) after each chunk, so that both sides of a pair start alike. A
+    shared machine's speed drifts by tens of percent between processes started seconds
+    apart; within a pair (a second or two) it barely moves, so the pair's ratio is the
+    steadier figure. The variant's chunks log ``records`` records in all (verified as in
+    every scenario); the floor's go nowhere.
+    """
+    import statistics  # here, not at the top: the other scenarios' peak RSS must not include it
+
+    made = variants.setup(variant, folder)
+    root = logging.getLogger()
+    theirs = root.handlers[:]
+    floor: list[logging.Handler] = [logging.NullHandler()]
+    timed: dict[str, list[float]] = {"variant": [], "floor": []}
+    for index in range(pairs):
+        seqs = range(records * index // pairs, records * (index + 1) // pairs)
+        order = ("floor", "variant") if index % 2 == 0 else ("variant", "floor")
+        for side in order:
+            root.handlers = floor if side == "floor" else theirs
+            started = time.perf_counter()
+            produce(made.info, made.message, seqs)
+            timed[side].append((time.perf_counter() - started) / len(seqs) * 1e6)
+            root.handlers = theirs
+            made.drain()
+    made.finish()
+    ratios = [v / f for v, f in zip(timed["variant"], timed["floor"], strict=True)]
+    return {
+        "per_call_us": statistics.median(timed["variant"]),
+        "floor_per_call_us": statistics.median(timed["floor"]),
+        "paired_ratio": statistics.median(ratios),
+        "pair_ratios": ratios,
+        "peak_rss_mb": _peak_rss_mb(),
+        "dropped": made.dropped(),
+    }
+
+
 def _peak_rss_mb() -> float:
     """This process's peak resident set (VmHWM). Not ``ru_maxrss``: Linux carries that
     over from the forked parent (the runner) through ``exec``."""
@@ -80,6 +121,8 @@ def main(argv: list[str]) -> None:
     scenario = spec["scenario"]
     if scenario == "processes":
         result = processes.run(spec["variant"], folder, spec["processes"], spec["records"])
+    elif scenario == "paired":
+        result = run_paired(spec["variant"], folder, spec["records"], spec.get("pairs", 5))
     else:
         result = run_threads(spec["variant"], folder, spec["records"], spec.get("threads", 1))
     sys.stdout.write(json.dumps(result) + "\n")
