@@ -12,12 +12,14 @@ import logging.handlers
 import multiprocessing
 import time
 from collections.abc import Callable
-from multiprocessing.context import BaseContext
+from multiprocessing.context import DefaultContext, ForkContext, ForkServerContext, SpawnContext
 from pathlib import Path
 from typing import Any
 
 from . import variants
-from .workload import LOGGER_NAME, MESSAGE, produce
+from .workload import LOGGER_NAME, LOGURU_FORMAT, MESSAGE, MESSAGE_BRACES, produce
+
+Context = DefaultContext | ForkContext | SpawnContext | ForkServerContext  # what get_context returns
 
 Child = Callable[..., None]
 
@@ -74,7 +76,7 @@ def child_loguru(barrier: Any, start: int, count: int) -> None:
     from loguru import logger
 
     def setup() -> tuple[Callable[..., object], Callable[[], None], str]:
-        made = variants.Setup(logger.info, lambda: None, variants.MESSAGE_BRACES)
+        made = variants.Setup(logger.info, lambda: None, MESSAGE_BRACES)
         return made.info, made.finish, made.message
 
     _child_run(setup, barrier, start, count)
@@ -86,7 +88,11 @@ def child_logboot(handle: Any, barrier: Any, start: int, count: int) -> None:
 
     def setup() -> tuple[Callable[..., object], Callable[[], None], str]:
         child = logboot.attach(handle)  # the child's own runtime; stop() hands over what it holds
-        return logging.getLogger(LOGGER_NAME).info, child.stop, MESSAGE
+
+        def finish() -> None:
+            child.stop()
+
+        return logging.getLogger(LOGGER_NAME).info, finish, MESSAGE
 
     _child_run(setup, barrier, start, count)
 
@@ -95,7 +101,7 @@ def child_logboot(handle: Any, barrier: Any, start: int, count: int) -> None:
 
 
 def _run_children(
-    context: BaseContext, child: Child, args: tuple[Any, ...], processes: int, records: int
+    context: Context, child: Child, args: tuple[Any, ...], processes: int, records: int
 ) -> float:
     """Start the children, wait until they are ready, return when they end (clock start)."""
     barrier = context.Barrier(processes + 1)
@@ -124,7 +130,7 @@ def run(name: str, folder: Path, processes: int, records: int) -> dict[str, Any]
     elif name == "concurrent-log-handler":
         started = _run_children(spawn, child_clh, (folder,), processes, records)
     elif name in ("mp-queue-spawn", "mp-queue-fork"):
-        context = multiprocessing.get_context(name.rpartition("-")[2])
+        context: Context = spawn if name == "mp-queue-spawn" else multiprocessing.get_context("fork")
         shared = context.Queue()
         target = variants._file_handler(folder)
         listener = logging.handlers.QueueListener(shared, target)
@@ -136,7 +142,7 @@ def run(name: str, folder: Path, processes: int, records: int) -> dict[str, Any]
         from loguru import logger
 
         logger.remove()
-        logger.add(folder / variants.LOG_FILE, format=variants.LOGURU_FORMAT, level="INFO", enqueue=True)
+        logger.add(folder / variants.LOG_FILE, format=LOGURU_FORMAT, level="INFO", enqueue=True)
         started = _run_children(multiprocessing.get_context("fork"), child_loguru, (), processes, records)
         logger.remove()
     elif name == "logboot":

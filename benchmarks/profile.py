@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 import timeit
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ class GcClock:
     """Time spent in the cyclic garbage collector, by generation."""
 
     def __init__(self) -> None:
-        self.seconds: Counter[int] = Counter()
+        self.seconds: defaultdict[int, float] = defaultdict(float)
         self.runs: Counter[int] = Counter()
         self._started = 0.0
 

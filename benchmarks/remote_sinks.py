@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from integration.receivers import (  # noqa: E402
+from integration.receivers import (  # type: ignore[import-not-found]  # noqa: E402
     OtlpReceiver,
     Rsyslog,
     TlsSyslogReceiver,
