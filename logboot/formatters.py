@@ -149,11 +149,25 @@ class TextFormatter(logging.Formatter):
         self._template = string.Template(fmt) if style == "$" else None
         # A "{" layout of plain fields renders the same, and faster, as a %-format.
         self._percent = _as_percent(fmt) if style == "{" else None
+        self._uncompiled()
+
+    def _uncompiled(self) -> None:
         self._one: Callable[[logging.LogRecord], str] = self._format_general
         self._many: Callable[[Iterable[logging.LogRecord]], list[str]] = self._format_each
         if type(self).format is TextFormatter.format:  # a subclass's own format is left alone
             # Compiled on first use: a start that logs nothing never pays the ~0.5 ms.
             self._one, self._many = self._compile_then_format, self._compile_then_format_batch
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The compiled functions are closures, which cannot be pickled or deep-copied:
+        # a copy leaves them behind and compiles its own on first use.
+        state = self.__dict__.copy()
+        del state["_one"], state["_many"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._uncompiled()
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         return self._clock.format(record.created, record.msecs)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import errno
 import logging
 import os
+import pickle
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -334,6 +336,17 @@ def test_formatters_sharing_a_compiled_layout_keep_their_own_clock() -> None:
     )
     assert iso.format(record_at(T0, "x")) == "2023-11-14T22:13:20.123Z x"
     assert short.format_batch([record_at(T0, "x")]) == ["22:13 x"]
+
+
+def test_a_formatter_in_use_can_be_pickled_and_deep_copied() -> None:
+    """The compiled functions are closures; copies leave them behind and compile their own."""
+    formatter = TextFormatter(LAYOUT, utc=True)
+    line = formatter.format(record_at(T0, "x"))  # compiled now
+    assert line == "2023-11-14T22:13:20.123Z INFO     MainThread app.db: x"
+    for copy_ in (pickle.loads(pickle.dumps(formatter)), copy.deepcopy(formatter)):  # noqa: S301 - our own bytes
+        assert copy_.format_batch([record_at(T0, "x")] * 2) == [line, line]
+        assert copy_.format(record_at(T0, "x")) == line
+    assert formatter.format(record_at(T0, "x")) == line  # the original still compiled
 
 
 def test_subclass_format_is_used_by_format_batch() -> None:
