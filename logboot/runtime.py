@@ -277,7 +277,7 @@ class Runtime:
             sink.flush()
         self._disarm_signals()
         self._state = "stopped"
-        self._report = ShutdownReport(True, time.monotonic() - started, 0, 0, 0)
+        self._report = ShutdownReport(True, time.monotonic() - started, 0, 0, 0, {})
         return self._report
 
     def _disarm_signals(self) -> None:
