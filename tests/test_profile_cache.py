@@ -53,16 +53,28 @@ def profile(tmp_path: Path) -> Path:
     return path
 
 
+def validated(*args: Any, **kwargs: Any) -> Profile:
+    """``startup_profile``, checked to have validated the profile (not served it from the cache)."""
+    found = startup_profile(*args, **kwargs)
+    assert isinstance(found, Profile)
+    return found
+
+
+def from_cache(*args: Any, **kwargs: Any) -> PlainProfile:
+    """``startup_profile``, checked to have served the profile from the cache."""
+    found = startup_profile(*args, **kwargs)
+    assert isinstance(found, PlainProfile)
+    return found
+
+
 def entries(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.json")) if folder.exists() else []
 
 
 def test_second_start_is_built_from_the_cache(cache: Path, profile: Path) -> None:
-    first = startup_profile(profile)
-    assert isinstance(first, Profile)
+    first = validated(profile)
     assert len(entries(cache)) == 1
-    second = startup_profile(profile)
-    assert isinstance(second, PlainProfile)
+    second = from_cache(profile)
     assert as_model(second) == first
     assert second.source == first.source == str(profile)
 
@@ -103,11 +115,9 @@ def test_cached_start_in_a_fresh_process_imports_no_validation(cache: Path, prof
 def test_changed_profile_text_validates_again(cache: Path, profile: Path) -> None:
     startup_profile(profile)
     profile.write_text(profile.read_text(encoding="utf-8").replace("max_size: 100", "max_size: 7"))
-    changed = startup_profile(profile)
-    assert isinstance(changed, Profile)
+    changed = validated(profile)
     assert changed.queues["main"].max_size == 7
-    kept = startup_profile(profile)
-    assert isinstance(kept, PlainProfile)
+    kept = from_cache(profile)
     assert kept.queues["main"].max_size == 7
 
 
@@ -124,31 +134,26 @@ def test_environment_variables_that_were_read_are_part_of_the_key(
 ) -> None:
     startup_profile(profile)
     monkeypatch.setenv("UNRELATED_VARIABLE", "x")
-    assert isinstance(startup_profile(profile), PlainProfile)  # not read by the profile: still kept
+    from_cache(profile)  # not read by the profile: still kept
     monkeypatch.setenv("SINK_LEVEL", "ERROR")
-    changed = startup_profile(profile)
-    assert isinstance(changed, Profile)
+    changed = validated(profile)
     assert changed.sinks["out"].level == 40
     assert startup_profile(profile).sinks["out"].level == 40
     monkeypatch.setenv("LOGBOOT_LEVEL", "WARNING")
-    levelled = startup_profile(profile)
-    assert isinstance(levelled, Profile)
+    levelled = validated(profile)
     assert levelled.root.level == 30
     monkeypatch.delenv("SINK_LEVEL")
-    unset = startup_profile(profile)
-    assert isinstance(unset, Profile)
+    unset = validated(profile)
     assert unset.sinks["out"].level == 10
 
 
 def test_overrides_are_part_of_the_key(cache: Path, profile: Path) -> None:
     startup_profile(profile, ["queues.main.max_size=5"])
     assert startup_profile(profile, ["queues.main.max_size=5"]).queues["main"].max_size == 5
-    assert isinstance(startup_profile(profile, ["queues.main.max_size=5"]), PlainProfile)
-    other = startup_profile(profile, {"queues.main.max_size": 6})
-    assert isinstance(other, Profile)
+    from_cache(profile, ["queues.main.max_size=5"])
+    other = validated(profile, {"queues.main.max_size": 6})
     assert other.queues["main"].max_size == 6
-    plain = startup_profile(profile)
-    assert isinstance(plain, Profile)
+    plain = validated(profile)
     assert plain.queues["main"].max_size == 100
 
 
@@ -166,10 +171,9 @@ def test_a_changed_base_file_validates_again(cache: Path, tmp_path: Path) -> Non
     top = tmp_path / "top.yaml"
     top.write_text("extends: base.yaml\nroot: {level: ERROR}\n", encoding="utf-8")
     startup_profile(top)
-    assert isinstance(startup_profile(top), PlainProfile)
+    from_cache(top)
     base.write_text(base.read_text(encoding="utf-8").replace("max_size: 100", "max_size: 9"))
-    changed = startup_profile(top)
-    assert isinstance(changed, Profile)
+    changed = validated(top)
     assert (changed.queues["main"].max_size, changed.root.level) == (9, 40)
 
 
@@ -180,8 +184,7 @@ def test_an_entry_from_other_code_is_not_trusted(cache: Path, profile: Path) -> 
     data["stamp"] = "0.0.1:1:1"
     data["profile"]["queues"]["$map"]["main"]["max_size"] = 3  # what an older logboot might have kept
     entry.write_text(json.dumps(data), encoding="utf-8")
-    again = startup_profile(profile)
-    assert isinstance(again, Profile)
+    again = validated(profile)
     assert again.queues["main"].max_size == 100
 
 
@@ -203,8 +206,8 @@ def test_a_damaged_or_foreign_entry_is_ignored_and_replaced(cache: Path, profile
         data = json.loads(entry.read_text(encoding="utf-8"))
         del data["files"]
         entry.write_text(json.dumps(data), encoding="utf-8")
-    assert isinstance(startup_profile(profile), Profile)
-    assert isinstance(startup_profile(profile), PlainProfile)  # validated again, and kept
+    validated(profile)
+    from_cache(profile)  # validated again, and kept
     assert not entry.is_symlink()  # the link itself was replaced, never written through
 
 
@@ -217,11 +220,11 @@ def test_the_cache_folder_and_entries_are_private(cache: Path, profile: Path) ->
 
 
 def test_cache_off(cache: Path, profile: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert isinstance(startup_profile(profile, cache=False), Profile)
+    validated(profile, cache=False)
     assert entries(cache) == []
     monkeypatch.setenv("LOGBOOT_CACHE", "off")
     startup_profile(profile)
-    assert isinstance(startup_profile(profile), Profile)
+    validated(profile)
     assert entries(cache) == []
     runtime = logboot.setup_logging(profile, cache=False)
     runtime.stop()
@@ -241,7 +244,7 @@ def test_an_unwritable_cache_folder_only_costs_the_cache(tmp_path: Path, profile
     blocker.write_text("", encoding="utf-8")
     env = {"LOGBOOT_CACHE_DIR": str(blocker / "cache")}
     for _ in range(2):
-        assert isinstance(startup_profile(profile, environ=env), Profile)
+        validated(profile, environ=env)
 
 
 def test_oldest_entries_are_pruned(cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -254,8 +257,8 @@ def test_oldest_entries_are_pruned(cache: Path, tmp_path: Path, monkeypatch: pyt
         startup_profile(path)
         paths.append(path)
     assert len(entries(cache)) == 3
-    assert isinstance(startup_profile(paths[-1]), PlainProfile)
-    assert isinstance(startup_profile(paths[0]), Profile)
+    from_cache(paths[-1])
+    validated(paths[0])
 
 
 def test_an_environment_that_is_listed_is_not_kept(cache: Path, profile: Path) -> None:
@@ -363,5 +366,5 @@ def test_code_that_cannot_be_read_means_no_cache(
     startup_profile(profile)
     monkeypatch.setattr(profile_cache, "__file__", str(profile.parent / "gone" / "profile_cache.py"))
     assert profile_cache.code_stamp() is None
-    assert isinstance(startup_profile(profile), Profile)
+    validated(profile)
     assert len(entries(cache)) == 1
