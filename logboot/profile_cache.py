@@ -126,10 +126,11 @@ def entry_path(folder: Path, profile_path: str) -> Path:
     return folder / f"{zlib.crc32(profile_path.encode('utf-8', 'surrogateescape')):08x}.json"
 
 
-def load(profile_path: str, environ: Mapping[str, str], overrides: str, folder: Path) -> PlainProfile | None:
-    """The kept profile when every input is unchanged, else None."""
-    stamp = code_stamp()
-    entry = _read_entry(entry_path(folder, profile_path)) if stamp is not None else None
+def load(
+    profile_path: str, environ: Mapping[str, str], overrides: str, stamp: str, folder: Path
+) -> PlainProfile | None:
+    """The kept profile when every input (``stamp``: ``code_stamp()``) is unchanged, else None."""
+    entry = _read_entry(entry_path(folder, profile_path))
     if entry is None:
         return None
     try:
@@ -176,11 +177,11 @@ def store(
     overrides: str,
     document: Document,
     profile: Profile,
+    stamp: str,
     folder: Path,
 ) -> None:
     """Keep a profile just validated from these inputs (silently skipped if it cannot be)."""
-    stamp = code_stamp()
-    if stamp is None or environ.listed or profile_path not in document.files:
+    if environ.listed or profile_path not in document.files:
         return
     entry = {
         "format": FORMAT,

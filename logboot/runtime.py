@@ -364,8 +364,11 @@ def startup_profile(
     schema = sys.modules.get("logboot.schema")
     if folder is None or key is None or not path or (schema is not None and isinstance(path, schema.Profile)):
         return resolve_profile(source, overrides, env)
+    stamp = profile_cache.code_stamp()  # once per start: it reads the package folder
+    if stamp is None:  # code that cannot be read (privileges dropped): no caching
+        return resolve_profile(source, overrides, env)
     path = os.path.abspath(cast("str | os.PathLike[str]", path))
-    kept = profile_cache.load(path, env, key, folder)
+    kept = profile_cache.load(path, env, key, stamp, folder)
     if kept is not None:
         return kept
     from .loading import check_profile
@@ -375,7 +378,7 @@ def startup_profile(
     if result.profile is None:
         raise ProfileError(result.problems, result.warnings)
     if result.document is not None:
-        profile_cache.store(path, recorder, key, result.document, result.profile, folder)
+        profile_cache.store(path, recorder, key, result.document, result.profile, stamp, folder)
     return result.profile
 
 

@@ -273,7 +273,9 @@ def test_an_environment_that_is_listed_is_not_kept(cache: Path, profile: Path) -
     assert env.listed
     doc = logboot.check_profile(profile).document
     assert doc is not None
-    profile_cache.store(str(profile), env, "", doc, logboot.load_profile(profile), cache)
+    stamp = profile_cache.code_stamp()
+    assert stamp is not None
+    profile_cache.store(str(profile), env, "", doc, logboot.load_profile(profile), stamp, cache)
     assert entries(cache) == []
 
 
