@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from logboot._layout import to_positional
+from logboot._layout import split_layout
 from logboot.formatters import TextFormatter, _as_percent, _ClockCache
 from logboot.queues import ThreadQueue, acquire_contended
 from logboot.records import QueueHandler, prepare
@@ -258,6 +258,11 @@ TRICKY: list[tuple[str, Callable[[], logging.LogRecord]]] = [
     ("record subclass", lambda: brace_record("{} and {}", "a", "b")),
     ("record subclass, no args", lambda: brace_record("no braces")),
     ("empty message", lambda: record_at(T0, "")),
+    ("before 1970", lambda: record_at(-1.5, "old")),
+    ("before 1970, second 0", lambda: record_at(-0.5, "older")),
+    ("second 0", lambda: record_at(0.5, "epoch")),
+    ("number level name", lambda: record_at(T0, levelname=7)),
+    ("level name as before", lambda: record_at(T0)),
 ]
 COMPILED_LAYOUTS = [
     ("{", LAYOUT, None),
@@ -349,6 +354,23 @@ def test_a_formatter_in_use_can_be_pickled_and_deep_copied() -> None:
     assert formatter.format(record_at(T0, "x")) == line  # the original still compiled
 
 
+def test_a_batch_renders_a_field_that_is_not_text_anew_for_each_record() -> None:
+    """format_batch reuses the text of a field only for the same str object: any other
+    value (it may change between records) is rendered again, as the general path does."""
+
+    class Calls:
+        count = 0
+
+        def __str__(self) -> str:
+            self.count += 1
+            return f"call {self.count}"
+
+    calls = Calls()
+    formatter = formatter_for("%", "%(threadName)7s %(name)s: %(message)s", None)
+    batch = [record_at(T0, "a", threadName=calls), record_at(T0, "b", threadName=calls)]
+    assert formatter.format_batch(batch) == [" call 1 app.db: a", " call 2 app.db: b"]
+
+
 def test_subclass_format_is_used_by_format_batch() -> None:
     """A TextFormatter subclass that overrides format gets its own format for every record."""
 
@@ -376,7 +398,7 @@ def test_subclass_format_is_used_by_format_batch() -> None:
 )
 def test_other_layouts_take_the_general_path(style: str, layout: str) -> None:
     """A layout with anything but plain fields every record has is not compiled."""
-    assert to_positional({"{": _as_percent(layout), "%": layout}.get(style)) is None
+    assert split_layout({"{": _as_percent(layout), "%": layout}.get(style)) is None
 
 
 @pytest.mark.parametrize(
@@ -398,12 +420,14 @@ def test_a_layout_that_is_not_compiled_formats_on_the_general_path(
     assert formatter.format(record_at(T0, request_id="r-1")) == line
 
 
-def test_positional_keeps_literals_and_specs() -> None:
-    """A %-layout becomes the same layout without names, and its fields in order."""
-    assert to_positional("[%(name)-10s] %(lineno)05d %% %(name)s!") == (
-        "[%-10s] %05d %% %s!",
-        ("name", "lineno", "name"),
+def test_split_layout_keeps_literals_and_specs() -> None:
+    """A %-layout becomes its literal texts ("%%" read as "%") and its fields with their specs."""
+    assert split_layout("[%(name)-10s] %(lineno)05d %% %(name)s!") == (
+        ("[", "] ", " % ", "!"),
+        (("name", "-10s"), ("lineno", "05d"), ("name", "s")),
     )
+    assert split_layout("%(message)s") == (("", ""), (("message", "s"),))
+    assert split_layout("100%% plain") == (("100% plain",), ())
 
 
 @pytest.mark.parametrize(
