@@ -251,7 +251,7 @@ def test_flush_barrier_counts_evicted_records_as_settled() -> None:
 
 
 def test_records_past_the_high_water_mark_are_all_kept_in_order() -> None:
-    """Past 1,024 queued records a producer yields the GIL now and then; nothing else changes."""
+    """Past the high-water mark (512) a producer yields the GIL now and then; nothing else changes."""
     queue = ThreadQueue("deep", max_size=5_000)
     records = [logging.LogRecord("deep", logging.INFO, __file__, 1, f"r{i}", None, None) for i in range(4000)]
     assert all(queue.put(record) for record in records)
