@@ -129,16 +129,15 @@ def make(literals, clock, with_traceback):
     {f"{', '.join(literals)}, = literals" if literals else "pass"}
 
     def format(record):
-        {_indent([*one, _line(one_texts, has_literal), *tail, "return line"], 8)}
+        {indent([*one, _line(one_texts, has_literal), *tail, "return line"], 8)}
 
     def format_batch(records):
         lines = []
         add = lines.append
-        last_msecs = None
-        low = high = 0
+        {indent(BATCH_CLOCK_START, 8)}
         {" = ".join([*(f"k_{field}" for field in fields), "MISSING"])}
         for record in records:
-            {_indent([*many, _line(many_texts, has_literal), *tail, "add(line)"], 12)}
+            {indent([*many, _line(many_texts, has_literal), *tail, "add(line)"], 12)}
         return lines
 
     return format, format_batch
@@ -164,7 +163,7 @@ def _steps(pieces: tuple[Piece, ...], needs_time: bool, *, batch: bool) -> tuple
     steps = list(_MESSAGE)
     texts = [""] * len(pieces)
 
-    def render(field: str, value: str, indent: str = "") -> None:
+    def render(field: str, value: str, prefix: str = "") -> None:
         for i, (name, spec) in enumerate(pieces):
             if name != field:
                 continue
@@ -173,21 +172,13 @@ def _steps(pieces: tuple[Piece, ...], needs_time: bool, *, batch: bool) -> tuple
             elif spec == "s" and not batch:
                 texts[i] = f"{value}!s"  # str(), as %s does
             else:
-                steps.append(f"{indent}p{i} = '%{spec}' % ({value},)")
+                steps.append(f"{prefix}p{i} = '%{spec}' % ({value},)")
                 texts[i] = f"p{i}"
 
     render("message", "message")
     if needs_time:
         if batch:
-            steps += [
-                "created, msecs = record.created, record.msecs",
-                # The clock's own cache key is (int(created), msecs); low <= created < high
-                # is int(created) == low without the call (never true before 1970).
-                "if msecs != last_msecs or not low <= created < high:",
-                "    asctime, last_msecs = clock(created, msecs), msecs",
-                "    low = int(created)",
-                "    high = low + 1 if created >= 0 else low",
-            ]
+            steps += batch_clock_steps("asctime", "clock(created, msecs)")
             render("asctime", "asctime", "    ")
         else:
             steps.append("asctime = clock(record.created, record.msecs)")
@@ -214,6 +205,24 @@ def _steps(pieces: tuple[Piece, ...], needs_time: bool, *, batch: bool) -> tuple
     return steps, texts
 
 
+# What a generated format_batch sets up before its loop for batch_clock_steps.
+BATCH_CLOCK_START = ["last_msecs = None", "low = high = 0"]
+
+
+def batch_clock_steps(target: str, stamp: str) -> list[str]:
+    """The statements that set ``target`` to ``stamp`` (an expression of ``created`` and
+    ``msecs``) for a record of a batch, reusing the last one within its millisecond."""
+    return [
+        "created, msecs = record.created, record.msecs",
+        # The clock's own cache key is (int(created), msecs); low <= created < high
+        # is int(created) == low without the call (never true before 1970).
+        "if msecs != last_msecs or not low <= created < high:",
+        f"    {target}, last_msecs = {stamp}, msecs",
+        "    low = int(created)",
+        "    high = low + 1 if created >= 0 else low",
+    ]
+
+
 def _record_fields(pieces: tuple[Piece, ...]) -> list[str]:
     """The fields read off the record (not the two the formatter computes), each once."""
     names = dict.fromkeys(name for name, _ in pieces)
@@ -233,5 +242,5 @@ def _line(texts: list[str], has_literal: tuple[bool, ...]) -> str:
     return f"line = f'{''.join(parts)}'"
 
 
-def _indent(lines: list[str], spaces: int) -> str:
+def indent(lines: list[str], spaces: int) -> str:
     return f"\n{' ' * spaces}".join(lines)

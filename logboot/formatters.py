@@ -122,7 +122,65 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
 
-class TextFormatter(logging.Formatter):
+class CompiledFormatter(logging.Formatter):
+    """A formatter whose ``format`` and ``format_batch`` are compiled on first use.
+
+    A subclass gives ``_compile_paths`` (the generated pair, or None when its layout must
+    stay on the general path) and ``_format_general``. A start that logs nothing never
+    pays for the compilation (~0.5 ms); a further subclass that overrides ``format`` keeps
+    its own, for one record and in batches.
+    """
+
+    def _uncompiled(self) -> None:
+        self._one: Callable[[logging.LogRecord], str] = self._format_general
+        self._many: Callable[[Iterable[logging.LogRecord]], list[str]] = self._format_each
+        if type(self).format is CompiledFormatter.format:
+            self._one, self._many = self._compile_then_format, self._compile_then_format_batch
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The compiled functions are closures, which cannot be pickled or deep-copied:
+        # a copy leaves them behind and compiles its own on first use.
+        state = self.__dict__.copy()
+        del state["_one"], state["_many"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._uncompiled()
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self._one(record)
+
+    def format_batch(self, records: Iterable[logging.LogRecord]) -> list[str]:
+        """The lines of ``records``, in order: what ``format`` gives each, in one call."""
+        return self._many(records)
+
+    def _compile(self) -> None:
+        """Format from now on with the compiled code, or on the general path."""
+        self._one, self._many = self._compile_paths() or (self._format_general, self._format_each)
+
+    def _compile_paths(
+        self,
+    ) -> tuple[Callable[[logging.LogRecord], str], Callable[[Iterable[logging.LogRecord]], list[str]]] | None:
+        raise NotImplementedError
+
+    def _format_general(self, record: logging.LogRecord) -> str:
+        raise NotImplementedError
+
+    def _compile_then_format(self, record: logging.LogRecord) -> str:
+        self._compile()
+        return self._one(record)
+
+    def _compile_then_format_batch(self, records: Iterable[logging.LogRecord]) -> list[str]:
+        self._compile()
+        return self._many(records)
+
+    def _format_each(self, records: Iterable[logging.LogRecord]) -> list[str]:
+        format_ = self.format
+        return [format_(record) for record in records]
+
+
+class TextFormatter(CompiledFormatter):
     """A ``logging.Formatter`` that escapes control characters and indents tracebacks.
 
     A layout of plain record fields (most layouts) is compiled, on first use, into
@@ -151,53 +209,16 @@ class TextFormatter(logging.Formatter):
         self._percent = _as_percent(fmt) if style == "{" else None
         self._uncompiled()
 
-    def _uncompiled(self) -> None:
-        self._one: Callable[[logging.LogRecord], str] = self._format_general
-        self._many: Callable[[Iterable[logging.LogRecord]], list[str]] = self._format_each
-        if type(self).format is TextFormatter.format:  # a subclass's own format is left alone
-            # Compiled on first use: a start that logs nothing never pays the ~0.5 ms.
-            self._one, self._many = self._compile_then_format, self._compile_then_format_batch
-
-    def __getstate__(self) -> dict[str, Any]:
-        # The compiled functions are closures, which cannot be pickled or deep-copied:
-        # a copy leaves them behind and compiles its own on first use.
-        state = self.__dict__.copy()
-        del state["_one"], state["_many"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._uncompiled()
-
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         return self._clock.format(record.created, record.msecs)
 
-    def format(self, record: logging.LogRecord) -> str:
-        return self._one(record)
-
-    def format_batch(self, records: Iterable[logging.LogRecord]) -> list[str]:
-        """The lines of ``records``, in order: what ``format`` gives each, in one call."""
-        return self._many(records)
-
-    def _compile(self) -> None:
-        """Format from now on with the layout compiled to code, or on the general path."""
+    def _compile_paths(
+        self,
+    ) -> tuple[Callable[[logging.LogRecord], str], Callable[[Iterable[logging.LogRecord]], list[str]]] | None:
         from ._layout import compile_layout  # here: _layout uses this module's escaping
 
         layout = {"{": self._percent, "%": self._fmt}.get(self._style_char)
-        compiled = compile_layout(layout, self._needs_time, self._clock.format, self._with_traceback)
-        self._one, self._many = compiled or (self._format_general, self._format_each)
-
-    def _compile_then_format(self, record: logging.LogRecord) -> str:
-        self._compile()
-        return self._one(record)
-
-    def _compile_then_format_batch(self, records: Iterable[logging.LogRecord]) -> list[str]:
-        self._compile()
-        return self._many(records)
-
-    def _format_each(self, records: Iterable[logging.LogRecord]) -> list[str]:
-        format_ = self.format
-        return [format_(record) for record in records]
+        return compile_layout(layout, self._needs_time, self._clock.format, self._with_traceback)
 
     def _format_general(self, record: logging.LogRecord) -> str:
         """``format`` for any layout: rendered from the record's ``__dict__``."""
@@ -312,16 +333,37 @@ def _json_safe(out: dict[str, Any]) -> dict[str, Any]:
     return safe
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per record; ``json.dumps`` escapes control characters itself."""
+# What json.dumps(out, default=_json_fallback, ensure_ascii=False) built anew for each call.
+_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_json_fallback)
+
+
+class JsonFormatter(CompiledFormatter):
+    """One JSON object per record; JSON escapes control characters itself.
+
+    Records without a traceback, a stack or `extra` fields are written by code compiled
+    for the formatter's fields (``logboot._json_layout``), the others on the general
+    path, which builds a dict and encodes it. Both write the same text.
+    """
 
     def __init__(self, fields: list[str] | None = None, utc: bool = True) -> None:
         super().__init__()
         self.fields = frozenset(fields or JSON_FIELDS)
         self.utc = utc
         self._clock = _ClockCache(None, utc)
+        self._uncompiled()
 
-    def format(self, record: logging.LogRecord) -> str:
+    def _compile_paths(
+        self,
+    ) -> tuple[Callable[[logging.LogRecord], str], Callable[[Iterable[logging.LogRecord]], list[str]]]:
+        from ._json_layout import compile_fields, json_value
+
+        def value(item: object) -> str:
+            return json_value(_JSON_ENCODER, _json_fallback, item)
+
+        return compile_fields(self.fields, self._clock.format, self._format_general, value, STANDARD_ATTRS)
+
+    def _format_general(self, record: logging.LogRecord) -> str:
+        """``format`` for any record: a dict of the fields, encoded."""
         f = self.fields
         out: dict[str, Any] = {}
         if "time" in f:
@@ -360,9 +402,9 @@ class JsonFormatter(logging.Formatter):
                 if key not in STANDARD_ATTRS and key not in out:
                     out[key] = value
         try:
-            return json.dumps(out, default=_json_fallback, ensure_ascii=False)
+            return _JSON_ENCODER.encode(out)
         except (TypeError, ValueError, RecursionError):  # one odd extra must not lose the record
-            return json.dumps(_json_safe(out), default=_json_fallback, ensure_ascii=False)
+            return _JSON_ENCODER.encode(_json_safe(out))
 
 
 def _type_name(record: logging.LogRecord) -> str | None:

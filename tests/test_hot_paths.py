@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import datetime
+import enum
 import errno
+import json
 import logging
 import os
 import pickle
@@ -15,7 +18,7 @@ from typing import Any
 import pytest
 
 from logboot._layout import split_layout
-from logboot.formatters import TextFormatter, _as_percent, _ClockCache
+from logboot.formatters import JSON_FIELDS, JsonFormatter, TextFormatter, _as_percent, _ClockCache
 from logboot.queues import ThreadQueue, acquire_contended
 from logboot.records import QueueHandler, prepare
 from logboot.sinks.base import PartialWriteError
@@ -467,3 +470,162 @@ def test_queue_handler_counts_a_record_it_could_not_enqueue(capsys: pytest.Captu
     assert not handler.handle(record_at(T0))
     assert handler.errors == 1
     assert "RuntimeError: queue gone" in capsys.readouterr().err
+
+
+# --- the compiled JSON layout (JsonFormatter.format, format_batch) ---------------------------
+
+
+class Counted:
+    """A value JSON cannot hold: written as its repr, which counts the calls."""
+
+    count = 0
+
+    def __repr__(self) -> str:
+        Counted.count += 1
+        return f"<counted {Counted.count}>"
+
+
+class Port(enum.IntEnum):
+    HTTP = 80
+
+
+def with_extras(**extras: Any) -> logging.LogRecord:
+    """A record as Logger.makeRecord builds it for ``extra=``."""
+    record = record_at(T0, "with extras")
+    record.__dict__.update(extras)
+    return record
+
+
+def cycle() -> list[Any]:
+    items: list[Any] = []
+    items.append(items)
+    return items
+
+
+JSON_TRICKY: list[tuple[str, Callable[[], logging.LogRecord]]] = [
+    *TRICKY,
+    ("extras", lambda: with_extras(user="ann", count=3, tags=["a"], when=datetime.date(2024, 1, 2))),
+    ("extra named like a field", lambda: with_extras(time="forged", level="forged")),
+    ("extra that JSON cannot hold", lambda: with_extras(by_pair={(1, 2): "x"}, loop=cycle())),
+    ("extra set on the record", lambda: record_at(T0, request_id="r-1")),
+    ("plain again", lambda: record_at(T0)),
+    ("bool line", lambda: record_at(T0, lineno=True)),
+    ("enum process", lambda: record_at(T0, process=Port.HTTP)),
+    ("float thread", lambda: record_at(T0, thread=1.5)),
+    ("nan line", lambda: record_at(T0, lineno=float("nan"))),
+    ("big line", lambda: record_at(T0, lineno=10**30)),
+    ("unencodable field", lambda: record_at(T0, module=cycle())),
+    ("object function", lambda: record_at(T0, funcName=Opaque())),
+    ("equal module, new object", lambda: record_at(T0, module="".join(["test_", "hot_paths"]))),
+    ("other module", lambda: record_at(T0, module="elsewhere")),
+    ("surrogate message", lambda: record_at(T0, "lone \udc80 half")),
+    ("unicode", lambda: record_at(T0, "naïve ☃ \u2028 end", name="ünïcode")),
+    ("exception, prepared", lambda: prepare(record_at(T0, "failed", exc_info=raised_info()))),
+]
+JSON_FIELD_CHOICES = [
+    None,
+    [f for f in JSON_FIELDS if f != "extra"],
+    ["message"],
+    ["time", "level", "message", "extra"],
+    ["exception"],
+    ["stack", "extra"],
+    ["line", "process", "thread", "module", "function", "process_name", "thread_name"],
+]
+
+
+def json_formatter(fields: list[str] | None, utc: bool = True) -> JsonFormatter:
+    formatter = JsonFormatter(fields, utc)
+    formatter._compile()
+    assert formatter._one != formatter._format_general, "the fields should be compiled"
+    return formatter
+
+
+@pytest.mark.parametrize("fields", JSON_FIELD_CHOICES)
+@pytest.mark.parametrize("utc", [True, False])
+def test_compiled_json_writes_what_the_general_path_writes(fields: list[str] | None, utc: bool) -> None:
+    """For every tricky record, format and format_batch give the general path's very line."""
+    formatter = json_formatter(fields, utc)
+    for name, make in JSON_TRICKY:
+        assert formatter.format(make()) == formatter._format_general(make()), name
+    expected = [formatter._format_general(make()) for _, make in JSON_TRICKY]
+    assert formatter.format_batch([make() for _, make in JSON_TRICKY]) == expected
+    assert formatter.format_batch([make() for _, make in reversed(JSON_TRICKY)]) == expected[::-1]
+    for line in expected:
+        json.loads(line)  # each one a JSON object on one line
+        assert "\n" not in line
+
+
+def test_general_json_path_writes_what_json_dumps_writes() -> None:
+    """The general path's shared encoder writes what json.dumps wrote with the same options."""
+    formatter = JsonFormatter()
+    for name, make in JSON_TRICKY:
+        record = make()
+        if "JSON cannot" in name or "unencodable" in name:
+            continue  # json.dumps raises on these; the general path writes their repr
+        line = formatter._format_general(record)
+        out = json.loads(line)
+        assert line == json.dumps(out, ensure_ascii=False), name
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: record_at(T0, "%d items", ("many",)),  # a bad format, never prepared
+        lambda: brace_record("{} and {}", "one"),
+        lambda: without(record_at(T0), "levelname"),
+    ],
+)
+def test_compiled_json_fails_where_the_general_path_fails(make: Callable[[], logging.LogRecord]) -> None:
+    """A record whose message cannot be made, or that lost a field, raises the same error."""
+    formatter = json_formatter(None)
+    with pytest.raises(Exception) as general:
+        formatter._format_general(make())
+    with pytest.raises(general.type):
+        formatter.format(make())
+    with pytest.raises(general.type):
+        formatter.format_batch([record_at(T0), make()])
+
+
+def without(record: logging.LogRecord, field: str) -> logging.LogRecord:
+    delattr(record, field)
+    return record
+
+
+def test_compiled_json_renders_a_value_that_is_not_exact_anew_for_each_record() -> None:
+    """Only an exact str or int is reused within a batch; any other value is written again."""
+    formatter = json_formatter(["thread_name"])
+    counted = Counted()
+    Counted.count = 0
+    batch = [record_at(T0, threadName=counted), record_at(T0, threadName=counted)]
+    lines = ['{"thread_name": "<counted 1>"}', '{"thread_name": "<counted 2>"}']
+    assert formatter.format_batch(batch) == lines
+
+
+def test_compiled_json_leaves_the_record_as_it_was() -> None:
+    """The compiled path stores nothing on a record."""
+    formatter = json_formatter(None)
+    record = record_at(T0, "plain")
+    before = dict(record.__dict__)
+    formatter.format_batch([record])
+    formatter.format(record)
+    assert record.__dict__ == before
+
+
+def test_a_json_formatter_in_use_can_be_pickled_and_deep_copied() -> None:
+    """Copies of a compiled JSON formatter leave the closures behind and compile their own."""
+    formatter = JsonFormatter(["time", "level", "message"])
+    line = formatter.format(record_at(T0, "x"))
+    assert line == '{"time": "2023-11-14T22:13:20.123Z", "level": "INFO", "message": "x"}'
+    for copy_ in (pickle.loads(pickle.dumps(formatter)), copy.deepcopy(formatter)):  # noqa: S301 - our own bytes
+        assert copy_.format_batch([record_at(T0, "x")] * 2) == [line, line]
+
+
+def test_json_subclass_format_is_used_by_format_batch() -> None:
+    """A JsonFormatter subclass that overrides format gets its own format for every record."""
+
+    class Tagged(JsonFormatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return "tag " + super().format(record)
+
+    formatter = Tagged(["message"])
+    assert formatter.format_batch([record_at(T0, "a")]) == ['tag {"message": "a"}']

@@ -1,0 +1,155 @@
+"""JSON lines of a ``json`` formatter's fields, compiled to code: ``JsonFormatter``'s fast path.
+
+A record without what only the general path writes (a traceback, a stack or `extra`
+fields, each when the formatter writes it), which is nearly every record, is written by
+generated code that reads each field straight off the record and builds the line as one
+f-string. Within a batch, the
+JSON text of a field is reused while the next record holds the same value (the level,
+logger, process and thread, mostly); only the message and the time stamp are new for
+most records. Any other record is handed to the general path, which builds a dict and
+encodes it. Both write the same text: tests/test_hot_paths.py compares them over
+awkward records.
+"""
+
+from __future__ import annotations
+
+import logging
+from json import JSONEncoder
+from json.encoder import encode_basestring
+from typing import TYPE_CHECKING, Any
+
+from ._layout import BATCH_CLOCK_START, batch_clock_steps, indent
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    Format = Callable[[logging.LogRecord], str]
+    FormatBatch = Callable[[Iterable[logging.LogRecord]], list[str]]
+    Maker = Callable[..., FormatBatch]
+
+# The fields read straight off a record, in the order the general path writes them, with
+# the record attribute each one reads and the type whose values are reused by equality
+# (a process id or a module name is a new object in every record, but mostly equal).
+PLAIN_FIELDS: dict[str, tuple[str, str]] = {
+    "level": ("levelname", "str"),
+    "logger": ("name", "str"),
+    "process": ("process", "int"),
+    "process_name": ("processName", "str"),
+    "thread": ("thread", "int"),
+    "thread_name": ("threadName", "str"),
+    "module": ("module", "str"),
+    "function": ("funcName", "str"),
+    "line": ("lineno", "int"),
+}
+_ORDER = ("time", "level", "logger", "message", *tuple(PLAIN_FIELDS)[2:], "exception", "stack")
+# How the general path's encoder writes an exact str and an exact int.
+_EXACT = {"str": "encode_str", "int": "repr"}
+_MISSING = object()  # what a batch's last value of a field starts as: no record holds it
+_MAKERS: dict[tuple[tuple[str, ...], bool], Maker] = {}
+
+
+def json_value(encoder: JSONEncoder, fallback: Callable[[Any], str], value: object) -> str:
+    """``value`` as the general path writes it in a line: JSON, or the JSON string of
+    ``fallback(value)`` when JSON cannot hold it (a cycle, a dict with tuple keys)."""
+    if value.__class__ is str:
+        return encode_basestring(value)
+    if value.__class__ is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    try:
+        return encoder.encode(value)
+    except (TypeError, ValueError, RecursionError):
+        return encode_basestring(fallback(value))
+
+
+def compile_fields(
+    fields: frozenset[str],
+    clock: Callable[[float, float], str],
+    general: Format,
+    value: Callable[[object], str],
+    standard: frozenset[str],
+) -> tuple[Format, FormatBatch]:
+    """``format`` and ``format_batch`` for a formatter writing ``fields``."""
+    written = tuple(field for field in _ORDER if field in fields)
+    maker = _maker(written, "extra" in fields)
+    format_batch = maker(clock, general, value, standard)
+
+    def format_(record: logging.LogRecord) -> str:
+        return format_batch((record,))[0]
+
+    return format_, format_batch
+
+
+def _maker(written: tuple[str, ...], extra: bool) -> Maker:
+    """The maker of ``format_batch`` for this choice of fields, compiled once per choice.
+
+    The source holds only names from ``_ORDER`` and ``PLAIN_FIELDS``: nothing from a
+    profile is written into it.
+    """
+    key = (written, extra)
+    if key in _MAKERS:
+        return _MAKERS[key]
+    # What only the general path writes: these records go there.
+    special = [
+        *(["record.exc_info", "record.exc_text"] if "exception" in written else []),
+        *(["record.stack_info"] if "stack" in written else []),
+    ]
+    steps = [f"if {' or '.join(special)}:", "    add(general(record))", "    continue"] if special else []
+    pieces: list[str] = []
+    for field in written:
+        if field in ("exception", "stack"):
+            continue
+        if field == "time":
+            steps += batch_clock_steps("e_time", "encode_str(clock(created, msecs))")
+        elif field == "message":
+            steps += [
+                "message = record.msg",
+                # getMessage() gives `msg` itself for a plain record without args.
+                "if message.__class__ is not str or record.args or record.__class__ is not LogRecord:",
+                "    message = record.getMessage()",
+                "e_message = encode_str(message) if message.__class__ is str else value(message)",
+            ]
+        else:
+            attribute, kind = PLAIN_FIELDS[field]
+            steps += [
+                f"v = record.{attribute}",
+                f"if v is not k_{field} and (v.__class__ is not {kind} or v != k_{field}):",
+                f"    if v.__class__ is {kind}:",
+                f"        k_{field}, e_{field} = v, {_EXACT[kind]}(v)",
+                # None is reused too (processName without multiprocessing); a value of
+                # any other type never is: it may change.
+                "    else:",
+                f"        k_{field}, e_{field} = v if v is None else MISSING, value(v)",
+            ]
+        pieces.append(f'"{field}": {{e_{field}}}')
+    if extra:
+        # An attribute a standard record lacks came from `extra`. Checked last: building
+        # the record's __dict__ (3.11 keeps a plain record's attributes without one) makes
+        # every later attribute read slower.
+        steps += ["if not record.__dict__.keys() <= standard:", "    add(general(record))", "    continue"]
+    cached = [f"k_{field}" for field in written if field in PLAIN_FIELDS]
+    line = "{{" + ", ".join(pieces) + "}}"
+    source = f"""
+def make(clock, general, value, standard):
+    def format_batch(records):
+        lines = []
+        add = lines.append
+        {indent(BATCH_CLOCK_START, 8)}
+        {" = ".join([*cached, "MISSING"])}
+        for record in records:
+            {indent(steps, 12)}
+            add(f'{line}')
+        return lines
+
+    return format_batch
+"""
+    namespace: dict[str, Any] = {
+        "LogRecord": logging.LogRecord,
+        "MISSING": _MISSING,
+        "encode_str": encode_basestring,
+    }
+    exec(compile(source, f"<logboot json {' '.join(written)}>", "exec"), namespace)  # noqa: S102
+    maker: Maker = namespace["make"]
+    _MAKERS[key] = maker
+    return maker
