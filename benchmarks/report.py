@@ -125,6 +125,18 @@ TABLES: dict[str, list[tuple[str, list[Column]]]] = {
             ],
         )
     ],
+    "json": [
+        (
+            "JSON lines, one thread: per call, time until every record is in the file, memory",
+            [
+                *_metric("json", "per_call_us"),
+                _versus("json", "per_call_us", "null", "x floor"),
+                *_metric("json", "seconds"),
+                _versus("json", "seconds", "filehandler-json", "x FileHandler"),
+                *_metric("json", "peak_rss_mb", 1),
+            ],
+        )
+    ],
     "burst": [
         (
             "Bounded queue (10,000) under a one-thread burst: drops and memory",

@@ -17,7 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .workload import LOGBOOT_FORMAT, LOGGER_NAME, LOGURU_FORMAT, MESSAGE, MESSAGE_BRACES, STDLIB_FORMAT
+from .workload import (
+    JSON_FIELDS,
+    JSON_STDLIB_FORMAT,
+    LOGBOOT_FORMAT,
+    LOGGER_NAME,
+    LOGURU_FORMAT,
+    MESSAGE,
+    MESSAGE_BRACES,
+    STDLIB_FORMAT,
+)
 
 LOG_FILE = "out.log"
 QUEUE_SIZE = 10_000
@@ -41,10 +50,17 @@ def _root(handler: logging.Handler) -> Callable[..., object]:
     return logging.getLogger(LOGGER_NAME).info
 
 
-def _file_handler(folder: Path) -> logging.FileHandler:
+def _file_handler(folder: Path, as_json: bool = False) -> logging.FileHandler:
     handler = logging.FileHandler(folder / LOG_FILE, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(STDLIB_FORMAT))
+    handler.setFormatter(_json_formatter() if as_json else logging.Formatter(STDLIB_FORMAT))
     return handler
+
+
+def _json_formatter() -> logging.Formatter:
+    """python-json-logger's formatter: the usual way to write JSON lines with the stdlib."""
+    from pythonjsonlogger.json import JsonFormatter
+
+    return JsonFormatter(JSON_STDLIB_FORMAT)
 
 
 def null(folder: Path) -> Setup:
@@ -57,9 +73,9 @@ def filehandler(folder: Path) -> Setup:
     return Setup(_root(handler), handler.close)
 
 
-def _stdlib_queue(folder: Path, max_size: int) -> Setup:
+def _stdlib_queue(folder: Path, max_size: int, as_json: bool = False) -> Setup:
     records: queue.Queue[logging.LogRecord] = queue.Queue(max_size)
-    target = _file_handler(folder)
+    target = _file_handler(folder, as_json)
     listener = logging.handlers.QueueListener(records, target)
     listener.start()
 
@@ -81,6 +97,17 @@ def stdlib_queue_bounded(folder: Path) -> Setup:
     return _stdlib_queue(folder, QUEUE_SIZE)
 
 
+def filehandler_json(folder: Path) -> Setup:
+    """A FileHandler writing JSON lines (python-json-logger)."""
+    handler = _file_handler(folder, as_json=True)
+    return Setup(_root(handler), handler.close)
+
+
+def stdlib_queue_json(folder: Path) -> Setup:
+    """QueueHandler + QueueListener (unbounded) into a FileHandler writing JSON lines."""
+    return _stdlib_queue(folder, -1, as_json=True)
+
+
 def loguru(folder: Path) -> Setup:
     from loguru import logger
 
@@ -97,12 +124,19 @@ def concurrent_log_handler(folder: Path) -> Setup:
     return Setup(_root(handler), handler.close)
 
 
-def logboot_profile(log_path: Path, *, kind: str = "thread", overflow: str = "block") -> str:
+def logboot_profile(
+    log_path: Path, *, kind: str = "thread", overflow: str = "block", as_json: bool = False
+) -> str:
     """The profile the logboot variants run: one queue of 10,000, one file sink."""
+    line = (
+        f"{{type: json, fields: [{', '.join(JSON_FIELDS)}]}}"
+        if as_json
+        else f'{{type: text, format: "{LOGBOOT_FORMAT}"}}'
+    )
     return (
         "version: 1\n"
         "formatters:\n"
-        f'  line: {{type: text, format: "{LOGBOOT_FORMAT}"}}\n'
+        f"  line: {line}\n"
         "sinks:\n"
         f'  out: {{type: file, path: "{log_path}", formatter: line}}\n'
         "queues:\n"
@@ -114,16 +148,18 @@ def logboot_profile(log_path: Path, *, kind: str = "thread", overflow: str = "bl
     )
 
 
-def write_logboot_profile(folder: Path, overflow: str) -> Path:
+def write_logboot_profile(folder: Path, overflow: str, as_json: bool = False) -> Path:
     profile = folder / "profile.yaml"
-    profile.write_text(logboot_profile(folder / LOG_FILE, overflow=overflow), encoding="utf-8")
+    profile.write_text(
+        logboot_profile(folder / LOG_FILE, overflow=overflow, as_json=as_json), encoding="utf-8"
+    )
     return profile
 
 
-def _logboot(folder: Path, overflow: str, cache: bool = True) -> Setup:
+def _logboot(folder: Path, overflow: str, cache: bool = True, as_json: bool = False) -> Setup:
     import logboot
 
-    runtime = logboot.setup_logging(write_logboot_profile(folder, overflow), cache=cache)
+    runtime = logboot.setup_logging(write_logboot_profile(folder, overflow, as_json), cache=cache)
     dropped: list[int] = []
 
     def finish() -> None:
@@ -146,6 +182,11 @@ def logboot_block(folder: Path) -> Setup:
     return _logboot(folder, "block")
 
 
+def logboot_json(folder: Path) -> Setup:
+    """logboot, bounded queue (10,000), ``overflow: block``, a ``json`` formatter."""
+    return _logboot(folder, "block", as_json=True)
+
+
 def logboot_drop(folder: Path) -> Setup:
     """logboot, bounded queue (10,000), ``overflow: drop_newest``: drops are counted."""
     return _logboot(folder, "drop_newest")
@@ -158,7 +199,7 @@ def logboot_first_start(folder: Path) -> Setup:
 
 # The variants that start the way a service usually does: from a profile validated at an
 # earlier start (the profile cache). The runner validates it first, in another process.
-STARTED_BEFORE = {"logboot": "block", "logboot-drop": "drop_newest"}
+STARTED_BEFORE = {"logboot": "block", "logboot-drop": "drop_newest", "logboot-json": "block"}
 WARM_UP = "import sys, logboot; logboot.setup_logging(sys.argv[1]).stop()"
 
 
@@ -167,7 +208,7 @@ def start_before(variant: str, folder: Path, env: dict[str, str]) -> None:
     overflow = STARTED_BEFORE.get(variant)
     if overflow is None:
         return
-    profile = write_logboot_profile(folder, overflow)
+    profile = write_logboot_profile(folder, overflow, as_json=variant.endswith("-json"))
     subprocess.run([sys.executable, "-c", WARM_UP, str(profile)], env=env, check=True, timeout=120)
     (folder / LOG_FILE).unlink(missing_ok=True)
 
@@ -181,6 +222,9 @@ VARIANTS: dict[str, Callable[[Path], Setup]] = {
     "concurrent-log-handler": concurrent_log_handler,
     "logboot": logboot_block,
     "logboot-drop": logboot_drop,
+    "filehandler-json": filehandler_json,
+    "stdlib-queue-json": stdlib_queue_json,
+    "logboot-json": logboot_json,
     "logboot-first-start": logboot_first_start,
 }
 

@@ -7,6 +7,7 @@ caught: every ``seq`` must appear exactly once, on a whole line, with its own wo
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,10 +25,15 @@ STDLIB_FORMAT = "%(asctime)s %(levelname)-8s %(threadName)s %(name)s: %(message)
 LOGBOOT_FORMAT = "{asctime} {levelname:<8} {threadName} {name}: {message}"
 LOGURU_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} {level: <8} {thread.name} bench: {message}"
 
-LINE = re.compile(
-    r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[.,]\d{3}(?:Z|[+-]\d\d:\d\d)? INFO {5}\S+ bench: "
-    r"user (?P<who>[a-z]+) did (?P<action>[a-z]+) in (?P<seq>\d+) ms"
-)
+# The JSON scenario's lines: the same fields as objects (python-json-logger and logboot).
+JSON_STDLIB_FORMAT = "%(asctime)s %(levelname)s %(name)s %(threadName)s %(message)s"
+JSON_FIELDS = ("time", "level", "logger", "thread_name", "message", "extra")
+
+_TEXT = r"user (?P<who>[a-z]+) did (?P<action>[a-z]+) in (?P<seq>\d+) ms"
+_TIME = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[.,]\d{3}(?:Z|[+-]\d\d:\d\d)?"
+LINE = re.compile(rf"{_TIME} INFO {{5}}\S+ bench: {_TEXT}")
+MESSAGE_TEXT = re.compile(_TEXT)
+TIME = re.compile(_TIME)
 
 
 def produce(info: Callable[..., object], message: str, seqs: Iterable[int]) -> None:
@@ -77,11 +83,27 @@ class Verification:
         return text
 
 
-def verify(paths: Iterable[Path], expected: int) -> Verification:
+def json_match(line: str) -> re.Match[str] | None:
+    """The message of a whole JSON line of the workload (either JSON layout), or None."""
+    try:
+        fields = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(fields, dict):
+        return None
+    level = fields.get("level", fields.get("levelname"))
+    logger = fields.get("logger", fields.get("name"))
+    stamp = str(fields.get("time", fields.get("asctime")))
+    if level != "INFO" or logger != LOGGER_NAME or not TIME.fullmatch(stamp):
+        return None
+    return MESSAGE_TEXT.fullmatch(str(fields.get("message")))
+
+
+def verify(paths: Iterable[Path], expected: int, as_json: bool = False) -> Verification:
     """Check that the lines of ``paths`` hold records ``0 .. expected-1``, each once, whole."""
     result = Verification(expected)
     seen = bytearray(expected)
-    match = LINE.fullmatch
+    match = json_match if as_json else LINE.fullmatch
     nwho, nact = len(WHO), len(ACTIONS)
     for path in paths:
         if not path.exists():

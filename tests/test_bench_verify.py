@@ -1,0 +1,64 @@
+"""The benchmarks' check of their output files catches what it is there to catch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.workload import ACTIONS, WHO, verify
+
+
+def text_line(seq: int) -> str:
+    return (
+        f"2026-11-27 10:00:00,123 INFO     MainThread bench: "
+        f"user {WHO[seq % len(WHO)]} did {ACTIONS[seq % len(ACTIONS)]} in {seq} ms"
+    )
+
+
+def json_line(seq: int, **changes: object) -> str:
+    fields: dict[str, object] = {
+        "time": "2026-11-27T10:00:00.123Z",
+        "level": "INFO",
+        "logger": "bench",
+        "thread_name": "MainThread",
+        "message": f"user {WHO[seq % len(WHO)]} did {ACTIONS[seq % len(ACTIONS)]} in {seq} ms",
+    }
+    fields.update(changes)
+    return json.dumps(fields)
+
+
+def write(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_every_record_once_and_whole_is_exact(tmp_path: Path, as_json: bool) -> None:
+    make = json_line if as_json else text_line
+    found = verify([write(tmp_path / "out.log", [make(seq) for seq in reversed(range(50))])], 50, as_json)
+    assert found.exact and found.lines == 50
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_torn_duplicated_missing_and_foreign_lines_are_counted(tmp_path: Path, as_json: bool) -> None:
+    make = json_line if as_json else text_line
+    lines = [make(seq) for seq in range(10) if seq != 3]  # record 3 missing
+    lines += [make(4), make(5)[:30], make(99), "noise"]  # a duplicate, a torn line, an unknown one
+    found = verify([write(tmp_path / "out.log", lines)], 10, as_json)
+    assert (found.duplicates, found.malformed, found.unexpected) == (1, 2, 1)
+    assert found.missing == 1
+    assert not found.whole and not found.exact
+
+
+def test_a_json_line_must_be_an_info_record_of_the_bench_logger(tmp_path: Path) -> None:
+    lines = [
+        json_line(0, level="DEBUG"),
+        json_line(1, logger="other"),
+        json_line(2, time="yesterday"),
+        json_line(3, message="user alice did login in 3 ms!"),
+        "[1, 2]",
+    ]
+    found = verify([write(tmp_path / "out.log", lines)], 4, as_json=True)
+    assert found.malformed == 5
