@@ -1,14 +1,13 @@
 """JSON lines of a ``json`` formatter's fields, compiled to code: ``JsonFormatter``'s fast path.
 
-A record without what only the general path writes (a traceback, a stack or `extra`
-fields, each when the formatter writes it), which is nearly every record, is written by
-generated code that reads each field straight off the record and builds the line as one
-f-string. Within a batch, the
-JSON text of a field is reused while the next record holds the same value (the level,
-logger, process and thread, mostly); only the message and the time stamp are new for
-most records. Any other record is handed to the general path, which builds a dict and
-encodes it. Both write the same text: tests/test_hot_paths.py compares them over
-awkward records.
+A record without a traceback or a stack (when the formatter writes those), which is
+nearly every record, is written by generated code that reads each field straight off
+the record and builds the line as one f-string, its `extra` fields (when the formatter
+writes them) appended after. Within a batch, the JSON text of a field is reused while
+the next record holds an equal str or int, or None (the level, logger, process and
+thread, mostly); only the message and the time stamp are new for most records. Any
+other record is handed to the general path, which builds a dict and encodes it. Both
+write the same text: tests/test_hot_paths.py compares them over awkward records.
 """
 
 from __future__ import annotations
@@ -44,6 +43,7 @@ PLAIN_FIELDS: dict[str, tuple[str, str]] = {
 _ORDER = ("time", "level", "logger", "message", *tuple(PLAIN_FIELDS)[2:], "exception", "stack")
 # How the general path's encoder writes an exact str and an exact int.
 _EXACT = {"str": "encode_str", "int": "repr"}
+_SPECIAL = ("exception", "stack")  # fields only the general path writes
 _MISSING = object()  # what a batch's last value of a field starts as: no record holds it
 _MAKERS: dict[tuple[tuple[str, ...], bool], Maker] = {}
 
@@ -63,6 +63,22 @@ def json_value(encoder: JSONEncoder, fallback: Callable[[Any], str], value: obje
         return encode_basestring(fallback(value))
 
 
+def extra_text(
+    attributes: dict[str, Any], skip: frozenset[str], value: Callable[[object], str], lead: str
+) -> str | None:
+    """The `extra` fields of a record's ``attributes`` as JSON members, after ``lead``, in
+    the order the general path writes them: every attribute but those in ``skip`` (the
+    standard ones and the fields already written). None for a key that is not a str:
+    the general path decides what JSON makes of it."""
+    members = []
+    for key in attributes:  # noqa: PLC0206 - most keys are skipped: their values are not needed
+        if key not in skip:
+            if key.__class__ is not str:
+                return None
+            members.append(f"{encode_basestring(key)}: {value(attributes[key])}")
+    return lead + ", ".join(members) if members else ""
+
+
 def compile_fields(
     fields: frozenset[str],
     clock: Callable[[float, float], str],
@@ -73,7 +89,9 @@ def compile_fields(
     """``format`` and ``format_batch`` for a formatter writing ``fields``."""
     written = tuple(field for field in _ORDER if field in fields)
     maker = _maker(written, "extra" in fields)
-    format_batch = maker(clock, general, value, standard)
+    # An `extra` field named like a field already written is left out, as by the general path.
+    skip = standard | {field for field in written if field not in _SPECIAL}
+    format_batch = maker(clock, general, value, standard, skip)
 
     def format_(record: logging.LogRecord) -> str:
         return format_batch((record,))[0]
@@ -98,7 +116,7 @@ def _maker(written: tuple[str, ...], extra: bool) -> Maker:
     steps = [f"if {' or '.join(special)}:", "    add(general(record))", "    continue"] if special else []
     pieces: list[str] = []
     for field in written:
-        if field in ("exception", "stack"):
+        if field in _SPECIAL:
             continue
         if field == "time":
             steps += batch_clock_steps("e_time", "encode_str(clock(created, msecs))")
@@ -123,15 +141,26 @@ def _maker(written: tuple[str, ...], extra: bool) -> Maker:
                 f"        k_{field}, e_{field} = v if v is None else MISSING, value(v)",
             ]
         pieces.append(f'"{field}": {{e_{field}}}')
+    fixed = ", ".join(pieces)
     if extra:
-        # An attribute a standard record lacks came from `extra`. Checked last: building
+        # An attribute a standard record lacks came from `extra`. Looked for last: building
         # the record's __dict__ (3.11 keeps a plain record's attributes without one) makes
-        # every later attribute read slower.
-        steps += ["if not record.__dict__.keys() <= standard:", "    add(general(record))", "    continue"]
+        # every later attribute read slower. Most records have none: one subset test.
+        lead = '", "' if pieces else '""'  # what comes between the fields and the extras
+        steps += [
+            "attributes = record.__dict__",
+            "if not attributes.keys() <= standard:",
+            f"    extras = extra_text(attributes, skip, value, {lead})",
+            "    if extras is None:",
+            "        add(general(record))",
+            "        continue",
+            f"    add(f'{{{{{fixed}{{extras}}}}}}')",
+            "    continue",
+        ]
     cached = [f"k_{field}" for field in written if field in PLAIN_FIELDS]
-    line = "{{" + ", ".join(pieces) + "}}"
+    line = "{{" + fixed + "}}"
     source = f"""
-def make(clock, general, value, standard):
+def make(clock, general, value, standard, skip):
     def format_batch(records):
         lines = []
         add = lines.append
@@ -148,6 +177,7 @@ def make(clock, general, value, standard):
         "LogRecord": logging.LogRecord,
         "MISSING": _MISSING,
         "encode_str": encode_basestring,
+        "extra_text": extra_text,
     }
     exec(compile(source, f"<logboot json {' '.join(written)}>", "exec"), namespace)  # noqa: S102
     maker: Maker = namespace["make"]

@@ -496,6 +496,20 @@ def with_extras(**extras: Any) -> logging.LogRecord:
     return record
 
 
+def keyed(key: object) -> logging.LogRecord:
+    """A record whose __dict__ has an extra under ``key`` (not what makeRecord allows)."""
+    record = with_extras(plain="yes")
+    record.__dict__[key] = "odd"  # type: ignore[index]
+    return record
+
+
+def reset(record: logging.LogRecord, field: str, value: object) -> logging.LogRecord:
+    """``record`` with a standard ``field`` deleted and set again: now after the extras."""
+    delattr(record, field)
+    setattr(record, field, value)
+    return record
+
+
 def cycle() -> list[Any]:
     items: list[Any] = []
     items.append(items)
@@ -508,6 +522,11 @@ JSON_TRICKY: list[tuple[str, Callable[[], logging.LogRecord]]] = [
     ("extra named like a field", lambda: with_extras(time="forged", level="forged")),
     ("extra that JSON cannot hold", lambda: with_extras(by_pair={(1, 2): "x"}, loop=cycle())),
     ("extra set on the record", lambda: record_at(T0, request_id="r-1")),
+    ("extras named like fields", lambda: with_extras(stack="s", exc_traceback="t", line=0, message="m")),
+    ("extra with a key that is not text", lambda: keyed(1)),
+    ("extra with a str subclass key", lambda: keyed(Loud("loud key"))),
+    ("extra before a standard field set again", lambda: reset(with_extras(first=1), "levelname", "INFO")),
+    ("extra of a str subclass", lambda: with_extras(who=Loud("ann"), n=True, x=1.5, none=None)),
     ("plain again", lambda: record_at(T0)),
     ("bool line", lambda: record_at(T0, lineno=True)),
     ("enum process", lambda: record_at(T0, process=Port.HTTP)),
