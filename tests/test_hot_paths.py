@@ -22,7 +22,7 @@ from logboot.formatters import JSON_FIELDS, JsonFormatter, TextFormatter, _as_pe
 from logboot.queues import ThreadQueue, acquire_contended
 from logboot.records import QueueHandler, prepare
 from logboot.sinks.base import PartialWriteError
-from logboot.sinks.files import FileSink
+from logboot.sinks.files import FileSink, RotatingFileSink
 
 LAYOUT = "{asctime} {levelname:<8} {threadName} {name}: {message}"
 
@@ -148,11 +148,16 @@ def test_derived_counters_follow_takes_evictions_and_abandon() -> None:
     assert stats["enqueued"] == stats["handled"] + stats["dropped"] == 7
 
 
+@pytest.mark.parametrize(
+    "make",
+    [FileSink, lambda path: RotatingFileSink(path, 1 << 20, 2), lambda path: RotatingFileSink(path, 0, 0)],
+    ids=["file", "rotating", "rotating without a limit"],
+)
 def test_file_sink_counts_whole_lines_of_a_failed_batch(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: Callable[[Path], FileSink]
 ) -> None:
     """A write that fails part-way reports how many whole lines reached the file."""
-    sink = FileSink(tmp_path / "out.log")
+    sink = make(tmp_path / "out.log")
     real_write = os.write
     calls: list[int] = []
 

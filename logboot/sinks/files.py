@@ -75,13 +75,17 @@ def write_all(fd: int, chunks: list[bytes]) -> int:
     return len(chunks)
 
 
-def write_text(fd: int, lines: list[str], encoding: str, encode: Callable[[list[str]], list[bytes]]) -> int:
-    """``write_all`` for lines in an encoding without state: encoded in one go, not line by line.
+def encode_text(lines: list[str], encoding: str) -> bytes:
+    """``lines``, each ended by a newline, encoded in one go (for an encoding without state)."""
+    return ("\n".join(lines) + "\n").encode(encoding, "backslashreplace")
+
+
+def write_text(fd: int, lines: list[str], data: bytes, encode: Callable[[list[str]], list[bytes]]) -> int:
+    """``write_all`` for ``lines`` encoded in one go as ``data`` (``encode_text``).
 
     Returns the number of bytes written. ``encode`` gives the bytes of each line, needed
     only to tell how many whole lines a failed write left in the file.
     """
-    data = ("\n".join(lines) + "\n").encode(encoding, "backslashreplace")
     done = 0
     try:
         while done < len(data):
@@ -160,7 +164,7 @@ class FileSink(BatchSink):
     def write_lines(self, lines: list[str]) -> int:
         fd = self.ensure_open()
         if _encodes_alone(self.encoding):
-            self.size += write_text(fd, lines, self.encoding, self.encode)
+            self.size += write_text(fd, lines, encode_text(lines, self.encoding), self.encode)
             return len(lines)
         chunks = self.encode(lines)
         written = write_all(fd, chunks)
@@ -199,7 +203,13 @@ class RotatingFileSink(FileSink):
         self.backup_count = backup_count
 
     def write_lines(self, lines: list[str]) -> int:
-        self.ensure_open()
+        fd = self.ensure_open()
+        if _encodes_alone(self.encoding):
+            data = encode_text(lines, self.encoding)
+            if not self.max_bytes or self.size + len(data) <= self.max_bytes:
+                # The batch fits (every batch but the one a rollover splits): one encode.
+                self.size += write_text(fd, lines, data, self.encode)
+                return len(lines)
         if not self.max_bytes:
             return self._write(self.encode(lines), 0)
         pending: list[bytes] = []
