@@ -23,6 +23,7 @@ from logboot.queues import ThreadQueue, acquire_contended
 from logboot.records import QueueHandler, prepare
 from logboot.sinks.base import PartialWriteError
 from logboot.sinks.files import FileSink, RotatingFileSink
+from logboot.sinks.timed import TimedRotatingFileSink
 
 LAYOUT = "{asctime} {levelname:<8} {threadName} {name}: {message}"
 
@@ -150,8 +151,13 @@ def test_derived_counters_follow_takes_evictions_and_abandon() -> None:
 
 @pytest.mark.parametrize(
     "make",
-    [FileSink, lambda path: RotatingFileSink(path, 1 << 20, 2), lambda path: RotatingFileSink(path, 0, 0)],
-    ids=["file", "rotating", "rotating without a limit"],
+    [
+        FileSink,
+        lambda path: RotatingFileSink(path, 1 << 20, 2),
+        lambda path: RotatingFileSink(path, 0, 0),
+        lambda path: TimedRotatingFileSink(path, "midnight"),
+    ],
+    ids=["file", "rotating", "rotating without a limit", "timed"],
 )
 def test_file_sink_counts_whole_lines_of_a_failed_batch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: Callable[[Path], FileSink]

@@ -99,7 +99,7 @@ def write_text(fd: int, lines: list[str], data: bytes, encode: Callable[[list[st
 
 
 @functools.lru_cache(maxsize=16)
-def _encodes_alone(encoding: str) -> bool:
+def encodes_alone(encoding: str) -> bool:
     """True when encoding a whole text gives the bytes of its lines encoded one by one
     (no byte-order mark, no shift state), so a batch can be encoded in one call."""
     try:
@@ -163,7 +163,7 @@ class FileSink(BatchSink):
 
     def write_lines(self, lines: list[str]) -> int:
         fd = self.ensure_open()
-        if _encodes_alone(self.encoding):
+        if encodes_alone(self.encoding):
             self.size += write_text(fd, lines, encode_text(lines, self.encoding), self.encode)
             return len(lines)
         chunks = self.encode(lines)
@@ -204,7 +204,7 @@ class RotatingFileSink(FileSink):
 
     def write_lines(self, lines: list[str]) -> int:
         fd = self.ensure_open()
-        if _encodes_alone(self.encoding):
+        if encodes_alone(self.encoding):
             data = encode_text(lines, self.encoding)
             if not self.max_bytes or self.size + len(data) <= self.max_bytes:
                 # The batch fits (every batch but the one a rollover splits): one encode.

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .base import PartialWriteError
-from .files import FileSink, write_all
+from .files import FileSink, encode_text, encodes_alone, write_all, write_text
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
     from ..schema import TimedRotatingFileSinkSpec
@@ -68,7 +68,12 @@ class TimedRotatingFileSink(FileSink):
         self.rollover_at = next_rollover(self.started, when, interval, utc)
 
     def write_lines(self, lines: list[str]) -> int:
-        return self.write_timed([(time.time(), line) for line in lines])
+        now = time.time()  # as the stdlib's handler, the time of the write decides
+        if now < self.rollover_at and encodes_alone(self.encoding):
+            # No rollover in this batch (all but one a period): one encode, one write.
+            write_text(self.ensure_open(), lines, encode_text(lines, self.encoding), self.encode)
+            return len(lines)
+        return self.write_timed([(now, line) for line in lines])
 
     def write_timed(self, entries: list[tuple[float, str]]) -> int:
         """Write lines, each with its record's time, rolling over at the boundaries."""
