@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logboot._layout import split_layout
 from logboot.formatters import JSON_FIELDS, JsonFormatter, TextFormatter, _as_percent, _ClockCache
@@ -659,3 +661,48 @@ def test_json_subclass_format_is_used_by_format_batch() -> None:
 
     formatter = Tagged(["message"])
     assert formatter.format_batch([record_at(T0, "a")]) == ['tag {"message": "a"}']
+
+
+JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**20), max_value=10**20)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=12)
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=6,
+)
+FIELD_VALUES = st.sampled_from(["levelname", "name", "processName", "threadName", "module", "funcName"])
+
+
+@st.composite
+def json_records(draw: st.DrawFn) -> logging.LogRecord:
+    """A record with any values in its plain fields, and perhaps `extra` fields."""
+    message = draw(st.text(max_size=20) | st.integers())
+    record = record_at(T0 + draw(st.integers(0, 3)) * 0.0005, message)
+    for field in draw(st.lists(FIELD_VALUES, max_size=3)):
+        setattr(record, field, draw(JSON_VALUES))
+    for field in draw(st.lists(st.sampled_from(["process", "thread", "lineno"]), max_size=2)):
+        setattr(record, field, draw(JSON_VALUES))
+    names = st.sampled_from(["time", "level", "message", "line", "stack", "exc_traceback"])
+    extras = draw(st.dictionaries(names | st.text(min_size=1, max_size=6), JSON_VALUES, max_size=3))
+    record.__dict__.update(extras)
+    return record
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    fields=st.lists(st.sampled_from(JSON_FIELDS), unique=True, min_size=1),
+    records=st.lists(json_records(), min_size=1, max_size=5),
+)
+def test_compiled_json_agrees_with_the_general_path_on_any_record(
+    fields: list[str], records: list[logging.LogRecord]
+) -> None:
+    """Whatever the fields hold, and whatever `extra` a record carries, both paths agree."""
+    formatter = json_formatter(fields)
+    expected = [formatter._format_general(record) for record in records]
+    assert formatter.format_batch(records) == expected
+    assert [formatter.format(record) for record in records] == expected
