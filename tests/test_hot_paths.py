@@ -20,7 +20,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logboot._layout import split_layout
-from logboot.formatters import JSON_FIELDS, JsonFormatter, TextFormatter, _as_percent, _ClockCache
+from logboot.formatters import (
+    JSON_FIELDS,
+    STANDARD_ATTRS,
+    JsonFormatter,
+    TextFormatter,
+    _as_percent,
+    _ClockCache,
+)
 from logboot.queues import ThreadQueue, acquire_contended
 from logboot.records import QueueHandler, prepare
 from logboot.sinks.base import PartialWriteError
@@ -688,7 +695,8 @@ def json_records(draw: st.DrawFn) -> logging.LogRecord:
     for field in draw(st.lists(st.sampled_from(["process", "thread", "lineno"]), max_size=2)):
         setattr(record, field, draw(JSON_VALUES))
     names = st.sampled_from(["time", "level", "message", "line", "stack", "exc_traceback"])
-    extras = draw(st.dictionaries(names | st.text(min_size=1, max_size=6), JSON_VALUES, max_size=3))
+    other = st.text(min_size=1, max_size=6).filter(lambda key: key not in STANDARD_ATTRS)  # not `msg`, `args`
+    extras = draw(st.dictionaries(names | other, JSON_VALUES, max_size=3))
     record.__dict__.update(extras)
     return record
 
