@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     Format = Callable[[logging.LogRecord], str]
     FormatBatch = Callable[[Iterable[logging.LogRecord]], list[str]]
-    Maker = Callable[..., FormatBatch]
+    Maker = Callable[..., tuple[Format, FormatBatch]]
 
 # The fields read straight off a record, in the order the general path writes them, with
 # the record attribute each one reads and the type whose values are reused by equality
@@ -91,16 +91,12 @@ def compile_fields(
     maker = _maker(written, "extra" in fields)
     # An `extra` field named like a field already written is left out, as by the general path.
     skip = standard | {field for field in written if field not in _SPECIAL}
-    format_batch = maker(clock, general, value, standard, skip)
-
-    def format_(record: logging.LogRecord) -> str:
-        return format_batch((record,))[0]
-
-    return format_, format_batch
+    return maker(clock, general, value, standard, skip)
 
 
 def _maker(written: tuple[str, ...], extra: bool) -> Maker:
-    """The maker of ``format_batch`` for this choice of fields, compiled once per choice.
+    """The maker of ``format`` and ``format_batch`` for this choice of fields, compiled
+    once per choice.
 
     The source holds only names from ``_ORDER`` and ``PLAIN_FIELDS``: nothing from a
     profile is written into it.
@@ -108,18 +104,60 @@ def _maker(written: tuple[str, ...], extra: bool) -> Maker:
     key = (written, extra)
     if key in _MAKERS:
         return _MAKERS[key]
+    one, line = _steps(written, extra, batch=False)
+    many, _ = _steps(written, extra, batch=True)
+    cached = [f"k_{field}" for field in written if field in PLAIN_FIELDS]
+    source = f"""
+def make(clock, general, value, standard, skip):
+    def format(record):
+        {indent([*one, f"return f'{line}'"], 8)}
+
+    def format_batch(records):
+        lines = []
+        add = lines.append
+        {indent(BATCH_CLOCK_START, 8)}
+        {" = ".join([*cached, "MISSING"])}
+        for record in records:
+            {indent([*many, f"add(f'{line}')"], 12)}
+        return lines
+
+    return format, format_batch
+"""
+    namespace: dict[str, Any] = {
+        "LogRecord": logging.LogRecord,
+        "MISSING": _MISSING,
+        "encode_str": encode_basestring,
+        "extra_text": extra_text,
+    }
+    exec(compile(source, f"<logboot json {' '.join(written)}>", "exec"), namespace)  # noqa: S102
+    maker: Maker = namespace["make"]
+    _MAKERS[key] = maker
+    return maker
+
+
+def _steps(written: tuple[str, ...], extra: bool, *, batch: bool) -> tuple[list[str], str]:
+    """The statements that write a record's line but for its last one, and the line's
+    f-string (without its quotes). ``batch``: in ``format_batch``'s loop, reusing the
+    last record's pieces; else in ``format``, for one record."""
+
+    def done(text: str) -> list[str]:  # hand a line over, and go on with the next record
+        return [f"add({text})", "continue"] if batch else [f"return {text}"]
+
     # What only the general path writes: these records go there.
     special = [
         *(["record.exc_info", "record.exc_text"] if "exception" in written else []),
         *(["record.stack_info"] if "stack" in written else []),
     ]
-    steps = [f"if {' or '.join(special)}:", "    add(general(record))", "    continue"] if special else []
+    steps = [f"if {' or '.join(special)}:", *_indented(done("general(record)"))] if special else []
     pieces: list[str] = []
     for field in written:
         if field in _SPECIAL:
             continue
         if field == "time":
-            steps += batch_clock_steps("e_time", "encode_str(clock(created, msecs))")
+            if batch:
+                steps += batch_clock_steps("e_time", "encode_str(clock(created, msecs))")
+            else:
+                steps.append("e_time = encode_str(clock(record.created, record.msecs))")
         elif field == "message":
             steps += [
                 "message = record.msg",
@@ -130,16 +168,19 @@ def _maker(written: tuple[str, ...], extra: bool) -> Maker:
             ]
         else:
             attribute, kind = PLAIN_FIELDS[field]
-            steps += [
-                f"v = record.{attribute}",
-                f"if v is not k_{field} and (v.__class__ is not {kind} or v != k_{field}):",
-                f"    if v.__class__ is {kind}:",
-                f"        k_{field}, e_{field} = v, {_EXACT[kind]}(v)",
-                # None is reused too (processName without multiprocessing); a value of
-                # any other type never is: it may change.
-                "    else:",
-                f"        k_{field}, e_{field} = v if v is None else MISSING, value(v)",
-            ]
+            steps.append(f"v = record.{attribute}")
+            if batch:
+                steps += [
+                    f"if v is not k_{field} and (v.__class__ is not {kind} or v != k_{field}):",
+                    f"    if v.__class__ is {kind}:",
+                    f"        k_{field}, e_{field} = v, {_EXACT[kind]}(v)",
+                    # None is reused too (processName without multiprocessing); a value of
+                    # any other type never is: it may change.
+                    "    else:",
+                    f"        k_{field}, e_{field} = v if v is None else MISSING, value(v)",
+                ]
+            else:
+                steps.append(f"e_{field} = {_EXACT[kind]}(v) if v.__class__ is {kind} else value(v)")
         pieces.append(f'"{field}": {{e_{field}}}')
     fixed = ", ".join(pieces)
     if extra:
@@ -152,34 +193,11 @@ def _maker(written: tuple[str, ...], extra: bool) -> Maker:
             "if not attributes.keys() <= standard:",
             f"    extras = extra_text(attributes, skip, value, {lead})",
             "    if extras is None:",
-            "        add(general(record))",
-            "        continue",
-            f"    add(f'{{{{{fixed}{{extras}}}}}}')",
-            "    continue",
+            *_indented(done("general(record)"), 8),
+            *_indented(done(f"f'{{{{{fixed}{{extras}}}}}}'")),
         ]
-    cached = [f"k_{field}" for field in written if field in PLAIN_FIELDS]
-    line = "{{" + fixed + "}}"
-    source = f"""
-def make(clock, general, value, standard, skip):
-    def format_batch(records):
-        lines = []
-        add = lines.append
-        {indent(BATCH_CLOCK_START, 8)}
-        {" = ".join([*cached, "MISSING"])}
-        for record in records:
-            {indent(steps, 12)}
-            add(f'{line}')
-        return lines
+    return steps, "{{" + fixed + "}}"
 
-    return format_batch
-"""
-    namespace: dict[str, Any] = {
-        "LogRecord": logging.LogRecord,
-        "MISSING": _MISSING,
-        "encode_str": encode_basestring,
-        "extra_text": extra_text,
-    }
-    exec(compile(source, f"<logboot json {' '.join(written)}>", "exec"), namespace)  # noqa: S102
-    maker: Maker = namespace["make"]
-    _MAKERS[key] = maker
-    return maker
+
+def _indented(lines: list[str], spaces: int = 4) -> list[str]:
+    return [" " * spaces + line for line in lines]
