@@ -23,6 +23,7 @@ from logboot._layout import split_layout
 from logboot.formatters import (
     JSON_FIELDS,
     STANDARD_ATTRS,
+    CompiledFormatter,
     JsonFormatter,
     TextFormatter,
     _as_percent,
@@ -334,7 +335,12 @@ def test_compiled_layout_writes_what_the_general_path_writes(
 )
 def test_compiled_layout_fails_where_the_general_path_fails(make: Callable[[], logging.LogRecord]) -> None:
     """A record whose message cannot be made raises the same error on both paths."""
-    formatter = formatter_for("{", LAYOUT, None)
+    assert_fails_alike(formatter_for("{", LAYOUT, None), make)
+
+
+def assert_fails_alike(formatter: CompiledFormatter, make: Callable[[], logging.LogRecord]) -> None:
+    """``make()`` raises the same error in ``format``, in ``format_batch`` (among other
+    records) and on the general path."""
     with pytest.raises(Exception) as general:
         formatter._format_general(make())
     with pytest.raises(general.type):
@@ -616,13 +622,7 @@ def test_general_json_path_writes_what_json_dumps_writes() -> None:
 )
 def test_compiled_json_fails_where_the_general_path_fails(make: Callable[[], logging.LogRecord]) -> None:
     """A record whose message cannot be made, or that lost a field, raises the same error."""
-    formatter = json_formatter(None)
-    with pytest.raises(Exception) as general:
-        formatter._format_general(make())
-    with pytest.raises(general.type):
-        formatter.format(make())
-    with pytest.raises(general.type):
-        formatter.format_batch([record_at(T0), make()])
+    assert_fails_alike(json_formatter(None), make)
 
 
 def without(record: logging.LogRecord, field: str) -> logging.LogRecord:
