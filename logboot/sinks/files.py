@@ -164,12 +164,16 @@ class FileSink(BatchSink):
     def write_lines(self, lines: list[str]) -> int:
         fd = self.ensure_open()
         if encodes_alone(self.encoding):
-            self.size += write_text(fd, lines, encode_text(lines, self.encoding), self.encode)
-            return len(lines)
+            return self.write_encoded(fd, lines, encode_text(lines, self.encoding))
         chunks = self.encode(lines)
         written = write_all(fd, chunks)
         self.size += sum(map(len, chunks))
         return written
+
+    def write_encoded(self, fd: int, lines: list[str], data: bytes) -> int:
+        """Write ``lines``, encoded in one go as ``data`` (``encode_text``); how many."""
+        self.size += write_text(fd, lines, data, self.encode)
+        return len(lines)
 
     def close(self) -> None:
         self.acquire()
@@ -208,8 +212,7 @@ class RotatingFileSink(FileSink):
             data = encode_text(lines, self.encoding)
             if not self.max_bytes or self.size + len(data) <= self.max_bytes:
                 # The batch fits (every batch but the one a rollover splits): one encode.
-                self.size += write_text(fd, lines, data, self.encode)
-                return len(lines)
+                return self.write_encoded(fd, lines, data)
         if not self.max_bytes:
             return self._write(self.encode(lines), 0)
         pending: list[bytes] = []

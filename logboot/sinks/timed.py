@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .base import PartialWriteError
-from .files import FileSink, encode_text, encodes_alone, write_all, write_text
+from .files import FileSink, write_all
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
     from ..schema import TimedRotatingFileSinkSpec
@@ -69,10 +69,8 @@ class TimedRotatingFileSink(FileSink):
 
     def write_lines(self, lines: list[str]) -> int:
         now = time.time()  # as the stdlib's handler, the time of the write decides
-        if now < self.rollover_at and encodes_alone(self.encoding):
-            # No rollover in this batch (all but one a period): one encode, one write.
-            write_text(self.ensure_open(), lines, encode_text(lines, self.encoding), self.encode)
-            return len(lines)
+        if now < self.rollover_at:
+            return super().write_lines(lines)  # no rollover in this batch: all but one a period
         return self.write_timed([(now, line) for line in lines])
 
     def write_timed(self, entries: list[tuple[float, str]]) -> int:
