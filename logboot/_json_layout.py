@@ -13,7 +13,6 @@ write the same text: tests/test_hot_paths.py compares them over awkward records.
 from __future__ import annotations
 
 import logging
-from json import JSONEncoder
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
@@ -46,21 +45,6 @@ _EXACT = {"str": "encode_str", "int": "repr"}
 _SPECIAL = ("exception", "stack")  # fields only the general path writes
 _MISSING = object()  # what a batch's last value of a field starts as: no record holds it
 _MAKERS: dict[tuple[tuple[str, ...], bool], Maker] = {}
-
-
-def json_value(encoder: JSONEncoder, fallback: Callable[[Any], str], value: object) -> str:
-    """``value`` as the general path writes it in a line: JSON, or the JSON string of
-    ``fallback(value)`` when JSON cannot hold it (a cycle, a dict with tuple keys)."""
-    if value.__class__ is str:
-        return encode_basestring(value)
-    if value.__class__ is int:
-        return int.__repr__(value)
-    if value is None:
-        return "null"
-    try:
-        return encoder.encode(value)
-    except (TypeError, ValueError, RecursionError):
-        return encode_basestring(fallback(value))
 
 
 def extra_text(

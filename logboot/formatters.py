@@ -12,6 +12,7 @@ import logging
 import re
 import string
 import time
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
@@ -337,6 +338,21 @@ def _json_safe(out: dict[str, Any]) -> dict[str, Any]:
 _JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_json_fallback)
 
 
+def _json_value(value: object) -> str:
+    """``value`` as the general path writes it in a line: JSON, or the JSON string of its
+    repr when JSON cannot hold it (a cycle, a dict with tuple keys), as ``_json_safe``."""
+    if value.__class__ is str:
+        return encode_basestring(value)
+    if value.__class__ is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    try:
+        return _JSON_ENCODER.encode(value)
+    except (TypeError, ValueError, RecursionError):
+        return encode_basestring(_json_fallback(value))
+
+
 class JsonFormatter(CompiledFormatter):
     """One JSON object per record; JSON escapes control characters itself.
 
@@ -355,12 +371,11 @@ class JsonFormatter(CompiledFormatter):
     def _compile_paths(
         self,
     ) -> tuple[Callable[[logging.LogRecord], str], Callable[[Iterable[logging.LogRecord]], list[str]]]:
-        from ._json_layout import compile_fields, json_value
+        from ._json_layout import compile_fields
 
-        def value(item: object) -> str:
-            return json_value(_JSON_ENCODER, _json_fallback, item)
-
-        return compile_fields(self.fields, self._clock.format, self._format_general, value, STANDARD_ATTRS)
+        return compile_fields(
+            self.fields, self._clock.format, self._format_general, _json_value, STANDARD_ATTRS
+        )
 
     def _format_general(self, record: logging.LogRecord) -> str:
         """``format`` for any record: a dict of the fields, encoded."""
