@@ -97,6 +97,7 @@ def run_variant(scenario: str, variant: str, records: int, scratch: Path) -> dic
     try:
         start_before(variant, folder, env)
         with stderr_path.open("wb") as stderr:
+            clock = report.CpuClock()
             done = subprocess.run(
                 [sys.executable, "-m", "benchmarks.worker", json.dumps(job)],
                 cwd=ROOT,
@@ -106,12 +107,13 @@ def run_variant(scenario: str, variant: str, records: int, scratch: Path) -> dic
                 timeout=max(600, records / 1000),
                 check=False,
             )
+            load = clock.load()
         errors = stderr_path.read_bytes()
         if done.returncode != 0:
             tail = errors.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
             return {"ok": False, "problem": f"exit {done.returncode}: {tail[0][:200]}"}
         result: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
-        result["ok"] = True
+        result.update(load, ok=True)
         result["tracebacks"] = errors.count(b"--- Logging error ---")
         if variant != "null":
             _check(result, spec, records, folder)
@@ -142,15 +144,17 @@ def _cold_start(variant: str, folder: Path) -> dict[str, Any]:
     env = cache_env(folder)
     if variant == "setup-stop-cached":
         subprocess.run([sys.executable, "-c", COLD_START[variant]], cwd=ROOT, env=env, check=True)
+    clock = report.CpuClock()
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", COLD_START[variant]], cwd=ROOT, env=env, capture_output=True, check=False
     )
     elapsed = time.perf_counter() - started
+    load = clock.load()
     shutil.rmtree(folder, ignore_errors=True)
     if done.returncode != 0:
         return {"ok": False, "problem": done.stderr.decode("utf-8", "replace").strip()[-200:]}
-    return {"ok": True, "ms": elapsed * 1000}
+    return {"ok": True, "ms": elapsed * 1000, **load}
 
 
 def cli_modules_imported() -> list[str]:
@@ -223,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
 def _render(samples: report.Samples, plan: dict[str, list[str]], cli_modules: list[str]) -> str:
     parts = [report.table(samples, name, variants) for name, variants in plan.items() if variants]
     parts.append(report.targets_table(samples))
+    parts.append(report.load_table(samples))
     verdict = "none (met)" if not cli_modules else f"{', '.join(cli_modules)} (NOT met)"
     parts.append(f"`import logboot` imports typer/rich: {verdict}\n")
     return "\n".join(parts)
@@ -247,6 +252,13 @@ def _progress(round_: int, repeat: int, scenario: str, variant: str, result: dic
         )
         if result.get("dropped"):
             shown += f", {result['dropped']} dropped"
+    busy = [
+        f"{title} {result[metric]:.0f}%"
+        for metric, title in report.LOAD_METRICS.items()
+        if result.get(metric, 0) >= 1
+    ]
+    if busy:
+        shown += f" (machine: {', '.join(busy)})"
     print(f"[{round_ + 1}/{repeat}] {scenario}/{variant}: {shown}", file=sys.stderr, flush=True)
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from benchmarks.report import CpuClock
 from benchmarks.workload import ACTIONS, WHO, verify
 
 
@@ -62,3 +66,25 @@ def test_a_json_line_must_be_an_info_record_of_the_bench_logger(tmp_path: Path) 
     ]
     found = verify([write(tmp_path / "out.log", lines)], 4, as_json=True)
     assert found.malformed == 5
+
+
+BURN = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass"
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads /proc/stat (Linux)")
+def test_the_machine_load_tells_the_runs_cpu_from_everything_else() -> None:
+    """What the run's processes burn is its own; what this process burns is another's."""
+    clock = CpuClock()
+    children = [subprocess.Popen([sys.executable, "-c", BURN]) for _ in range(2)]
+    assert [child.wait(timeout=30) for child in children] == [0, 0]
+    ran = clock.load()
+    assert ran["own_pct"] >= 30  # 0.8 s of CPU, over at most two CPUs' time
+    assert ran["own_pct"] + ran["others_pct"] + ran["steal_pct"] <= 110  # ticks are coarse
+    clock = CpuClock()
+    end = time.process_time() + 0.4
+    while time.process_time() < end:
+        pass
+    burnt = clock.load()
+    assert burnt["own_pct"] == 0
+    assert burnt["others_pct"] >= 20
+    assert 0 <= burnt["steal_pct"] <= 100
