@@ -12,6 +12,7 @@ a run whose records did not all arrive exactly once, whole, counts as failed.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -157,6 +158,17 @@ def _cold_start(variant: str, folder: Path) -> dict[str, Any]:
     return {"ok": True, "ms": elapsed * 1000, **load}
 
 
+def compile_bytecode() -> None:
+    """Write the bytecode of logboot and the benchmarks, as installing a package does.
+
+    A run's interpreter would otherwise compile them from source on every start where
+    ``PYTHONDONTWRITEBYTECODE`` is set, or in a fresh checkout: 15 to 20 ms more of
+    ``import logboot`` here, which no installed service pays.
+    """
+    for package in ("logboot", "benchmarks"):
+        compileall.compile_dir(ROOT / package, quiet=1)
+
+
 def cli_modules_imported() -> list[str]:
     """The CLI-only modules (typer, rich) that ``import logboot`` pulls in; should be none."""
     done = subprocess.run([sys.executable, "-c", NO_CLI_CHECK], cwd=ROOT, capture_output=True, check=True)
@@ -189,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {command}\n# {report.machine()}\n# {records:,} records a run, {repeat} rounds", flush=True)
     samples: report.Samples = {name: {v: [] for v in variants} for name, variants in plan.items()}
     began = time.monotonic()
+    compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="logboot-bench-") as scratch:
         for round_ in range(repeat):
             for name, variants in plan.items():
