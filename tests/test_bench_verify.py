@@ -85,6 +85,6 @@ def test_the_machine_load_tells_the_runs_cpu_from_everything_else() -> None:
     while time.process_time() < end:
         pass
     burnt = clock.load()
-    assert burnt["own_pct"] == 0
     assert burnt["others_pct"] >= 20
+    assert burnt["own_pct"] < burnt["others_pct"]  # not 0: a child reaped meanwhile counts
     assert 0 <= burnt["steal_pct"] <= 100
