@@ -17,6 +17,7 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from ._layout import BATCH_CLOCK_START, batch_clock_steps, indent
+from .formatters import JSON_ATTRIBUTES, JSON_FIELDS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -25,21 +26,14 @@ if TYPE_CHECKING:
     FormatBatch = Callable[[Iterable[logging.LogRecord]], list[str]]
     Maker = Callable[..., tuple[Format, FormatBatch]]
 
-# The fields read straight off a record, in the order the general path writes them, with
-# the record attribute each one reads and the type whose values are reused by equality
-# (a process id or a module name is a new object in every record, but mostly equal).
+# The fields read straight off a record, with the record attribute each one reads and the
+# type whose values are reused by equality (a process id or a module name is a new object
+# in every record, but mostly equal).
 PLAIN_FIELDS: dict[str, tuple[str, str]] = {
-    "level": ("levelname", "str"),
-    "logger": ("name", "str"),
-    "process": ("process", "int"),
-    "process_name": ("processName", "str"),
-    "thread": ("thread", "int"),
-    "thread_name": ("threadName", "str"),
-    "module": ("module", "str"),
-    "function": ("funcName", "str"),
-    "line": ("lineno", "int"),
+    field: (attribute, "int" if field in ("process", "thread", "line") else "str")
+    for field, attribute in JSON_ATTRIBUTES.items()
 }
-_ORDER = ("time", "level", "logger", "message", *tuple(PLAIN_FIELDS)[2:], "exception", "stack")
+_ORDER = tuple(field for field in JSON_FIELDS if field != "extra")  # the order of a line
 # How the general path's encoder writes an exact str and an exact int.
 _EXACT = {"str": "encode_str", "int": "repr"}
 _SPECIAL = ("exception", "stack")  # fields only the general path writes

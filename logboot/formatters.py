@@ -35,6 +35,18 @@ JSON_FIELDS = (
     "stack",
     "extra",
 )
+# The fields of JSON_FIELDS read straight off a record, and the attribute each one reads.
+JSON_ATTRIBUTES = {
+    "level": "levelname",
+    "logger": "name",
+    "process": "process",
+    "process_name": "processName",
+    "thread": "thread",
+    "thread_name": "threadName",
+    "module": "module",
+    "function": "funcName",
+    "line": "lineno",
+}
 
 # Attributes every LogRecord has; anything else on a record came from `extra`.
 STANDARD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
@@ -364,6 +376,10 @@ class JsonFormatter(CompiledFormatter):
     def __init__(self, fields: list[str] | None = None, utc: bool = True) -> None:
         super().__init__()
         self.fields = frozenset(fields or JSON_FIELDS)
+        # The fields written before `exception`, `stack` and `extra`, in the line's order.
+        self._plain = tuple(
+            f for f in JSON_FIELDS if f in self.fields and f not in ("exception", "stack", "extra")
+        )
         self.utc = utc
         self._clock = _ClockCache(None, utc)
         self._uncompiled()
@@ -381,28 +397,13 @@ class JsonFormatter(CompiledFormatter):
         """``format`` for any record: a dict of the fields, encoded."""
         f = self.fields
         out: dict[str, Any] = {}
-        if "time" in f:
-            out["time"] = self._clock.format(record.created, record.msecs)
-        if "level" in f:
-            out["level"] = record.levelname
-        if "logger" in f:
-            out["logger"] = record.name
-        if "message" in f:
-            out["message"] = record.getMessage()
-        if "process" in f:
-            out["process"] = record.process
-        if "process_name" in f:
-            out["process_name"] = record.processName
-        if "thread" in f:
-            out["thread"] = record.thread
-        if "thread_name" in f:
-            out["thread_name"] = record.threadName
-        if "module" in f:
-            out["module"] = record.module
-        if "function" in f:
-            out["function"] = record.funcName
-        if "line" in f:
-            out["line"] = record.lineno
+        for field in self._plain:
+            if field == "time":
+                out["time"] = self._clock.format(record.created, record.msecs)
+            elif field == "message":
+                out["message"] = record.getMessage()
+            else:
+                out[field] = getattr(record, JSON_ATTRIBUTES[field])
         if "exception" in f:
             if record.exc_info and not record.exc_text:
                 record.exc_text = self.formatException(record.exc_info)
