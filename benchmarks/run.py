@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import report
+from .machine_load import LOAD_METRICS, CpuClock
 from .processes import PROCESS_VARIANTS
 from .variants import LOG_FILE, start_before
 from .workload import verify
@@ -98,7 +99,7 @@ def run_variant(scenario: str, variant: str, records: int, scratch: Path) -> dic
     try:
         start_before(variant, folder, env)
         with stderr_path.open("wb") as stderr:
-            clock = report.CpuClock()
+            clock = CpuClock()
             done = subprocess.run(
                 [sys.executable, "-m", "benchmarks.worker", json.dumps(job)],
                 cwd=ROOT,
@@ -145,7 +146,7 @@ def _cold_start(variant: str, folder: Path) -> dict[str, Any]:
     env = cache_env(folder)
     if variant == "setup-stop-cached":
         subprocess.run([sys.executable, "-c", COLD_START[variant]], cwd=ROOT, env=env, check=True)
-    clock = report.CpuClock()
+    clock = CpuClock()
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", COLD_START[variant]], cwd=ROOT, env=env, capture_output=True, check=False
@@ -267,7 +268,7 @@ def _progress(round_: int, repeat: int, scenario: str, variant: str, result: dic
             shown += f", {result['dropped']} dropped"
     busy = [
         f"{title} {result[metric]:.0f}%"
-        for metric, title in report.LOAD_METRICS.items()
+        for metric, title in LOAD_METRICS.items()
         if result.get(metric, 0) >= 1
     ]
     if busy:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.report import CpuClock
+from benchmarks.machine_load import CpuClock
 from benchmarks.workload import ACTIONS, WHO, verify
 
 
