@@ -1,9 +1,12 @@
-"""The frames between a child and its parent's process queue, over a real Unix socket."""
+"""The frames between a child and its parent's process queue, over a real pipe handed over a
+real Unix socket."""
 
 from __future__ import annotations
 
 import logging
+import os
 import pickle
+import signal
 import socket
 import struct
 import sys
@@ -17,11 +20,14 @@ from logboot.records import prepare
 from logboot.transport import (
     DICT,
     FIELDS,
+    HELLO,
     MAX_SITES,
+    PIPE_SIZE,
     RECORD,
     SITE,
     Decoder,
     Encoder,
+    ProcessChannel,
     ProcessQueue,
 )
 
@@ -162,7 +168,7 @@ def test_frames_must_fit_what_the_connection_defined() -> None:
         fresh.decode(memoryview(DICT + pickle.dumps([1, 2])))
 
 
-# --- over a real socket -------------------------------------------------------------------
+# --- over a real pipe --------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -188,21 +194,37 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         time.sleep(0.005)
 
 
+def hand_over(queue: ProcessQueue) -> int:
+    """Connect to ``queue`` as a child does; returns the write end of the pipe handed over."""
+    read_end, write_end = os.pipe()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(queue.address)
+        socket.send_fds(sock, [HELLO], [read_end])
+    os.close(read_end)
+    return write_end
+
+
+def write(pipe: int, data: bytes) -> None:
+    with os.fdopen(pipe, "wb", closefd=False) as out:
+        out.write(data)
+
+
 def test_bad_frames_are_counted_and_the_stream_goes_on(queue: ProcessQueue) -> None:
     """A record before the fields, and an unknown kind, are each counted once; what follows
     on the same connection still arrives, in order."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.connect(queue.address)
-        stray = Encoder()
-        sock.sendall(stray.encode(record("first %s", "x")))  # no FIELDS frame: site and record refused
-        sock.sendall(frame(b"Z", "what is this"))
-        encoder = Encoder()
-        sock.sendall(
-            encoder.opening()
-            + encoder.encode(record("second %s", "y"))
-            + encoder.encode(record("third %s", "z"))
-        )
-        wait_until(lambda: queue.size() == 2)
+    pipe = hand_over(queue)
+    stray = Encoder()
+    write(pipe, stray.encode(record("first %s", "x")))  # no FIELDS frame: site and record refused
+    write(pipe, frame(b"Z", "what is this"))
+    encoder = Encoder()
+    write(
+        pipe,
+        encoder.opening()
+        + encoder.encode(record("second %s", "y"))
+        + encoder.encode(record("third %s", "z")),
+    )
+    wait_until(lambda: queue.size() == 2)
+    os.close(pipe)
     wait_until(lambda: queue.children_detached == 1)
     assert [r.getMessage() for r in queue.take(10)] == ["second y", "third z"]
     stats = queue.stats()
@@ -214,9 +236,9 @@ def test_a_child_that_dies_mid_frame_loses_only_that_frame(queue: ProcessQueue) 
     encoder = Encoder()
     whole = encoder.opening() + b"".join(encoder.encode(record("n %d", n)) for n in range(100))
     cut = encoder.encode(record("n %d", 100))
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.connect(queue.address)
-        sock.sendall(whole + cut[: len(cut) // 2])
+    pipe = hand_over(queue)
+    write(pipe, whole + cut[: len(cut) // 2])
+    os.close(pipe)
     wait_until(lambda: queue.children_detached == 1)
     assert [r.getMessage() for r in queue.take(1000)] == [f"n {n}" for n in range(100)]
     assert (queue.partial_frames, queue.corrupt_frames) == (1, 0)
@@ -224,12 +246,157 @@ def test_a_child_that_dies_mid_frame_loses_only_that_frame(queue: ProcessQueue) 
 
 def test_stop_reads_what_an_ended_child_sent_and_sees_it_leave(queue: ProcessQueue) -> None:
     """At stop, everything already sent is read, and a child that has gone counts as detached."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.connect(queue.address)
+    pipe = hand_over(queue)
     wait_until(lambda: queue.children_attached == 1)
     encoder = Encoder()
-    sock.sendall(encoder.opening() + b"".join(encoder.encode(record("n %d", n)) for n in range(5000)))
-    sock.close()
+    frames = encoder.opening() + b"".join(encoder.encode(record("n %d", n)) for n in range(5000))
+    writer = threading.Thread(target=lambda: (write(pipe, frames), os.close(pipe)))
+    writer.start()  # more than a pipe holds: the receiver reads while it is written
+    writer.join(10)
     queue.stop_receiving(5)
     assert queue.size() == 5000
     assert (queue.children_attached, queue.children_detached) == (1, 1)
+
+
+def test_a_connection_that_hands_over_no_pipe_is_refused_and_counted(
+    queue: ProcessQueue, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Frames written straight into the socket are not read as records, nor a pipe sent
+    with another word; one that closes without a word is simply gone; a child after them
+    is served."""
+    encoder = Encoder()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(queue.address)
+        sock.sendall(encoder.opening() + encoder.encode(record()))
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(queue.address)
+    read_end, write_end = os.pipe()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(queue.address)
+        socket.send_fds(sock, [b"?"], [read_end])  # a pipe, but not with the word logboot says
+    os.close(read_end)
+    with pytest.raises(BrokenPipeError):  # the parent closed the read end it was sent
+        wait_until(lambda: write(write_end, b"x") is None and False, timeout=5)
+    os.close(write_end)
+    pipe = hand_over(queue)
+    fresh = Encoder()
+    write(pipe, fresh.opening() + fresh.encode(record("after %s", "them")))
+    os.close(pipe)
+    wait_until(lambda: queue.children_detached == 1)
+    assert [r.getMessage() for r in queue.take(10)] == ["after them"]
+    assert (queue.corrupt_frames, queue.children_attached) == (2, 1)
+    assert capfd.readouterr().err.count("a connection sent no pipe") == 2
+
+
+def fd_link(fd: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except FileNotFoundError:  # the listing's own descriptor, closed since
+        return None
+
+
+def test_the_parent_end_of_a_pipe_is_its_own(queue: ProcessQueue) -> None:
+    """The read end the parent receives is non-blocking (one selector thread serves every
+    child), not inherited by programs the parent starts, and as large as allowed."""
+    channel = ProcessChannel(queue.address, "wire")
+    assert channel.put(record())
+    wait_until(lambda: queue.size() == 1)
+    link = f"pipe:[{os.fstat(channel._pipe).st_ino}]"
+    theirs = [
+        fd for fd in map(int, os.listdir("/proc/self/fd")) if fd != channel._pipe and fd_link(fd) == link
+    ]
+    assert len(theirs) == 1
+    assert not os.get_inheritable(theirs[0])
+    assert not os.get_blocking(theirs[0])
+    import fcntl
+
+    assert fcntl.fcntl(channel._pipe, fcntl.F_GETPIPE_SZ) == PIPE_SIZE
+    channel.close()
+    wait_until(lambda: queue.children_detached == 1)
+
+
+def test_a_put_interrupted_mid_frame_loses_only_that_record() -> None:
+    """A signal handler that raises while a large frame is half written into a full pipe:
+    the record is not sent, the pipe ends there, and every whole record before and after
+    it arrives, in order."""
+    queue = ProcessQueue("cut", max_size=0)  # not receiving yet: the pipe fills
+    channel = ProcessChannel(queue.address, "cut")
+
+    class AlarmError(Exception):
+        pass
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise AlarmError("interrupted by the test")
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        sent = 0
+        while True:  # 200 small records, then one larger than the pipe: it blocks half written
+            message = "big %d " + "x" * (2 * PIPE_SIZE) if sent == 200 else "n %d"
+            if sent == 200:
+                signal.setitimer(signal.ITIMER_REAL, 0.3)
+                with pytest.raises(AlarmError, match="by the test"):
+                    channel.put(record(message, sent))
+                break
+            assert channel.put(record(message, sent))
+            sent += 1
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert channel._pipe == -1  # the cut pipe is closed: its stream ends with the partial frame
+    queue.start_receiving()
+    try:
+        assert channel.put(record("after %d", 1))  # a new pipe
+        wait_until(lambda: queue.size() == 201 and queue.children_detached == 1)
+        got = [r.getMessage() for r in queue.take(1000)]
+        assert got == [f"n {n}" for n in range(200)] + ["after 1"]
+        assert (queue.partial_frames, queue.corrupt_frames, queue.children_attached) == (1, 0, 2)
+    finally:
+        channel.close()
+        queue.stop_receiving(5)
+        queue.close_server()
+
+
+def test_a_forked_process_lets_go_of_the_pipe_it_inherited(queue: ProcessQueue) -> None:
+    """A fork of a connected process logs through a pipe of its own and closes its copy of
+    the one it inherited: the first process's pipe ends when that process closes it, while
+    the fork still runs."""
+    channel = ProcessChannel(queue.address, "wire")
+    assert channel.put(record("before %s", "fork"))
+    release_r, release_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the fork's own coverage is not collected
+        os.close(release_w)
+        code = 0 if channel.put(record("in %s", "fork")) else 1
+        os.read(release_r, 1)  # alive until the test is done looking
+        os._exit(code)
+    os.close(release_r)
+    try:
+        wait_until(lambda: queue.size() == 2)
+        channel.close()
+        wait_until(lambda: queue.children_detached == 1)
+        assert queue.children_attached == 2
+    finally:
+        os.close(release_w)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    wait_until(lambda: queue.children_detached == 2)
+    assert sorted(r.getMessage() for r in queue.take(10)) == ["before fork", "in fork"]
+
+
+def test_stop_takes_the_pipes_of_connections_not_yet_seen() -> None:
+    """A child that connected, wrote and left before the receiver ever looked: the stop
+    accepts its connection, takes its pipe and reads it to the end."""
+    queue = ProcessQueue("late")
+    try:
+        pipe = hand_over(queue)
+        encoder = Encoder()
+        write(pipe, encoder.opening() + b"".join(encoder.encode(record("n %d", n)) for n in range(50)))
+        os.close(pipe)
+        queue.stop_receiving(5)  # before the receiver runs: it goes straight to the stop's reading
+        queue.start_receiving()
+        queue.stop_receiving(5)  # waits for it
+        assert [r.getMessage() for r in queue.take(100)] == [f"n {n}" for n in range(50)]
+        assert (queue.children_attached, queue.children_detached) == (1, 1)
+    finally:
+        queue.close_server()
