@@ -8,7 +8,10 @@ not sent, and its partial frame is discarded, never parsed.
 A child connects to the queue's Unix socket only to hand the parent the read end of a
 pipe of its own (``SCM_RIGHTS``), then writes its frames into the pipe. A small write
 into a pipe costs the kernel a third of a ``send`` on a Unix stream socket, which
-allocates a socket buffer per send (0.43 against 1.2 µs for a 90-byte frame here).
+allocates a socket buffer per send (0.43 against 1.2 µs for a 90-byte frame here). The
+pipe keeps the system's size (64 KiB on Linux, about 750 of the benchmark's frames): a
+larger one (``F_SETPIPE_SZ``) gained 2 to 5% in the 4-process benchmark, and counts
+against the user's limit on pipe memory, which every other pipe of that user shares.
 
 A frame is a 4-byte big-endian length, a kind byte, and a pickle. What repeats from
 record to record is sent once per connection:
@@ -30,7 +33,6 @@ version (other attributes) still works, as the names come from the child.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import operator
 import os
@@ -52,10 +54,6 @@ _HEADER = struct.Struct("!I")
 MAX_FRAME = 64 * 1024 * 1024  # a larger length is a corrupt stream, not a record
 _READ_SIZE = 256 * 1024
 HELLO = b"P"  # the byte a child sends with its pipe's read end
-# What a child's pipe holds, where the system lets us choose (Linux): about 2,900 of the
-# benchmark's frames, so children block less often and the parent reads more at a time
-# (4 processes: 160k records/s against 153k with the default 64 KiB, 3 runs each).
-PIPE_SIZE = 256 * 1024
 _PLAIN = (str, int, float, bool, type(None))
 
 
@@ -96,18 +94,6 @@ def _write_all(fd: int, data: bytes) -> None:
     written = os.write(fd, data)
     while written < len(data):
         written += os.write(fd, memoryview(data)[written:])
-
-
-def _enlarge(pipe: int) -> None:
-    """Give ``pipe`` room for ``PIPE_SIZE`` bytes if the system allows; else keep its size.
-
-    Past the user's limit on pipe memory (``/proc/sys/fs/pipe-user-pages-soft``) the
-    kernel refuses, and the pipe keeps its default size: slower, never wrong.
-    """
-    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
-    if set_size is not None:
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(pipe, set_size, PIPE_SIZE)
 
 
 def _frame(kind: bytes, value: object) -> bytes:
@@ -258,7 +244,6 @@ class ProcessChannel:
         """A new pipe, its read end handed to the parent; returns the write end."""
         read_end, write_end = os.pipe()
         try:
-            _enlarge(write_end)
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
                 sock.connect(self.address)
                 socket.send_fds(sock, [HELLO], [read_end])

@@ -22,7 +22,6 @@ from logboot.transport import (
     FIELDS,
     HELLO,
     MAX_SITES,
-    PIPE_SIZE,
     RECORD,
     SITE,
     Decoder,
@@ -310,7 +309,7 @@ def fd_link(fd: int) -> str | None:
 
 def test_the_parent_end_of_a_pipe_is_its_own(queue: ProcessQueue) -> None:
     """The read end the parent receives is non-blocking (one selector thread serves every
-    child), not inherited by programs the parent starts, and as large as allowed."""
+    child) and not inherited by programs the parent starts."""
     channel = ProcessChannel(queue.address, "wire")
     assert channel.put(record())
     wait_until(lambda: queue.size() == 1)
@@ -321,9 +320,6 @@ def test_the_parent_end_of_a_pipe_is_its_own(queue: ProcessQueue) -> None:
     assert len(theirs) == 1
     assert not os.get_inheritable(theirs[0])
     assert not os.get_blocking(theirs[0])
-    import fcntl
-
-    assert fcntl.fcntl(channel._pipe, fcntl.F_GETPIPE_SZ) == PIPE_SIZE
     channel.close()
     wait_until(lambda: queue.children_detached == 1)
 
@@ -345,7 +341,7 @@ def test_a_put_interrupted_mid_frame_loses_only_that_record() -> None:
     try:
         sent = 0
         while True:  # 200 small records, then one larger than the pipe: it blocks half written
-            message = "big %d " + "x" * (2 * PIPE_SIZE) if sent == 200 else "n %d"
+            message = "big %d " + "x" * 1_000_000 if sent == 200 else "n %d"
             if sent == 200:
                 signal.setitimer(signal.ITIMER_REAL, 0.3)
                 with pytest.raises(AlarmError, match="by the test"):
