@@ -269,16 +269,18 @@ class ProcessChannel:
             try:
                 if self._pipe < 0:
                     self._pipe = self._connect()
-                _write_all(self._pipe, self._encoder.encode(record))
+                frames = self._encoder.encode(record)
+                try:
+                    _write_all(self._pipe, frames)
+                except BaseException:
+                    # Failed or interrupted (KeyboardInterrupt in a full pipe), maybe
+                    # mid-frame: the parent discards a partial frame when the pipe
+                    # ends, and the next record starts a new pipe.
+                    self._disconnect()
+                    raise
             except OSError as err:
                 self._fail(err)
                 return False
-            except BaseException:
-                # Interrupted (KeyboardInterrupt in a full pipe), maybe mid-frame: the
-                # parent discards a partial frame when the pipe ends; the next record
-                # starts a new pipe.
-                self._disconnect()
-                raise
             self.sent += 1
         return True
 
