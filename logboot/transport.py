@@ -44,6 +44,7 @@ import struct
 import tempfile
 import threading
 import time
+import weakref
 from typing import Any
 
 from .formatters import STANDARD_ATTRS
@@ -232,6 +233,7 @@ class ProcessChannel:
         self._encoder = Encoder()
         self._lock = threading.Lock()
         self._warned = False
+        _CHANNELS.add(self)
 
     def _reset(self) -> None:
         # In a new process (fork) the lock may have been held by a thread that is gone,
@@ -302,6 +304,21 @@ class ProcessChannel:
 
     def stats(self) -> dict[str, Any]:
         return {"kind": self.kind, "sent": self.sent, "dropped": self.failed}
+
+
+_CHANNELS: weakref.WeakSet[ProcessChannel] = weakref.WeakSet()
+
+
+def _let_go_after_fork() -> None:
+    """In a forked child, close its copies of the parent process's pipes at once, so that
+    a pipe ends when the process that opened it closes it or exits, even while a fork that
+    never logs lives on. (``put`` also checks the pid, for a fork that ran no hooks.)"""
+    for channel in list(_CHANNELS):
+        channel._reset()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_let_go_after_fork)
 
 
 class _Connection:
