@@ -172,7 +172,7 @@ class Decoder:
         frame that only sets up the connection. Raises ValueError on a frame that does not
         fit what the connection has said so far."""
         kind = payload[0]
-        value = pickle.loads(payload[1:])  # noqa: S301 - frames come from our own children over a 0700 socket
+        value = pickle.loads(payload[1:])  # noqa: S301 - only this user's processes reach the 0700 socket that hands pipes over
         if kind == _RECORD_BYTE:
             number, own, extras = value
             if not (0 <= number < len(self._sites)) or len(own) != len(self._own_names):
@@ -333,10 +333,11 @@ class _Connection:
 
 
 class ProcessQueue(ThreadQueue):
-    """A queue children reach through a Unix socket; the parent's own records go direct.
+    """A queue each child reaches through a pipe of its own; the parent's own records go direct.
 
-    A receiver thread accepts one connection per child process and feeds whole frames
-    into this queue, where the overflow policy applies as for a thread queue.
+    A receiver thread accepts each child's connection to the queue's Unix socket, takes
+    the pipe it hands over, and feeds the whole frames it reads from the pipes into this
+    queue, where the overflow policy applies as for a thread queue.
     """
 
     kind = "process"
