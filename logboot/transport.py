@@ -50,6 +50,7 @@ from typing import Any
 from .formatters import STANDARD_ATTRS
 from .queues import Overflow, ThreadQueue
 from .reporting import write_stderr
+from .sinks.base import write_bytes
 
 _HEADER = struct.Struct("!I")
 MAX_FRAME = 64 * 1024 * 1024  # a larger length is a corrupt stream, not a record
@@ -88,13 +89,6 @@ _own_values = operator.itemgetter(*OWN_NAMES)
 MAX_SITES = 4096  # call sites numbered per connection; later ones travel as DICT frames
 
 FIELDS, SITE, RECORD, DICT = b"F", b"S", b"R", b"D"  # frame kinds: the byte after the length
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    """Write all of ``data`` to a blocking pipe (a signal can cut a large write short)."""
-    written = os.write(fd, data)
-    while written < len(data):
-        written += os.write(fd, memoryview(data)[written:])
 
 
 def _frame(kind: bytes, value: object) -> bytes:
@@ -250,7 +244,7 @@ class ProcessChannel:
                 sock.connect(self.address)
                 socket.send_fds(sock, [HELLO], [read_end])
             self._encoder = Encoder()
-            _write_all(write_end, self._encoder.opening())
+            write_bytes(write_end, self._encoder.opening())
         except BaseException:
             os.close(write_end)
             raise
@@ -273,7 +267,7 @@ class ProcessChannel:
                     self._pipe = self._connect()
                 frames = self._encoder.encode(record)
                 try:
-                    _write_all(self._pipe, frames)
+                    write_bytes(self._pipe, frames)
                 except BaseException:
                     # Failed or interrupted (KeyboardInterrupt in a full pipe), maybe
                     # mid-frame: the parent discards a partial frame when the pipe

@@ -7,7 +7,9 @@ import io
 import logging
 import os
 import re
+import signal
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +19,7 @@ from conftest import file_profile
 
 import logboot
 from logboot.errors import SetupError
+from logboot.sinks.base import write_bytes
 from logboot.sinks.console import ConsoleSink, wants_color
 from logboot.sinks.files import FileSink, RotatingFileSink
 from logboot.sinks.null import NullSink
@@ -349,3 +352,32 @@ def test_null_sink_counts_and_discards(write_profile: Callable[..., Path], tmp_p
         assert runtime.stats()["sinks"]["nothing"] == {"type": "null", "records": 100, "errors": 0}
     assert NullSink().describe() == "discards"
     assert NullSink().write_lines(["a", "b"]) == 2
+
+
+def test_a_write_cut_short_by_a_signal_goes_on_where_it_stopped() -> None:
+    """A signal during a write into a full pipe makes the kernel write short; the rest
+    follows, and the reader gets every byte once, in order."""
+    read_end, write_end = os.pipe()
+    data = bytes(range(256)) * 4096  # 1 MiB, more than a pipe holds
+    got = bytearray()
+
+    def read_later() -> None:
+        time.sleep(0.5)  # after the signal: the write is blocked on a full pipe until then
+        while chunk := os.read(read_end, 65536):
+            got.extend(chunk)
+
+    signals: list[int] = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: signals.append(signum))
+    reader = threading.Thread(target=read_later)
+    reader.start()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        write_bytes(write_end, data)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        os.close(write_end)
+        reader.join(10)
+        os.close(read_end)
+    assert signals == [signal.SIGALRM]
+    assert bytes(got) == data

@@ -8,7 +8,9 @@ sink makes one write per batch instead of one write and one flush per record.
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from collections.abc import Callable
 
 from ..reporting import write_stderr
 
@@ -81,6 +83,25 @@ def whole_chunks(chunks: list[bytes], size: int) -> int:
             break
         count += 1
     return count
+
+
+def write_bytes(fd: int, data: bytes, chunks: Callable[[], list[bytes]] | None = None) -> None:
+    """Write all of ``data``: one system call, more if the kernel writes short (a signal
+    arriving during a write to a full pipe or a slow device).
+
+    On an error after some bytes, raises ``PartialWriteError`` with the number of the
+    ``chunks()`` (the caller's lines or frames, asked for only then) written whole, or
+    the error itself when none was or no ``chunks`` is given.
+    """
+    done = 0
+    try:
+        while done < len(data):
+            done += os.write(fd, data[done:] if done else data)
+    except OSError as err:
+        written = whole_chunks(chunks(), done) if chunks is not None and done else 0
+        if written:
+            raise PartialWriteError(written, err) from err
+        raise
 
 
 class SinkClosedError(ValueError):

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import SetupError
-from .base import BatchSink, PartialWriteError, SinkClosedError, whole_chunks
+from .base import BatchSink, PartialWriteError, SinkClosedError, write_bytes
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
     from ..schema import FileSinkSpec, RotatingFileSinkSpec
@@ -62,16 +62,7 @@ def write_all(fd: int, chunks: list[bytes]) -> int:
     Returns the number of chunks written; on an error after some were written, raises
     ``PartialWriteError`` with that number.
     """
-    data = b"".join(chunks)
-    done = 0
-    try:
-        while done < len(data):
-            done += os.write(fd, data[done:] if done else data)
-    except OSError as err:
-        written = whole_chunks(chunks, done)
-        if written:
-            raise PartialWriteError(written, err) from err
-        raise
+    write_bytes(fd, b"".join(chunks), lambda: chunks)
     return len(chunks)
 
 
@@ -86,16 +77,8 @@ def write_text(fd: int, lines: list[str], data: bytes, encode: Callable[[list[st
     Returns the number of bytes written. ``encode`` gives the bytes of each line, needed
     only to tell how many whole lines a failed write left in the file.
     """
-    done = 0
-    try:
-        while done < len(data):
-            done += os.write(fd, data[done:] if done else data)
-    except OSError as err:
-        written = whole_chunks(encode(lines), done)
-        if written:
-            raise PartialWriteError(written, err) from err
-        raise
-    return done
+    write_bytes(fd, data, lambda: encode(lines))
+    return len(data)
 
 
 @functools.lru_cache(maxsize=16)
