@@ -222,7 +222,6 @@ class ProcessChannel:
         self.name = name
         self.sent = 0
         self.failed = 0
-        self._pid = -1
         self._pipe = -1  # the write end, once connected
         self._encoder = Encoder()
         self._lock = threading.Lock()
@@ -234,7 +233,6 @@ class ProcessChannel:
         # and the pipe is the parent process's: close this process's copy of it.
         self._lock = threading.Lock()
         self._disconnect()
-        self._pid = os.getpid()
 
     def _connect(self) -> int:
         """A new pipe, its read end handed to the parent; returns the write end."""
@@ -259,8 +257,6 @@ class ProcessChannel:
             self._pipe = -1
 
     def put(self, record: logging.LogRecord) -> bool:
-        if self._pid != os.getpid():
-            self._reset()
         with self._lock:  # the encoder numbers call sites for this connection: one at a time
             try:
                 if self._pipe < 0:
@@ -291,8 +287,6 @@ class ProcessChannel:
             )
 
     def close(self) -> None:
-        if self._pid != os.getpid():
-            return
         with self._lock:
             self._disconnect()
 
@@ -306,7 +300,8 @@ _CHANNELS: weakref.WeakSet[ProcessChannel] = weakref.WeakSet()
 def _let_go_after_fork() -> None:
     """In a forked child, close its copies of the parent process's pipes at once, so that
     a pipe ends when the process that opened it closes it or exits, even while a fork that
-    never logs lives on. (``put`` also checks the pid, for a fork that ran no hooks.)"""
+    never logs lives on; the child's first record opens a pipe of its own. (Like the
+    remote sinks' hook: no check of the pid on each record.)"""
     for channel in list(_CHANNELS):
         channel._reset()
 
