@@ -197,8 +197,10 @@ class Target:
             return None
         return self.value <= self.limit if self.at_most else self.value >= self.limit
 
-    def line(self) -> str:
+    def line(self, judged: bool = True) -> str:
         verdict = {True: "met", False: "NOT met", None: "not measured"}[self.met]
+        if not judged and self.met is not None:
+            verdict = "inside" if self.met else "outside"  # where it stands, not a verdict
         sign = "<=" if self.at_most else ">="
         shown = "n/a" if self.value is None else f"{self.value:.2f}"
         return f"| {self.text} | {shown} | {sign} {self.limit:.3g} | {verdict} |"
@@ -287,9 +289,24 @@ def targets(samples: Samples) -> list[Target]:
     ]
 
 
-def targets_table(samples: Samples) -> str:
-    lines = ["### Targets (issue 6)", "", "| target | measured | wanted | verdict |", "|---|---|---|---|"]
-    lines += [t.line() for t in targets(samples)]
+# The targets are set for the issue's workload: 200,000 records a run. In shorter runs
+# start-up weighs more (4 processes reach about two thirds of their rate in a quick run),
+# so a short run shows where it stands but gives no verdict.
+JUDGED_RECORDS = 200_000
+
+
+def targets_table(samples: Samples, records: int = JUDGED_RECORDS) -> str:
+    judged = records >= JUDGED_RECORDS
+    lines = ["### Targets (issue 6)", ""]
+    if not judged:
+        lines += [
+            f"Not judged: {records:,} records a run is too short for these targets, which are set"
+            f" for {JUDGED_RECORDS:,} (start-up weighs more in a short run). Run without"
+            " `--quick` for verdicts.",
+            "",
+        ]
+    lines += ["| target | measured | wanted | verdict |", "|---|---|---|---|"]
+    lines += [t.line(judged) for t in targets(samples)]
     rounds = same_round_ratios(samples, "one-thread", "logboot", "null", "per_call_us")
     if len(rounds) > 1:
         lines += [

@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                     samples[name][variant].append(result)
                     _progress(round_, repeat, name, variant, result)
     cli_modules = cli_modules_imported()
-    text = _render(samples, plan, cli_modules)
+    text = _render(samples, plan, cli_modules, records)
     print(f"\n{text}\n# {time.monotonic() - began:.0f} s in all")
     if args.markdown:
         header = (
@@ -238,9 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if ours_failed or cli_modules else 0
 
 
-def _render(samples: report.Samples, plan: dict[str, list[str]], cli_modules: list[str]) -> str:
+def _render(samples: report.Samples, plan: dict[str, list[str]], cli_modules: list[str], records: int) -> str:
     parts = [report.table(samples, name, variants) for name, variants in plan.items() if variants]
-    parts.append(report.targets_table(samples))
+    parts.append(report.targets_table(samples, records))
     parts.append(report.load_table(samples))
     verdict = "none (met)" if not cli_modules else f"{', '.join(cli_modules)} (NOT met)"
     parts.append(f"`import logboot` imports typer/rich: {verdict}\n")

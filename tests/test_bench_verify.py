@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import report
 from benchmarks.machine_load import CpuClock
 from benchmarks.workload import ACTIONS, WHO, verify
 
@@ -88,3 +89,29 @@ def test_the_machine_load_tells_the_runs_cpu_from_everything_else() -> None:
     assert burnt["others_pct"] >= 20
     assert burnt["own_pct"] < burnt["others_pct"]  # not 0: a child reaped meanwhile counts
     assert 0 <= burnt["steal_pct"] <= 100
+
+
+def one_thread(floor_us: float, logboot_us: float) -> report.Samples:
+    run = [{"ok": True, "per_call_us": floor_us}], [{"ok": True, "per_call_us": logboot_us}]
+    return {"one-thread": {"null": run[0], "logboot": run[1]}}
+
+
+def per_call_row(table: str) -> str:
+    return next(line for line in table.splitlines() if line.startswith("| per call: logboot / NullHandler"))
+
+
+def test_a_run_of_the_issues_size_gets_verdicts() -> None:
+    table = report.targets_table(one_thread(4.0, 7.0), records=200_000)
+    assert per_call_row(table).endswith("| 1.75 | <= 1.5 | NOT met |")
+    assert "Not judged" not in table
+    assert per_call_row(report.targets_table(one_thread(4.0, 5.0))).endswith("| 1.25 | <= 1.5 | met |")
+
+
+def test_a_short_run_shows_where_it_stands_without_a_verdict() -> None:
+    table = report.targets_table(one_thread(4.0, 7.0), records=20_000)
+    assert "Not judged: 20,000 records a run is too short" in table
+    assert per_call_row(table).endswith("| 1.75 | <= 1.5 | outside |")
+    assert "NOT met" not in table and "| met |" not in table
+    short = report.targets_table(one_thread(4.0, 5.0), records=20_000)
+    assert per_call_row(short).endswith("| 1.25 | <= 1.5 | inside |")
+    assert "| not measured |" in short  # a target without figures says so either way
