@@ -1,4 +1,5 @@
-"""The benchmarks' check of their output files catches what it is there to catch."""
+"""The benchmarks' checks catch what they are there to catch: output files, the machine's
+load, and which runs may give the targets a verdict."""
 
 from __future__ import annotations
 
@@ -92,8 +93,13 @@ def test_the_machine_load_tells_the_runs_cpu_from_everything_else() -> None:
 
 
 def one_thread(floor_us: float, logboot_us: float) -> report.Samples:
-    run = [{"ok": True, "per_call_us": floor_us}], [{"ok": True, "per_call_us": logboot_us}]
-    return {"one-thread": {"null": run[0], "logboot": run[1]}}
+    """One round of the one-thread scenario: the floor and logboot, per call."""
+    return {
+        "one-thread": {
+            "null": [{"ok": True, "per_call_us": floor_us}],
+            "logboot": [{"ok": True, "per_call_us": logboot_us}],
+        }
+    }
 
 
 def per_call_row(table: str) -> str:
