@@ -456,7 +456,7 @@ class ProcessQueue(ThreadQueue):
         """Read once from a child; True if more may be waiting.
 
         ``draining`` (at stop): True after any data, so the caller reads on until the
-        socket is empty or closed (and a child that has ended is seen to have detached).
+        pipe is empty or closed (and a child that has ended is seen to have detached).
         """
         try:
             data = os.read(connection.pipe, _READ_SIZE)
