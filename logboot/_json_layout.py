@@ -17,7 +17,7 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from ._layout import BATCH_CLOCK_START, batch_clock_steps, indent
-from .formatters import JSON_ATTRIBUTES, JSON_FIELDS
+from .formatters import JSON_ATTRIBUTES, JSON_FIELDS, JSON_GENERAL_ONLY
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -36,7 +36,6 @@ PLAIN_FIELDS: dict[str, tuple[str, str]] = {
 _ORDER = tuple(field for field in JSON_FIELDS if field != "extra")  # the order of a line
 # How the general path's encoder writes an exact str and an exact int.
 _EXACT = {"str": "encode_str", "int": "repr"}
-_SPECIAL = ("exception", "stack")  # fields only the general path writes
 _MISSING = object()  # what a batch's last value of a field starts as: no record holds it
 _MAKERS: dict[tuple[tuple[str, ...], bool], Maker] = {}
 
@@ -68,7 +67,7 @@ def compile_fields(
     written = tuple(field for field in _ORDER if field in fields)
     maker = _maker(written, "extra" in fields)
     # An `extra` field named like a field already written is left out, as by the general path.
-    skip = standard | {field for field in written if field not in _SPECIAL}
+    skip = standard | {field for field in written if field not in JSON_GENERAL_ONLY}
     return maker(clock, general, value, standard, skip)
 
 
@@ -129,7 +128,7 @@ def _steps(written: tuple[str, ...], extra: bool, *, batch: bool) -> tuple[list[
     steps = [f"if {' or '.join(special)}:", *_indented(done("general(record)"))] if special else []
     pieces: list[str] = []
     for field in written:
-        if field in _SPECIAL:
+        if field in JSON_GENERAL_ONLY:
             continue
         if field == "time":
             if batch:

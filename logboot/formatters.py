@@ -35,6 +35,8 @@ JSON_FIELDS = (
     "stack",
     "extra",
 )
+# The fields of JSON_FIELDS that only the general path writes (a traceback, a stack).
+JSON_GENERAL_ONLY = ("exception", "stack")
 # The fields of JSON_FIELDS read straight off a record, and the attribute each one reads.
 JSON_ATTRIBUTES = {
     "level": "levelname",
@@ -378,7 +380,7 @@ class JsonFormatter(CompiledFormatter):
         self.fields = frozenset(fields or JSON_FIELDS)
         # The fields written before `exception`, `stack` and `extra`, in the line's order.
         self._plain = tuple(
-            f for f in JSON_FIELDS if f in self.fields and f not in ("exception", "stack", "extra")
+            f for f in JSON_FIELDS if f in self.fields and f not in (*JSON_GENERAL_ONLY, "extra")
         )
         self.utc = utc
         self._clock = _ClockCache(None, utc)
