@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from .errors import Problem, ProfileError
 from .overrides import Override, Overrides, apply_overrides, as_overrides
-from .reading import Document, read_profile
+from .reading import Document, ExtendsRoots, read_profile
 from .references import check_references
 from .safety import check_safety
 from .schema import Profile
@@ -60,15 +60,18 @@ def check_profile(
     environ: Mapping[str, str] | None = None,
     *,
     overrides: Overrides | Sequence[Override] | None = None,
+    extends_roots: ExtendsRoots | None = None,
 ) -> Validation:
     """Read and validate a profile file without raising for an invalid profile.
 
     ``overrides`` (``{"queues.main.max_size": 100}`` or ``["root.level=DEBUG"]``) are
     applied to what was read, before validation; their problems are located as
-    ``<override>``. A missing file still raises ``ProfileNotFoundError``: it is a usage error.
+    ``<override>``. ``extends`` may read files inside the profile's folder, and inside
+    ``extends_roots`` and ``$LOGBOOT_EXTENDS_ROOTS`` (folders). A missing file still
+    raises ``ProfileNotFoundError``: it is a usage error.
     """
     try:
-        doc = read_profile(path, environ)
+        doc = read_profile(path, environ, extends_roots=extends_roots)
     except ProfileError as err:
         return Validation(None, err.problems, err.warnings)
     if overrides:
@@ -83,9 +86,13 @@ def load_profile(
     environ: Mapping[str, str] | None = None,
     *,
     overrides: Overrides | Sequence[Override] | None = None,
+    extends_roots: ExtendsRoots | None = None,
 ) -> Profile:
-    """Read and validate a profile; raise ``ProfileError`` listing every problem."""
-    result = check_profile(path, environ, overrides=overrides)
+    """Read and validate a profile; raise ``ProfileError`` listing every problem.
+
+    ``extends_roots``: folders besides the profile's own that ``extends`` may read from.
+    """
+    result = check_profile(path, environ, overrides=overrides, extends_roots=extends_roots)
     if result.profile is None:
         raise ProfileError(result.problems, result.warnings)
     return result.profile

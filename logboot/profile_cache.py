@@ -35,9 +35,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .plain import PlainProfile, encode, plain_profile
+from .profile_files import read_source
 
 if TYPE_CHECKING:
-    from .reading import Document
+    from .reading import Document, ExtendsRoots
     from .schema import Profile
 
 CACHE_DIR_ENV = "LOGBOOT_CACHE_DIR"
@@ -111,13 +112,20 @@ def code_stamp() -> str | None:
     return f"{__version__}:{count}:{newest}:{validator}"
 
 
-def overrides_key(overrides: object) -> str | None:
-    """The ``overrides`` argument as text to compare; None when it cannot be (no caching)."""
-    if not overrides:
+def overrides_key(overrides: object, extends_roots: ExtendsRoots | None = None) -> str | None:
+    """The ``overrides`` and ``extends_roots`` arguments as text to compare; None when they
+    cannot be (no caching). An entry validated with other roots is never used."""
+    if not overrides and not extends_roots:
         return ""
     try:
-        return json.dumps(overrides, separators=(",", ":"))
-    except (TypeError, ValueError):
+        if not extends_roots:
+            return json.dumps(overrides, separators=(",", ":"))
+        roots: list[str | os.PathLike[str]] = (
+            [extends_roots] if isinstance(extends_roots, (str, os.PathLike)) else list(extends_roots)
+        )
+        resolved = [str(Path(root).resolve()) for root in roots]
+        return json.dumps({"overrides": overrides, "extends_roots": resolved}, separators=(",", ":"))
+    except (TypeError, ValueError, OSError, RuntimeError):
         return None
 
 
@@ -144,9 +152,8 @@ def load(
         if any(environ.get(name) != value for name, value in entry["environ"].items()):
             return None
         for path, text in entry["files"].items():
-            with open(path, encoding="utf-8") as file:
-                if file.read() != text:
-                    return None
+            if read_source(path, strict=True) != text:  # never blocks on a FIFO put there since
+                return None
         return plain_profile(entry["profile"], entry["source"])
     except (OSError, UnicodeDecodeError, KeyError, TypeError, AttributeError, ValueError):
         return None

@@ -12,12 +12,16 @@ from .errors import Problem
 from .reading import Document, Key
 from .validation import did_you_mean
 
+_SUGGESTION_BUDGET = 100_000  # name comparisons for "did you mean" hints, per profile
+_SHOWN_NAMES = 10  # names listed in one message at most
+
 
 class _Checker:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
+        self.comparisons_left = _SUGGESTION_BUDGET
 
     def section(self, name: str) -> dict[str, Any]:
         value = self.doc.data.get(name)
@@ -29,10 +33,18 @@ class _Checker:
     def ref(self, path: Key, value: Any, pool: dict[str, Any], what: str) -> None:
         if not isinstance(value, str) or value in pool:
             return
-        hint = did_you_mean(value, pool) or (
-            f"; defined: {', '.join(map(repr, pool))}" if pool else f"; no {what}s are defined"
+        hint = self.suggestion(value, pool) or (
+            f"; defined: {_some(pool)}" if pool else f"; no {what}s are defined"
         )
         self.errors.append(self.doc.problem(path, f"no {what} named {value!r}{hint}"))
+
+    def suggestion(self, value: str, pool: dict[str, Any]) -> str:
+        # A suggestion compares the name with every name in the pool: a budget keeps a
+        # profile with thousands of dangling names linear (the names are still reported).
+        if len(pool) > self.comparisons_left:
+            return ""
+        self.comparisons_left -= len(pool)
+        return did_you_mean(value, pool)
 
     def refs(self, path: Key, values: Any, pool: dict[str, Any], what: str) -> None:
         if isinstance(values, list):
@@ -67,7 +79,7 @@ def check_references(doc: Document) -> tuple[list[Problem], list[Problem]]:
                 f"custom sink: setup_logging will import and call {sink['factory']!r} "
                 "(the one place a profile runs code)",
             )
-    fallbacks = _fallback_chains(c, sinks)
+    _check_fallback_cycles(c, sinks)
     for name, queue in queues.items():
         c.refs(("queues", name, "filters"), c.mapping(queue).get("filters"), filters, "filter")
 
@@ -126,8 +138,7 @@ def check_references(doc: Document) -> tuple[list[Problem], list[Problem]]:
             )
         elif name not in fed:
             c.warn(("queues", name), "no logger sends records to this queue")
-    for name in list(used_sinks):
-        used_sinks.update(fallbacks.get(name, ()))
+    used_sinks = _with_fallbacks(used_sinks, sinks)
     for name in sinks:
         if name not in used_sinks:
             c.warn(("sinks", name), "no listener uses this sink")
@@ -136,28 +147,60 @@ def check_references(doc: Document) -> tuple[list[Problem], list[Problem]]:
     return c.errors, c.warnings
 
 
-def _fallback_chains(c: _Checker, sinks: dict[str, Any]) -> dict[str, list[str]]:
-    """Each sink's chain of fallbacks; a chain that comes back to a sink is an error."""
-    chains: dict[str, list[str]] = {}
-    for name in sinks:
-        chain: list[str] = []
-        current = name
-        while True:
-            target = c.mapping(sinks.get(current)).get("fallback")
-            if not isinstance(target, str) or target not in sinks:
-                break
-            if target == name:
-                loop = " -> ".join(map(repr, [name, *chain, target]))
-                c.errors.append(
-                    c.doc.problem(
-                        ("sinks", name, "fallback"),
-                        f"fallback cycle: {loop}; a chain of fallbacks must end in a sink without one",
-                    )
+def _fallback(sinks: dict[str, Any], name: str) -> str | None:
+    target = sinks.get(name)
+    target = target.get("fallback") if isinstance(target, dict) else None
+    return target if isinstance(target, str) and target in sinks else None
+
+
+def _check_fallback_cycles(c: _Checker, sinks: dict[str, Any]) -> None:
+    """An error on each sink of a chain of fallbacks that comes back to it.
+
+    Each sink has at most one fallback, so one walk per sink that stops at a sink already
+    seen finds every cycle in time linear in the number of sinks.
+    """
+    done: set[str] = set()
+    cycles: dict[str, list[str]] = {}
+    for start in sinks:
+        walk: list[str] = []
+        on_walk: set[str] = set()
+        current: str | None = start
+        while current is not None and current not in done and current not in on_walk:
+            walk.append(current)
+            on_walk.add(current)
+            current = _fallback(sinks, current)
+        if current is not None and current in on_walk:
+            loop = walk[walk.index(current) :]
+            for at, name in enumerate(loop):
+                cycles[name] = [*loop[at:], *loop[:at], name]
+        done.update(walk)
+    for name in sinks:  # in the order of the file
+        if name in cycles:
+            chain = cycles[name]
+            shown = chain if len(chain) <= _SHOWN_NAMES else [*chain[: _SHOWN_NAMES - 1], "...", name]
+            text = " -> ".join(n if n == "..." else repr(n) for n in shown)
+            c.errors.append(
+                c.doc.problem(
+                    ("sinks", name, "fallback"),
+                    f"fallback cycle: {text}; a chain of fallbacks must end in a sink without one",
                 )
-                break
-            if target in chain:  # a cycle further on: its own sinks report it
-                break
-            chain.append(target)
-            current = target
-        chains[name] = chain
-    return chains
+            )
+
+
+def _with_fallbacks(used: set[str], sinks: dict[str, Any]) -> set[str]:
+    """``used`` and every sink reached from them through fallbacks."""
+    reached = set(used)
+    pending = list(used)
+    while pending:
+        target = _fallback(sinks, pending.pop())
+        if target is not None and target not in reached:
+            reached.add(target)
+            pending.append(target)
+    return reached
+
+
+def _some(names: dict[str, Any]) -> str:
+    """The first few names, quoted; a count for the rest (a message stays short)."""
+    shown = ", ".join(map(repr, list(names)[:_SHOWN_NAMES]))
+    rest = len(names) - _SHOWN_NAMES
+    return f"{shown} and {rest} more" if rest > 0 else shown

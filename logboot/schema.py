@@ -728,7 +728,11 @@ def json_schema() -> dict[str, Any]:
     schema = Profile.model_json_schema()
     schema["properties"]["extends"] = {
         "type": "string",
-        "description": "Another profile (relative to this file) that this one is merged over.",
+        "description": (
+            "Another profile (relative to this file) that this one is merged over; it must be a "
+            "regular file inside this profile's folder tree or a folder allowed by extends_roots "
+            "(--extends-root, $LOGBOOT_EXTENDS_ROOTS)."
+        ),
         "examples": ["base.yaml"],
     }
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
