@@ -1,10 +1,12 @@
 # Two commands do all the set-up: `make demo` and `make test` (see README.md).
+# Another interpreter in its own virtualenv: make test PYTHON=python3.10 VENV=.venv-3.10
+# Every supported Python in turn (what CI runs): make test-all (see .ci/test-all).
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench bench-quick clean
+.PHONY: demo test test-all lint typecheck pytest bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +18,9 @@ demo: $(STAMP)
 	$(BIN)/python -m logboot.demo
 
 test: $(STAMP) lint typecheck pytest
+
+test-all:
+	.ci/test-all
 
 lint: $(STAMP)
 	$(BIN)/ruff check logboot tests benchmarks examples
@@ -34,4 +39,4 @@ bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks.run --quick
 
 clean:
-	rm -rf $(VENV) .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-3.* .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache

@@ -469,14 +469,14 @@ def test_internal_errors_are_short_unless_debugging(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("logboot.cli.commands.check_file", broken)
+    monkeypatch.setattr("logboot.cli.commands.check_profile", broken)
     write_profile(VALID, "p.yaml")
-    quiet = invoke("check", "p.yaml")
+    quiet = invoke("show", "p.yaml")
     assert quiet.exit_code == 1
     assert quiet.stderr == (
         "logboot: internal error: RuntimeError: boom\n(run again with --debug to see the traceback)\n"
     )
-    for args in (["--debug", "check", "p.yaml"], ["check", "--debug", "p.yaml"]):
+    for args in (["--debug", "show", "p.yaml"], ["show", "--debug", "p.yaml"]):
         loud = invoke(*args)
         assert loud.exit_code == 1
         assert loud.stderr.startswith("Traceback (most recent call last):")

@@ -36,6 +36,7 @@ from ..loading import check_profile
 from ..schema import Profile
 from .commands import (
     DebugOption,
+    ExtendsRootOption,
     Format,
     FormatOption,
     SetOption,
@@ -47,6 +48,7 @@ from .commands import (
     exit_invalid,
 )
 from .output import console, display_path, plural, wants_color
+from .paths import os_reason
 
 #: Version of the JSON document ``bench --format json`` prints.
 REPORT_VERSION = 1
@@ -56,10 +58,13 @@ def _sink_dir(path: Path | None) -> Path | None:
     """A usage error for a --sink-dir that is a file or holds files already (exit 2)."""
     if path is None:
         return None
-    if path.exists() and not path.is_dir():
-        raise typer.BadParameter(f"{str(path)!r} is not a folder")
-    if path.is_dir() and any(path.iterdir()):
-        raise typer.BadParameter(f"{str(path)!r} is not empty; choose a new or empty folder")
+    try:
+        if path.exists() and not path.is_dir():
+            raise typer.BadParameter(f"{str(path)!r} is not a folder")
+        if path.is_dir() and any(path.iterdir()):
+            raise typer.BadParameter(f"{str(path)!r} is not empty; choose a new or empty folder")
+    except OSError as err:  # a folder it cannot search, a name too long
+        raise typer.BadParameter(os_reason(err, path, "folder")) from err
     return path
 
 
@@ -80,7 +85,10 @@ def _sink_dir(path: Path | None) -> Path | None:
 def bench(
     ctx: typer.Context,
     profile: Annotated[
-        Path, typer.Argument(help="The profile to load.", metavar="PROFILE", callback=_existing_file)
+        Path,
+        typer.Argument(
+            help="The profile to load.", metavar="PROFILE", callback=_existing_file, readable=False
+        ),
     ],
     records: Annotated[
         int, typer.Option("--records", "-n", help="Records to log in all.", metavar="N", min=1)
@@ -108,10 +116,12 @@ def bench(
             help="Redirect the sinks into DIR (new or empty; kept) instead of a temporary folder.",
             metavar="DIR",
             callback=_sink_dir,
+            readable=False,
         ),
     ] = None,
     output_format: FormatOption = Format.text,
     overrides: SetOption = None,
+    extends_roots: ExtendsRootOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Log a synthetic load through the profile; print records/s, latency, drops and queue depth."""
@@ -129,7 +139,7 @@ def bench(
     stderr = console()
     name = display_path(str(profile))
     with _failures(debugging):
-        validation = check_profile(profile, overrides=overrides or None)
+        validation = check_profile(profile, overrides=overrides or None, extends_roots=extends_roots)
     if validation.profile is None:
         exit_invalid(validation.problems, name, "bench")
     if processes and records % processes:

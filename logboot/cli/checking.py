@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem
+from ..errors import LogbootError, Problem
 from ..loading import check_profile
 from ..preflight import check_startup
+from ..reading import ProfileNotFoundError
 from .output import display_path, plural, shown
+from .paths import unreadable_reason
 
 #: Version of the JSON document ``check --format json`` prints.
 REPORT_VERSION = 1
@@ -17,36 +19,81 @@ REPORT_VERSION = 1
 
 @dataclass
 class FileReport:
-    """The outcome of checking one profile."""
+    """The outcome of checking one profile: its problems, or why it could not be checked.
+
+    ``failure`` is one line (a file that cannot be read, a bug met while checking it); ``usage``
+    says it is a usage error (exit 2); ``cause`` is the exception behind it, for ``--debug``.
+    """
 
     file: str
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    failure: str | None = None
+    usage: bool = False
+    internal: bool = False
+    cause: BaseException | None = None
 
     def failed(self, strict: bool) -> bool:
-        return bool(self.errors or (strict and self.warnings))
+        return bool(self.failure or self.errors or (strict and self.warnings))
+
+    def error_count(self) -> int:
+        """The located errors, plus one for a file that could not be checked."""
+        return len(self.errors) + (self.failure is not None)
 
     def problems(self) -> list[Problem]:
         """Errors and warnings together, in the order of the file."""
         return sorted([*self.errors, *self.warnings], key=Problem.sort_key)
 
     def to_dict(self, strict: bool) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "valid": not self.failed(strict),
-            "errors": len(self.errors),
-            "warnings": len(self.warnings),
-            "problems": [_problem_dict(p) for p in self.problems()],
-        }
+        """The file's entry in the JSON document; ``error`` only when the file could not be checked."""
+        entry: dict[str, Any] = {"file": self.file, "valid": not self.failed(strict)}
+        if self.failure is not None:
+            entry["error"] = self.failure
+        entry.update(
+            errors=self.error_count(),
+            warnings=len(self.warnings),
+            problems=[_problem_dict(p) for p in self.problems()],
+        )
+        return entry
 
 
-def check_file(path: Path, overrides: list[str] | None = None, *, reachable: bool = False) -> FileReport:
+def check_path(
+    path: Path,
+    overrides: list[str] | None = None,
+    *,
+    reachable: bool = False,
+    extends_roots: list[Path] | None = None,
+) -> FileReport:
+    """``check_file``, but whatever goes wrong becomes this file's ``failure``, never an exception:
+    ``check`` reports it and goes on to the next file."""
+    name = display_path(str(path))
+    reason = unreadable_reason(path)
+    if reason is not None:
+        return FileReport(name, failure=reason, usage=True)
+    try:
+        return check_file(path, overrides, reachable=reachable, extends_roots=extends_roots)
+    except ProfileNotFoundError as err:  # removed since it was looked at
+        return FileReport(name, failure=str(err), usage=True, cause=err)
+    except (LogbootError, OSError) as err:
+        return FileReport(name, failure=f"{name}: {err}", cause=err)
+    except Exception as err:  # noqa: BLE001 - a bug in logboot: report it for this file, check the next
+        failure = f"{name}: internal error: {type(err).__name__}: {err}"
+        return FileReport(name, failure=failure, internal=True, cause=err)
+
+
+def check_file(
+    path: Path,
+    overrides: list[str] | None = None,
+    *,
+    reachable: bool = False,
+    extends_roots: list[Path] | None = None,
+) -> FileReport:
     """Validate one profile (with ``--set`` overrides), then what would fail at start-up
     (with ``reachable``, also whether each remote sink's receiver answers now).
 
     A missing file raises ``ProfileNotFoundError``: the caller treats it as a usage error.
     """
-    validation = check_profile(path, overrides=overrides or None)
+    validation = check_profile(path, overrides=overrides or None, extends_roots=extends_roots)
     errors = list(validation.problems)
     warnings = list(validation.warnings)
     if validation.profile is not None and validation.document is not None:
@@ -64,7 +111,7 @@ def check_file(path: Path, overrides: list[str] | None = None, *, reachable: boo
 
 def summary(reports: list[FileReport], strict: bool) -> str:
     """One line: how many profiles were checked and how they fared."""
-    errors = sum(len(r.errors) for r in reports)
+    errors = sum(r.error_count() for r in reports)
     warnings = sum(len(r.warnings) for r in reports)
     failed = sum(r.failed(strict) for r in reports)
     checked = f"Checked {plural(len(reports), 'profile')}"
@@ -85,7 +132,7 @@ def report_document(reports: list[FileReport], strict: bool) -> dict[str, Any]:
         "summary": {
             "profiles": len(reports),
             "invalid": sum(r.failed(strict) for r in reports),
-            "errors": sum(len(r.errors) for r in reports),
+            "errors": sum(r.error_count() for r in reports),
             "warnings": sum(len(r.warnings) for r in reports),
         },
         "profiles": [r.to_dict(strict) for r in reports],

@@ -1,8 +1,9 @@
 """The ``logboot`` command: ``init``, ``check``, ``show`` and ``schema``.
 
 Exit codes: 0 when all is well, 1 for an invalid profile (or a file that cannot be
-written), 2 for a usage error (a missing file, an unknown option or template).
-Problems go to stderr, requested output (JSON, the schema, the tree) to stdout.
+written), 2 for a usage error (a file that is missing or cannot be read, an unknown option
+or template). Problems go to stderr, requested output (JSON, the schema, the tree) to stdout;
+every error is one line, with its traceback only under --debug.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, Optional
 
 import typer
+from rich.console import Console
 from rich.text import Text
 
 from .. import __version__
@@ -27,8 +29,9 @@ from ..loading import check_profile
 from ..reading import ProfileNotFoundError
 from ..schema import json_schema
 from ..validation import did_you_mean
-from .checking import check_file, report_document, summary
+from .checking import FileReport, check_path, report_document, summary
 from .output import console, display_path, plural, print_problems, shown, write_json
+from .paths import is_folder, unreadable_reason, write_text
 from .templates import DEFAULT_TEMPLATE, templates
 from .tree import topology_tree
 
@@ -74,6 +77,15 @@ SetOption = Annotated[
         metavar="KEY.PATH=VALUE",
     ),
 ]
+ExtendsRootOption = Annotated[
+    Optional[list[Path]],  # noqa: UP045 - typer reads `X | None` only from Python 3.11
+    typer.Option(
+        "--extends-root",
+        help="Let `extends` read files in DIR too (repeatable); by default only inside the profile's "
+        "folder. Also $LOGBOOT_EXTENDS_ROOTS (folders separated by the path separator).",
+        metavar="DIR",
+    ),
+]
 FormatOption = Annotated[
     Format, typer.Option("--format", help="text for people, json for tools.", case_sensitive=False)
 ]
@@ -116,6 +128,11 @@ def _failures(debug: bool) -> Iterator[None]:
 
 
 def _fail(err: BaseException, debug: bool, *, code: int, internal: bool = False) -> NoReturn:
+    _print_error(err, debug, internal=internal)
+    raise typer.Exit(code)
+
+
+def _print_error(err: BaseException, debug: bool, *, internal: bool) -> None:
     stderr = console()
     if debug:
         sys.stderr.write("".join(traceback.format_exception(type(err), err, err.__traceback__)))
@@ -126,23 +143,20 @@ def _fail(err: BaseException, debug: bool, *, code: int, internal: bool = False)
     else:
         message = f"logboot: error: {err}"
     stderr.print(Text(message, style="red"))
-    raise typer.Exit(code)
-
-
-def _existing_files(paths: list[Path]) -> list[Path]:
-    """Usage errors for paths that are missing or are folders (exit 2)."""
-    for path in paths:
-        if not path.exists():
-            raise typer.BadParameter(f"no such profile: {str(path)!r}")
-        if path.is_dir():
-            raise typer.BadParameter(
-                f"{str(path)!r} is a folder; pass profile files, such as {str(path / '*.yaml')!r}"
-            )
-    return paths
 
 
 def _existing_file(path: Path) -> Path:
-    return _existing_files([path])[0]
+    """A file that can be read; anything else (missing, a folder, a device, unreadable, a name
+    too long) is a usage error: one line naming it, exit 2.
+
+    (A callback's parameter is never annotated ``list[...]``: typer calls ``issubclass()`` on
+    it, which raises on Python 3.10.)
+    """
+    reason = unreadable_reason(path)
+    if reason is not None:
+        console().print(Text(f"logboot: error: {reason}", style="red"))
+        raise typer.Exit(2)
+    return path
 
 
 # --- init -------------------------------------------------------------------------------
@@ -177,7 +191,10 @@ def _template_names() -> list[str]:
 def init(
     ctx: typer.Context,
     path: Annotated[
-        Path, typer.Argument(help="The file to write (in that folder, if it is one).", metavar="PATH")
+        Path,
+        typer.Argument(
+            help="The file to write (in that folder, if it is one).", metavar="PATH", readable=False
+        ),
     ] = Path("logboot.yaml"),
     template: Annotated[
         str,
@@ -213,7 +230,7 @@ def init(
             f"no template {template!r}{hint} (templates: {', '.join(available)})",
             param_hint="'--template'",
         )
-    target = path / "logboot.yaml" if path.is_dir() else path
+    target = path / "logboot.yaml" if is_folder(path) else path
     with _failures(_debugging(ctx, debug)):
         written = _write_new(target, chosen.text, force)
     if not written:
@@ -227,19 +244,7 @@ def init(
 
 def _write_new(target: Path, text: str, force: bool) -> bool:
     """Write ``text`` to ``target`` (byte for byte); False when it exists and ``force`` is off."""
-    if target.exists() and not force:
-        return False
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            stream = target.open("w" if force else "x", encoding="utf-8", newline="")
-        except FileExistsError:
-            return False  # created since the check above
-        with stream:
-            stream.write(text)
-    except OSError as err:
-        raise LogbootError(f"cannot write {str(target)!r}: {err.strerror or err}") from err
-    return True
+    return write_text(target, text, replace=force)
 
 
 # --- check ------------------------------------------------------------------------------
@@ -253,14 +258,15 @@ def _write_new(target: Path, text: str, force: bool) -> bool:
         "logboot check --reachable configs/syslog.yaml",
         "logboot check logboot.yaml --set root.level=DEBUG --set queues.main.max_size=100",
         before="Exit status: 0 when every profile is valid, 1 when any is invalid,\n"
-        "2 for a usage error (a missing file, an unknown option).\n\n",
+        "2 for a usage error (a file that is missing or cannot be read, an unknown option).\n"
+        "Every file is checked, whatever happened to the ones before it.\n\n",
     )
 )
 def check(
     ctx: typer.Context,
     paths: Annotated[
         list[Path],
-        typer.Argument(help="Profiles to check.", metavar="PATH", callback=_existing_files),
+        typer.Argument(help="Profiles to check.", metavar="PATH", readable=False),
     ],
     output_format: FormatOption = Format.text,
     strict: Annotated[
@@ -275,6 +281,7 @@ def check(
         ),
     ] = False,
     overrides: SetOption = None,
+    extends_roots: ExtendsRootOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Validate profiles and what they need at start-up; print every problem with its place.
@@ -282,17 +289,32 @@ def check(
     Beyond the schema: a log folder that cannot be created or written, a missing optional package,
     and with --reachable a remote receiver that does not answer. Nothing is created while checking.
     """
-    with _failures(_debugging(ctx, debug)):
-        reports = [check_file(path, overrides, reachable=reachable) for path in paths]
+    debugging = _debugging(ctx, debug)
+    reports = [
+        check_path(path, overrides, reachable=reachable, extends_roots=extends_roots) for path in paths
+    ]
     failed = any(report.failed(strict) for report in reports)
+    stderr = console()
+    for report in reports:
+        if report.failure is not None:
+            _print_failure(report, debugging, stderr)
+        elif output_format is Format.text:
+            print_problems(report.problems(), stderr)
     if output_format is Format.json:
         write_json(report_document(reports, strict))
     else:
-        stderr = console()
-        for report in reports:
-            print_problems(report.problems(), stderr)
         stderr.print(Text(summary(reports, strict), style="red" if failed else "green"))
-    raise typer.Exit(1 if failed else 0)
+    if not debugging and any(report.internal for report in reports):
+        stderr.print(Text("(run again with --debug to see the traceback)", style="red"))
+    raise typer.Exit(2 if any(report.usage for report in reports) else 1 if failed else 0)
+
+
+def _print_failure(report: FileReport, debug: bool, stderr: Console) -> None:
+    """The one line of a file that could not be checked (after its traceback, with --debug)."""
+    cause = report.cause
+    if debug and cause is not None:
+        stderr.file.write("".join(traceback.format_exception(type(cause), cause, cause.__traceback__)))
+    stderr.print(Text(f"logboot: error: {report.failure}", style="red"))
 
 
 # --- show -------------------------------------------------------------------------------
@@ -308,15 +330,17 @@ def check(
 def show(
     ctx: typer.Context,
     path: Annotated[
-        Path, typer.Argument(help="The profile to draw.", metavar="PATH", callback=_existing_file)
+        Path,
+        typer.Argument(help="The profile to draw.", metavar="PATH", callback=_existing_file, readable=False),
     ],
     output_format: FormatOption = Format.text,
     overrides: SetOption = None,
+    extends_roots: ExtendsRootOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Draw the topology: loggers (level) -> queue -> listener -> sinks (type, target)."""
     with _failures(_debugging(ctx, debug)):
-        validation = check_profile(path, overrides=overrides or None)
+        validation = check_profile(path, overrides=overrides or None, extends_roots=extends_roots)
     if validation.profile is None:
         exit_invalid(validation.problems, display_path(str(path)), "show")
     description = describe_profile(validation.profile)
@@ -336,7 +360,9 @@ def schema(
     ctx: typer.Context,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to FILE instead of stdout.", metavar="FILE"),
+        typer.Option(
+            "--output", "-o", help="Write to FILE instead of stdout.", metavar="FILE", readable=False
+        ),
     ] = None,
     debug: DebugOption = False,
 ) -> None:
@@ -346,14 +372,14 @@ def schema(
         sys.stdout.write(text)
         return
     with _failures(_debugging(ctx, debug)):
-        try:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text, encoding="utf-8")
-        except OSError as err:
-            raise LogbootError(f"cannot write the schema to {str(output)!r}: {err.strerror or err}") from err
+        write_text(output, text, replace=True, what="the schema")
     console().print(f"Wrote the JSON Schema of profile version 1 to {output}")
 
 
 def main(argv: list[str] | None = None) -> None:
-    """The console script: ``logboot ...``."""
-    app(args=argv, prog_name="logboot")
+    """The console script: ``logboot ...``; a bug that escapes a command is still one line."""
+    try:
+        app(args=argv, prog_name="logboot")
+    except Exception as err:  # noqa: BLE001 - the last guard: one line (a traceback only with --debug)
+        _print_error(err, "--debug" in (sys.argv[1:] if argv is None else argv), internal=True)
+        raise SystemExit(1) from None

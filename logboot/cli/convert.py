@@ -18,6 +18,7 @@ from ..loading import check_profile, validate_document
 from ..reading import read_text
 from .commands import (
     DebugOption,
+    ExtendsRootOption,
     SetOption,
     _debugging,
     _examples,
@@ -27,6 +28,7 @@ from .commands import (
     exit_invalid,
 )
 from .output import console, display_path, plural, print_problems, shown
+from .paths import write_text
 
 
 class ExportFormat(str, Enum):
@@ -36,20 +38,15 @@ class ExportFormat(str, Enum):
 
 
 def _write(target: Path, text: str, force: bool) -> None:
-    if target.exists() and not force:
+    if not write_text(target, text, replace=force):
         raise LogbootError(
             f"{str(target)!r} already exists; pass --force to overwrite it, or choose another FILE"
         )
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise LogbootError(f"cannot write {str(target)!r}: {err.strerror or err}") from err
 
 
 OutputOption = Annotated[
     Path | None,
-    typer.Option("--output", "-o", help="Write to FILE instead of stdout.", metavar="FILE"),
+    typer.Option("--output", "-o", help="Write to FILE instead of stdout.", metavar="FILE", readable=False),
 ]
 ForceOption = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing FILE.")]
 
@@ -69,7 +66,10 @@ def import_(
     config: Annotated[
         Path,
         typer.Argument(
-            help="A dictConfig document (YAML or JSON).", metavar="CONFIG", callback=_existing_file
+            help="A dictConfig document (YAML or JSON).",
+            metavar="CONFIG",
+            callback=_existing_file,
+            readable=False,  # _existing_file says why in one line; typer's check would not
         ),
     ],
     output: OutputOption = None,
@@ -118,7 +118,10 @@ def import_(
 def export(
     ctx: typer.Context,
     profile: Annotated[
-        Path, typer.Argument(help="The profile to export.", metavar="PROFILE", callback=_existing_file)
+        Path,
+        typer.Argument(
+            help="The profile to export.", metavar="PROFILE", callback=_existing_file, readable=False
+        ),
     ],
     output_format: Annotated[
         ExportFormat, typer.Option("--format", help="What to write.", case_sensitive=False)
@@ -126,6 +129,7 @@ def export(
     output: OutputOption = None,
     force: ForceOption = False,
     overrides: SetOption = None,
+    extends_roots: ExtendsRootOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Write a dictConfig document that runs the profile through logboot when loaded.
@@ -133,7 +137,7 @@ def export(
     JSON, or YAML when FILE ends in .yaml or .yml.
     """
     with _failures(_debugging(ctx, debug)):
-        validation = check_profile(profile, overrides=overrides or None)
+        validation = check_profile(profile, overrides=overrides or None, extends_roots=extends_roots)
     if validation.profile is None:
         exit_invalid(validation.problems, display_path(str(profile)), "export")
     document = export_dictconfig(validation.profile)

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..errors import Problem
+from ..profile_files import read_source
 
 _PIPE_WIDTH = 10_000
 
@@ -90,12 +91,9 @@ class SourceLines:
 
     def line(self, file: str, number: int) -> str | None:
         if file not in self._files:
-            try:
-                text = Path(file).read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                self._files[file] = None
-            else:
-                self._files[file] = text.splitlines()
+            # Read as the profile was: a FIFO or a device named by a problem must not hang the CLI.
+            text = read_source(file)
+            self._files[file] = None if text is None else text.splitlines()
         lines = self._files[file]
         if lines is None or not 1 <= number <= len(lines):
             return None
