@@ -13,7 +13,7 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from .formatters import _ESCAPES, _SAFE_FIELDS, escape
+from .formatters import _ESCAPES, _SAFE_FIELDS, escape_value
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -80,11 +80,6 @@ def split_layout(percent: str | None) -> tuple[tuple[str, ...], tuple[Piece, ...
     return tuple(literals), tuple(pieces)
 
 
-def _escape_field(value: object) -> object:
-    """A field's value as the general path puts it in the line: text escaped, the rest as is."""
-    return escape(value) if isinstance(value, str) else value
-
-
 _MESSAGE = [
     "message = record.msg",
     # getMessage() gives `msg` itself for a plain record without args (a prepared one).
@@ -145,7 +140,7 @@ def make(literals, clock, with_traceback):
     namespace = {
         "LogRecord": logging.LogRecord,
         "ESCAPES": _ESCAPES,
-        "escape_field": _escape_field,
+        "escape_field": escape_value,  # as the general path: text escaped, objects seen escaped
         "MISSING": _MISSING,
     }
     exec(compile(source, f"<logboot layout {' '.join(f for f, _ in pieces)}>", "exec"), namespace)  # noqa: S102

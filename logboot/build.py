@@ -6,16 +6,18 @@ opened is closed again and the error is raised, so a failed build leaves no trac
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, NamedTuple, cast
 
 from .errors import LogbootError, SetupError
-from .filters import build_filter
+from .filters import InheritedRedaction, build_filter
 from .formatters import build_formatter
 from .listener import Listener, Sink
 from .plain import PlainProfile
 from .queues import ThreadQueue
 from .records import QueueHandler
+from .redaction import RedactFilter
 from .sinks import builder
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
@@ -146,15 +148,25 @@ def _build(profile: Profile | PlainProfile, topology: Topology, remote: Mapping[
         queue = topology.queues[listener_spec.queue]
         topology.listeners[name] = Listener(name, queue, sinks, listener_spec.batch_size)
 
-    def handler_for(owner: str, queue_name: str, filter_names: list[str]) -> QueueHandler:
+    redactions = _logger_redactions(profile, filters)
+
+    def handler_for(logger: str, queue_name: str, filter_names: list[str]) -> QueueHandler:
         target = topology.channels.get(queue_name) or topology.queues[queue_name]
-        handler = QueueHandler(target, f"{owner}->{queue_name}")
+        handler = QueueHandler(target, f"{logger or 'root'}->{queue_name}")
+        below = [(name, found) for name, found in redactions.items() if _is_below(name, logger)]
+        if below:  # first, as the records met them in their own loggers' handlers
+            handler.addFilter(InheritedRedaction(below))
         for filter_name in (*filter_names, *profile.queues[queue_name].filters):
             handler.addFilter(filters[filter_name])
+        for name, found in redactions.items():
+            if _is_below(logger, name):  # a parent's redaction covers its children's records
+                for redact in found:
+                    if redact not in handler.filters:
+                        handler.addFilter(redact)
         return handler
 
     root_queue = profile.root_queue()
-    root_handler = handler_for("root", root_queue, profile.root.filters) if root_queue else None
+    root_handler = handler_for("", root_queue, profile.root.filters) if root_queue else None
     topology.loggers[""] = LoggerPlan(profile.root.level, root_handler, None)
     for name, logger_spec in profile.loggers.items():
         logger_handler = None
@@ -165,6 +177,31 @@ def _build(profile: Profile | PlainProfile, topology: Topology, remote: Mapping[
         if propagate is None and logger_handler is not None:
             propagate = False  # its own handler already delivers; propagating would duplicate
         topology.loggers[name] = LoggerPlan(logger_spec.level, logger_handler, propagate)
+
+
+def _logger_redactions(
+    profile: Profile | PlainProfile, filters: Mapping[str, logging.Filter]
+) -> dict[str, list[RedactFilter]]:
+    """The redact filters each logger names in its `filters` (the root as ``""``), by logger.
+
+    A secret a logger's redaction matches must reach no sink: not through the handlers of
+    its parents (``propagate: true`` hands them the original record) and not through the
+    own handler of a child logger (which never meets the parent's). ``handler_for`` gives
+    every logger's handler the redactions of the loggers above it, and those of the
+    loggers below it for the records that come up from them.
+    """
+    named = {"": profile.root.filters, **{name: spec.filters for name, spec in profile.loggers.items()}}
+    found: dict[str, list[RedactFilter]] = {}
+    for name, names in named.items():
+        redacts = [f for f in (filters[n] for n in names) if isinstance(f, RedactFilter)]
+        if redacts:
+            found[name] = redacts
+    return found
+
+
+def _is_below(logger: str, ancestor: str) -> bool:
+    """``logger`` is a strict descendant of ``ancestor`` (``""``, the root, is above all)."""
+    return logger != ancestor and (ancestor == "" or logger.startswith(f"{ancestor}."))
 
 
 def _build_queue(name: str, spec: QueueSpec, in_child: bool) -> ThreadQueue:

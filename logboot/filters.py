@@ -1,4 +1,5 @@
-"""Filter types a profile can name: ``name`` (a logger and its children), ``level``, ``redact``."""
+"""Filter types a profile can name: ``name`` (a logger and its children), ``level``, ``redact``;
+and the redaction a logger's handler owes to the records that propagate up to it."""
 
 from __future__ import annotations
 
@@ -22,6 +23,29 @@ class LevelRangeFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         level = record.levelno
         return (self.low is None or level >= self.low) and (self.high is None or level <= self.high)
+
+
+class InheritedRedaction(logging.Filter):
+    """The redact filters of the loggers below a handler's logger, run on the records that
+    propagate up from them (told by the record's logger name, the deepest logger first).
+
+    A logger's own handler returns a redacted copy, while the standard library hands the
+    original record on to the handlers of the logger's parents: this makes those handlers
+    write it redacted too, and leaves the records of every other logger alone.
+    """
+
+    def __init__(self, rules: list[tuple[str, list[RedactFilter]]]) -> None:
+        super().__init__()
+        deepest_first = sorted(rules, key=lambda rule: rule[0].count("."), reverse=True)
+        self.rules = [(logger, f"{logger}.", filters) for logger, filters in deepest_first]
+
+    def filter(self, record: logging.LogRecord) -> logging.LogRecord:  # type: ignore[override]
+        name = record.name if record.name.__class__ is str else str(record.name)
+        for logger, prefix, filters in self.rules:
+            if name == logger or name.startswith(prefix):
+                for redact in filters:
+                    record = redact.filter(record)
+        return record
 
 
 def build_filter(spec: FilterSpec) -> logging.Filter:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 import re
 import string
 import time
@@ -69,6 +70,62 @@ def escape(text: str) -> str:
     if text.isprintable():
         return text
     return text.translate(_ESCAPES)
+
+
+# The types whose values a layout shows as they are: they cannot hold a line break.
+_LINE_SAFE_TYPES = frozenset({int, float, bool, type(None)})
+
+
+def escape_value(value: object) -> object:
+    """A field's value as a layout may show it: an exact str escaped; a number or None as
+    it is; anything else (a Path, an exception, a str subclass) seen through ``Escaping``."""
+    if value.__class__ is str:
+        return escape(value)
+    if value.__class__ in _LINE_SAFE_TYPES:
+        return value
+    return Escaping(value)
+
+
+def _exact(text: str) -> str:
+    """``text`` as an exact str: a str subclass's own ``__str__`` is not asked again."""
+    return text if text.__class__ is str else str.__str__(text)
+
+
+class Escaping:
+    """A value whose every rendering comes out escaped: ``str`` (``%s``, ``$x``), ``repr``
+    (``!r``, ``%r``), a format spec (``{x:>20}``), and the items and attributes a "{"
+    layout looks up (``{x[key]}``, ``{x.name}``). The value's own methods render it first,
+    so a layout shows what it would have shown, on one line. Numeric specs (``%d``,
+    ``%.1f``, ``%x``) read the value's number."""
+
+    __slots__ = ("__value",)  # private: `{x.value}` is the value's own attribute
+
+    def __init__(self, value: object) -> None:
+        self.__value: Any = value
+
+    def __str__(self) -> str:
+        return escape(_exact(str(self.__value)))
+
+    def __repr__(self) -> str:
+        return escape(_exact(repr(self.__value)))
+
+    def __format__(self, spec: str) -> str:
+        return escape(_exact(format(self.__value, spec)))
+
+    def __getattr__(self, name: str) -> object:
+        return escape_value(getattr(self.__value, name))
+
+    def __getitem__(self, key: object) -> object:
+        return escape_value(self.__value[key])
+
+    def __int__(self) -> int:
+        return int(self.__value)
+
+    def __float__(self) -> float:
+        return float(self.__value)
+
+    def __index__(self) -> int:
+        return operator.index(self.__value)
 
 
 def escape_block(text: str) -> str:
@@ -238,15 +295,21 @@ class TextFormatter(CompiledFormatter):
     def _format_general(self, record: logging.LogRecord) -> str:
         """``format`` for any layout: rendered from the record's ``__dict__``."""
         message = record.getMessage()
+        if message.__class__ is not str:  # a str subclass (from a __str__): as %s shows it
+            message = "%s" % (message,)  # noqa: UP031 - %s, not str(): what the fast path does
         record.message = message if message.isprintable() else message.translate(_ESCAPES)  # escape()
         if self._needs_time:
             record.asctime = self._clock.format(record.created, record.msecs)
         values = record.__dict__
         for name in self._escaped_fields:
             value = values.get(name)
-            if isinstance(value, str) and not value.isprintable():
-                values = _escaped(values, self._escaped_fields)  # a copy: the record stays as it was
-                break
+            if value.__class__ is str:
+                if value.isprintable():  # most fields: clean text, shown as it is
+                    continue
+            elif value.__class__ in _LINE_SAFE_TYPES:
+                continue
+            values = _escaped(values, self._escaped_fields)  # a copy: the record stays as it was
+            break
         text = self._render(values)
         if not (record.exc_info or record.exc_text or record.stack_info):
             return text  # most records: no traceback, no stack
@@ -275,12 +338,11 @@ class TextFormatter(CompiledFormatter):
 
 
 def _escaped(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    """A copy of ``values`` with the text fields ``names`` escaped."""
+    """A copy of ``values`` with the fields ``names`` as ``escape_value`` shows them."""
     values = dict(values)
     for name in names:
-        value = values.get(name)
-        if isinstance(value, str):
-            values[name] = escape(value)
+        if name in values:
+            values[name] = escape_value(values[name])
     return values
 
 
