@@ -172,7 +172,7 @@ def test_derived_counters_follow_takes_evictions_and_abandon() -> None:
 def test_file_sink_counts_whole_lines_of_a_failed_batch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: Callable[[Path], FileSink]
 ) -> None:
-    """A write that fails part-way reports how many whole lines reached the file."""
+    """A write that fails part-way reports the whole lines written and cuts the torn one off the file."""
     sink = make(tmp_path / "out.log")
     real_write = os.write
     calls: list[int] = []
@@ -189,7 +189,8 @@ def test_file_sink_counts_whole_lines_of_a_failed_batch(
     assert info.value.written == 1
     monkeypatch.undo()
     sink.close()
-    assert (tmp_path / "out.log").read_bytes() == b"abcd\nefghi"
+    assert (tmp_path / "out.log").read_bytes() == b"abcd\n"
+    assert sink.size == len(b"abcd\n")
 
 
 def test_file_sink_encodes_a_batch_as_its_lines(tmp_path: Path) -> None:

@@ -7,8 +7,10 @@ sink makes one write per batch instead of one write and one flush per record.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import stat
 import sys
 from collections.abc import Callable
 
@@ -102,6 +104,65 @@ def write_bytes(fd: int, data: bytes, chunks: Callable[[], list[bytes]] | None =
         if written:
             raise PartialWriteError(written, err) from err
         raise
+
+
+def append_records(fd: int, data: bytes, chunks: Callable[[], list[bytes]] | None = None) -> None:
+    """``write_bytes`` for a file opened with ``O_APPEND``: a failure never leaves a torn record.
+
+    The common case is one system call. After a short write (disk full, file size limit)
+    the rest is tried; when that fails, the bytes of the record it cut in two are truncated
+    off the file (``cut_torn_tail``), so the file ends on a record boundary and the next
+    record starts a line of its own. ``chunks`` gives the records (without it, ``data`` is
+    one record); the error says how many were written whole, as from ``write_bytes``.
+    """
+    done = os.write(fd, data)
+    if done < len(data):
+        _append_rest(fd, data, done, chunks)
+
+
+def _append_rest(fd: int, data: bytes, done: int, chunks: Callable[[], list[bytes]] | None) -> None:
+    """The rest of a short append; tracks where our bytes lie in the file to cut a torn record."""
+    end = _offset(fd)  # with O_APPEND, each write leaves the offset just past its own bytes
+    ours_from = None if end is None else end - done  # our bytes run unbroken from here to ``end``
+    try:
+        while done < len(data):
+            wrote = os.write(fd, data[done:])
+            done += wrote
+            here = _offset(fd)
+            if here is None or end is None or here - wrote != end:
+                ours_from = None if here is None else here - wrote  # another writer got in between
+            end = here
+    except OSError as err:
+        parts = chunks() if chunks is not None else [data]
+        written = whole_chunks(parts, done)
+        torn = done - sum(map(len, parts[:written]))
+        if torn and end is not None and ours_from is not None and end - torn >= ours_from:
+            cut_torn_tail(fd, end, end - torn)
+        if written:
+            raise PartialWriteError(written, err) from err
+        raise
+
+
+def _offset(fd: int) -> int | None:
+    try:
+        return os.lseek(fd, 0, os.SEEK_CUR)
+    except OSError:  # a pipe or a terminal: nothing can be cut there
+        return None
+
+
+def cut_torn_tail(fd: int, end: int, keep: int) -> bool:
+    """Truncate the file to ``keep`` bytes, only if it still ends at ``end`` (our last byte).
+
+    The file may be shared in append mode: if it grew past ``end``, another writer's bytes
+    follow our torn ones and cutting would cut theirs, so the file is left as it is. True
+    when the file was cut.
+    """
+    with contextlib.suppress(OSError):  # not cut: a device, or a file that cannot be truncated
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode) and info.st_size == end:
+            os.ftruncate(fd, keep)
+            return True
+    return False
 
 
 class SinkClosedError(ValueError):

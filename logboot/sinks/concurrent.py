@@ -4,6 +4,10 @@ Several processes that are not children of one parent (separate services, cron j
 cannot share a size-rotated file through a queue. This sink uses the
 concurrent-log-handler package, which holds a lock file around each write and each
 rollover. It is an optional extra: ``pip install 'logboot[concurrent]'``.
+
+Its files are opened as logboot's other file sinks open theirs (``_concurrent_files``):
+never through a symlink, with exactly the configured mode; the log and the lock file are
+opened at setup, so a refused path fails ``setup_logging`` with the path and the reason.
 """
 
 from __future__ import annotations
@@ -21,19 +25,19 @@ if TYPE_CHECKING:  # the models are for the type checker: a cached start never i
 
 def build(spec: ConcurrentRotatingFileSinkSpec) -> logging.Handler:
     try:
-        module = importlib.import_module("concurrent_log_handler")
+        importlib.import_module("concurrent_log_handler")
     except ImportError as err:
         raise MissingDependencyError(
             "concurrent_rotating_file", "concurrent-log-handler", "concurrent"
         ) from err
-    path = Path(spec.path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler: logging.Handler = module.ConcurrentRotatingFileHandler(
-        str(path),
-        mode="a",
-        maxBytes=spec.max_bytes,
-        backupCount=spec.backup_count,
-        encoding=spec.encoding,
-        chmod=spec.mode,
+    from ._concurrent_files import SafeConcurrentRotatingFileHandler
+
+    handler = SafeConcurrentRotatingFileHandler(
+        Path(spec.path), spec.max_bytes, spec.backup_count, spec.mode, spec.encoding
     )
+    try:
+        handler.open_files()
+    except BaseException:
+        handler.close()
+        raise
     return handler

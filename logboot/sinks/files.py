@@ -3,7 +3,8 @@
 A file is opened with ``os.open``: created with the configured mode (exactly, whatever
 the umask), never through a symlink (``O_NOFOLLOW``), in append mode so that several
 writers never overwrite each other. Lines are written with ``os.write``; a batch is one
-system call, so there is no user-space buffer to lose.
+system call, so there is no user-space buffer to lose. A write cut short (disk full) never
+leaves a torn line: the part of the line it cut is truncated off the file again.
 
 With ``reopen: watch`` (the default) each batch starts with one ``os.stat`` of the path:
 when the file there is not the one open (logrotate moved it, someone deleted it), the
@@ -13,6 +14,7 @@ sink opens the path again, with the same safe flags, and writes there.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import errno
 import functools
 import os
@@ -21,64 +23,49 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import SetupError
-from .base import BatchSink, PartialWriteError, SinkClosedError, write_bytes
+from .base import BatchSink, PartialWriteError, SinkClosedError, append_records
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
     from ..schema import FileSinkSpec, RotatingFileSinkSpec
 
-_FLAGS = os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_SAFE = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+APPEND = os.O_WRONLY | os.O_APPEND | _SAFE
+"""How a log file is opened: appended to, never through a symlink, not inherited by ``exec``."""
+LOCK = os.O_RDWR | _SAFE
+"""How a lock file beside a log file is opened (concurrent-log-handler's)."""
 
 
-def open_log_file(path: Path, mode: int) -> int:
-    """Open ``path`` for appending, creating it (and its folders) with ``mode``."""
+def open_log_file(path: Path, mode: int, flags: int = APPEND, what: str = "log file") -> int:
+    """Open ``path`` with ``flags`` (never through a symlink), creating it (and its folders)
+    with exactly ``mode``; ``what`` names the file in errors."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError as err:  # mkdir's "File exists" would hide the reason
         raise SetupError(
-            f"cannot create the folder of log file {str(path)!r}: "
+            f"cannot create the folder of {what} {str(path)!r}: "
             f"{err.filename or str(path.parent)!r} exists and is not a folder"
         ) from err
     except OSError as err:
-        raise SetupError(f"cannot create the folder of log file {str(path)!r}: {err.strerror}") from err
+        raise SetupError(f"cannot create the folder of {what} {str(path)!r}: {err.strerror}") from err
     try:
         try:
-            fd = os.open(path, _FLAGS | os.O_CREAT | os.O_EXCL, mode)
+            fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, mode)
         except FileExistsError:
-            return os.open(path, _FLAGS)
+            return os.open(path, flags)
         os.fchmod(fd, mode)  # the umask may have removed bits; the fd has no race
         return fd
     except OSError as err:
         if err.errno == errno.ELOOP or (path.is_symlink()):
             raise SetupError(
-                f"refusing to open log file {str(path)!r}: it is a symlink "
+                f"refusing to open {what} {str(path)!r}: it is a symlink "
                 "(a link at a log path can redirect writes to another file)"
             ) from err
-        raise SetupError(f"cannot open log file {str(path)!r}: {err.strerror}") from err
-
-
-def write_all(fd: int, chunks: list[bytes]) -> int:
-    """Write ``chunks`` in one system call (more if the kernel writes short).
-
-    Returns the number of chunks written; on an error after some were written, raises
-    ``PartialWriteError`` with that number.
-    """
-    write_bytes(fd, b"".join(chunks), lambda: chunks)
-    return len(chunks)
+        raise SetupError(f"cannot open {what} {str(path)!r}: {err.strerror}") from err
 
 
 def encode_text(lines: list[str], encoding: str) -> bytes:
     """``lines``, each ended by a newline, encoded in one go (for an encoding without state)."""
     return ("\n".join(lines) + "\n").encode(encoding, "backslashreplace")
-
-
-def write_text(fd: int, lines: list[str], data: bytes, encode: Callable[[list[str]], list[bytes]]) -> int:
-    """``write_all`` for ``lines`` encoded in one go as ``data`` (``encode_text``).
-
-    Returns the number of bytes written. ``encode`` gives the bytes of each line, needed
-    only to tell how many whole lines a failed write left in the file.
-    """
-    write_bytes(fd, data, lambda: encode(lines))
-    return len(data)
 
 
 @functools.lru_cache(maxsize=16)
@@ -148,15 +135,31 @@ class FileSink(BatchSink):
         fd = self.ensure_open()
         if encodes_alone(self.encoding):
             return self.write_encoded(fd, lines, encode_text(lines, self.encoding))
-        chunks = self.encode(lines)
-        written = write_all(fd, chunks)
-        self.size += sum(map(len, chunks))
-        return written
+        return self.write_chunks(fd, self.encode(lines))
 
     def write_encoded(self, fd: int, lines: list[str], data: bytes) -> int:
         """Write ``lines``, encoded in one go as ``data`` (``encode_text``); how many."""
-        self.size += write_text(fd, lines, data, self.encode)
+        self.append(fd, data, lambda: self.encode(lines))
         return len(lines)
+
+    def write_chunks(self, fd: int, chunks: list[bytes]) -> int:
+        """Write encoded lines in one system call (more if the kernel writes short); how many."""
+        self.append(fd, b"".join(chunks), lambda: chunks)
+        return len(chunks)
+
+    def append(self, fd: int, data: bytes, chunks: Callable[[], list[bytes]]) -> None:
+        """Append ``data``, whole lines, and count its bytes (``append_records``).
+
+        ``chunks`` gives the bytes of each line, needed only to tell how many whole lines a
+        failed write left in the file; after a failure the size is read from the file.
+        """
+        try:
+            append_records(fd, data, chunks)
+        except OSError:
+            with contextlib.suppress(OSError):
+                self.size = os.fstat(fd).st_size
+            raise
+        self.size += len(data)
 
     def close(self) -> None:
         self.acquire()
@@ -215,15 +218,13 @@ class RotatingFileSink(FileSink):
     def _write(self, chunks: list[bytes], before: int) -> int:
         assert self.fd is not None
         try:
-            count = write_all(self.fd, chunks)
+            return self.write_chunks(self.fd, chunks)
         except PartialWriteError as err:
             raise PartialWriteError(before + err.written, err.cause) from err
         except OSError as err:
             if before:
                 raise PartialWriteError(before, err) from err
             raise
-        self.size += sum(map(len, chunks))
-        return count
 
     def rollover(self) -> None:
         """Shift ``path.N-1`` to ``path.N`` ..., ``path`` to ``path.1``, start a new file."""

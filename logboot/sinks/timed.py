@@ -8,14 +8,16 @@ standard library's ``TimedRotatingFileHandler`` names them, and only the newest
 from __future__ import annotations
 
 import calendar
+import contextlib
 import os
 import re
+import stat
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .base import PartialWriteError
-from .files import FileSink, write_all
+from .files import FileSink
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
     from ..schema import TimedRotatingFileSinkSpec
@@ -93,7 +95,7 @@ class TimedRotatingFileSink(FileSink):
         if self.fd is None:
             self.fd = self._reopen()
         try:
-            return write_all(self.fd, chunks)
+            return self.write_chunks(self.fd, chunks)
         except PartialWriteError as err:
             raise PartialWriteError(before + err.written, err.cause) from err
         except OSError as err:
@@ -123,17 +125,32 @@ class TimedRotatingFileSink(FileSink):
         self.rollover_at = next_rollover(now, self.when, self.interval, self.utc)
 
     def _prune(self) -> None:
-        rolled = sorted(
-            (p for p in self.path.parent.iterdir() if self._rolled.match(p.name)),
-            key=self._age,
-        )
-        for old in rolled[: max(0, len(rolled) - self.backup_count)]:
-            old.unlink(missing_ok=True)
+        """Delete the oldest rolled files beyond ``backup_count``.
 
-    def _age(self, path: Path) -> tuple[int, str, int]:
-        """Oldest first: by mtime, then (a coarse file system gives equal mtimes) by name."""
+        A name that only looks rolled (a symlink, dangling or not, a folder, an entry gone
+        meanwhile) must not stop the rollover: links are judged by their own time and
+        removed, never followed; what cannot be removed is left.
+        """
+        rolled = sorted(
+            (age, path) for path in self.path.parent.iterdir() if (age := self._age(path)) is not None
+        )
+        for _, old in rolled[: max(0, len(rolled) - self.backup_count)]:
+            with contextlib.suppress(OSError):
+                old.unlink(missing_ok=True)
+
+    def _age(self, path: Path) -> tuple[int, str, int] | None:
+        """Oldest first: by mtime, then (a coarse file system gives equal mtimes) by name;
+        None for what is not a rolled file or link."""
+        if not self._rolled.match(path.name):
+            return None
+        try:
+            info = path.lstat()
+        except OSError:
+            return None
+        if not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
+            return None
         stamp, _, serial = path.name[len(self.path.name) + 1 :].partition(".")
-        return (path.stat().st_mtime_ns, stamp, int(serial or 0))
+        return (info.st_mtime_ns, stamp, int(serial or 0))
 
     def files(self) -> list[Path]:
         """The rolled files that exist now, oldest first."""
