@@ -207,10 +207,18 @@ class Listener:
         self.sinks = sinks
         self.batch_size = batch_size
         self._stopping = False
+        self._after: threading.Event | None = None
         self._thread = threading.Thread(target=self._run, name=f"logboot-listener-{name}", daemon=True)
         self.reporter = ErrorReporter(f"listener {name!r}")
 
-    def start(self) -> None:
+    def start(self, after: threading.Event | None = None) -> None:
+        """Start the thread; with ``after``, it takes nothing from its queue until that is set.
+
+        A runtime that replaces another passes the event it sets once the old one has
+        drained: a record logged after the swap is then written after everything the same
+        thread logged before it, also when both runtimes write to the same file.
+        """
+        self._after = after
         self.queue.listener_thread = self._thread
         self._thread.start()
 
@@ -219,6 +227,8 @@ class Listener:
         return self._thread.is_alive()
 
     def _run(self) -> None:
+        if self._after is not None:
+            self._after.wait()
         queue = self.queue
         take = queue.take
         limit = self.batch_size
@@ -248,6 +258,8 @@ class Listener:
     def stop(self, deadline: float) -> bool:
         """Drain what is queued and end the thread; False when the deadline passed first."""
         self._stopping = True
+        if self._after is not None:
+            self._after.set()  # a runtime stopped before its predecessor drained: drain it now
         self.queue.wake()
         if self._thread.is_alive():
             self._thread.join(max(0.0, deadline - time.monotonic()))

@@ -7,15 +7,33 @@ listener that had not finished writing them). After a stop,
 ``enqueued == handled + dropped`` exactly. A record given up on at the deadline that
 the listener still manages to write afterwards is counted as ``late``, not ``handled``:
 the counts a stop reported never change.
+
+Re-entrancy. A signal handler (or a finalizer) that logs runs between two bytecodes of
+the thread it interrupts, which may be inside this queue's critical section, changing the
+deque and the counters. Waiting for the lock there would wait forever, and taking it again
+would let the handler's put change what the interrupted section is changing. So the lock
+is reentrant (it knows its owner atomically, at the moment it is taken) and ``_inside``
+marks a section under way: a put that finds itself inside its own thread's section only
+appends to ``_side`` (``deque.append`` is atomic), within ``max_size``, or records a
+refusal in ``_refused``; the next section moves both into the queue and the counters
+(``reentrant``, ``dropped_reentrant``). A handler that interrupts its thread's wait for
+room in a full ``block`` queue waits too (the wait has let the lock go), at most
+``_NESTED_WAITS`` deep; deeper, its record is refused and counted. Nothing a put touches
+blocks on a lock the interrupted code may hold: the listener's wake-up is a token lock
+released without waiting (``Wakeup``), and ``done()`` notifies flushers only if it can
+do so without waiting.
 """
 
 from __future__ import annotations
 
+import _thread
+import contextlib
 import logging
 import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from typing import Any, Literal
 
 Overflow = Literal["block", "drop_newest", "drop_oldest"]
@@ -40,9 +58,13 @@ def in_event_loop() -> bool:
 _HIGH_WATER = 512
 _NUDGE_EVERY = 255  # a mask: nudge at 512, 768, 1024...
 _YIELDS = 20  # tries, each giving up the GIL, before a producer blocks on a busy queue lock
+# Waits for room one thread may nest: a signal handler that logs into a full `block` queue
+# waits inside the wait it interrupted. Deeper, a record is refused (counted) rather than
+# let each further signal nest another wait (about 12 frames) while the queue stays full.
+_NESTED_WAITS = 4
 
 
-def acquire_contended(lock: threading.Lock) -> None:
+def acquire_contended(lock: threading.Lock | threading.RLock) -> None:
     """Take a lock that another thread holds, without starting a lock convoy.
 
     The holder is almost always a producer that lost the GIL between its acquire and its
@@ -56,6 +78,34 @@ def acquire_contended(lock: threading.Lock) -> None:
         if lock.acquire(False):
             return
     lock.acquire()
+
+
+class Wakeup:
+    """The listener's wake-up call, safe to give from a signal handler.
+
+    ``threading.Event.set`` takes the lock of its condition, which the interrupted thread
+    may hold (it was inside ``set``): a handler's put would wait for it forever. Here the
+    flag is a bare lock that is released to say "wake up" and taken back by the listener;
+    neither side ever waits for the other.
+    """
+
+    def __init__(self) -> None:
+        self._token = _thread.allocate_lock()
+        self._token.acquire()  # held: no wake-up pending
+
+    def set(self) -> None:
+        with contextlib.suppress(RuntimeError):  # released already: a wake-up is pending
+            self._token.release()
+
+    def clear(self) -> None:
+        self._token.acquire(False)
+
+    def wait(self, timeout: float) -> bool:
+        """Wait for a wake-up (and take it); False when ``timeout`` passed first."""
+        return self._token.acquire(timeout=timeout)
+
+    def is_set(self) -> bool:
+        return not self._token.locked()
 
 
 class ThreadQueue:
@@ -75,10 +125,16 @@ class ThreadQueue:
         self.overflow = overflow
         self.block_timeout = block_timeout
         self._items: deque[logging.LogRecord] = deque()
-        self._lock = threading.Lock()
+        # Reentrant only so that a signal handler that logs inside this thread's own section
+        # is let in and sent aside (see the module's docstring); never taken twice otherwise.
+        self._lock = threading.RLock()
+        self._inside = False  # the lock's holder is in a section that changes the queue
+        self._side: deque[logging.LogRecord] = deque()  # put aside by a re-entrant put, within max_size
+        self._refused: deque[None] = deque()  # one per record a re-entrant put refused (full or closed)
         self._not_full = threading.Condition(self._lock)
         self._blocked = 0  # producers waiting for room
-        self._wakeup = threading.Event()
+        self._waiting: dict[int, int] = {}  # those threads: how many waits each has nested
+        self._wakeup = Wakeup()
         self._listener_idle = False
         self._progress = threading.Condition(threading.Lock())
         self._flush_waiters = 0
@@ -92,6 +148,8 @@ class ThreadQueue:
         self.evicted = 0
         self.abandoned = 0
         self.dropped_in_event_loop = 0  # of `rejected`: full `block` queue, caller in an event loop
+        self.reentrant = 0  # records put from inside their own thread's section (signal handler)
+        self.dropped_reentrant = 0  # of `rejected`: such records refused (full or closed)
         self.handled = 0
         self._taken = 0
         self.given_up = 0  # of `abandoned`: taken by the listener, not yet written at the deadline
@@ -107,19 +165,40 @@ class ThreadQueue:
         lock = self._lock
         if not lock.acquire(False):  # not `with`: on this hot path its protocol costs as much as the rest
             acquire_contended(lock)
+        if self._inside:  # this thread was interrupted inside a section: a signal handler logs
+            try:
+                return self._put_aside(record)
+            finally:
+                lock.release()
+        self._inside = True
         try:
             items = self._items
-            if len(items) >= self._room:  # full or closed: the slow path decides
-                if not self._make_room():
-                    if self._closed and self.successor is not None:
-                        return self.successor.put(record)  # replaced: a record racing the swap goes on
-                    self.rejected += 1
-                    return False
-                items = self._items  # the listener may have swapped it while we waited
-            items.append(record)
-            size = len(items)
+            if len(items) >= self._room:  # full, closed, or records put aside: the slow path decides
+                items = self._take_in_side()
+                # Against the capacity, not _room: a signal handler may have lowered it again.
+                full = self._closed or 0 < self.max_size <= len(items)
+                if full and not self._make_room():
+                    successor = self.successor if self._closed else None
+                    if successor is None:
+                        self.rejected += 1
+                        return False
+                    size = -1  # replaced: forwarded below, once this queue's lock is let go
+                else:
+                    items = self._items  # the listener may have swapped it while we waited
+                    items.append(record)
+                    size = len(items)
+            else:
+                items.append(record)
+                size = len(items)
         finally:
+            self._inside = False
             lock.release()
+        if size < 0:
+            # A record racing the swap goes on to the new queue, never with this lock held:
+            # the successor may block until this queue's listener has drained (reconfigure
+            # keeps each thread's order), and that listener needs this lock to finish.
+            assert successor is not None  # size < 0 only where successor was set
+            return successor.put(record)
         if self._listener_idle:
             self._listener_idle = False  # one wake-up is enough, not one per record until it runs
             self._wakeup.set()
@@ -130,6 +209,54 @@ class ThreadQueue:
             # spent while the listener works, which it must do anyway.
             time.sleep(0)
         return True
+
+    def _put_aside(self, record: logging.LogRecord) -> bool:
+        """(Re-entrant: the section this thread interrupted is changing the queue.) Only
+        atomic steps here, as this too may be interrupted by another handler."""
+        if self._closed:
+            if self.successor is not None:
+                return self.successor.put(record)
+        # One place stays free for the record the interrupted put may be about to append.
+        elif len(self._items) + len(self._side) + 1 < (self.max_size or sys.maxsize):
+            self._side.append(record)
+            self._room = 0  # one store: the next put takes the slow path, which takes it in
+            if self._listener_idle:
+                self._wakeup.set()  # safe here: it never waits
+            return True
+        self._refused.append(None)
+        self._room = 0
+        return False
+
+    def _take_in_side(self) -> deque[logging.LogRecord]:
+        """(Inside a section.) Move what re-entrant puts left aside into the queue and counters;
+        return the queue."""
+        # First: a re-entrant put from here on lowers it again, and the next put comes back.
+        self._room = 0 if self._closed else self.max_size or sys.maxsize
+        side, items = self._side, self._items
+        moved = 0
+        while side:  # popleft, not a copy and clear: a handler may append meanwhile
+            items.append(side.popleft())
+            moved += 1
+        self.reentrant += moved
+        refused = self._refused
+        while refused:
+            refused.popleft()
+            self.rejected += 1
+            self.dropped_reentrant += 1
+        return items
+
+    @contextlib.contextmanager
+    def _section(self) -> Iterator[None]:
+        """Hold the lock as a section: a re-entrant put meanwhile is sent aside. Nests."""
+        with self._lock:
+            outer = self._inside
+            self._inside = True
+            try:
+                if not outer:
+                    self._take_in_side()
+                yield
+            finally:
+                self._inside = outer
 
     def _make_room(self) -> bool:
         """(Lock held, queue full or closed.) Apply the overflow policy; False to reject."""
@@ -150,61 +277,101 @@ class ThreadQueue:
         if in_event_loop():
             self.dropped_in_event_loop += 1  # never stall an event loop: drop and count instead
             return False
+        me = threading.get_ident()
+        depth = self._waiting.get(me, 0)  # >0: a signal handler interrupted this thread's own wait
+        if depth >= _NESTED_WAITS:
+            self.dropped_reentrant += 1
+            return False
         deadline = None if self.block_timeout is None else time.monotonic() + self.block_timeout
         self._blocked += 1
+        self._waiting[me] = depth + 1
         self._wakeup.set()
         try:
             while len(self._items) >= self.max_size and not self._closed:
                 if deadline is None:
-                    self._not_full.wait(1.0)
+                    self._wait(1.0)
                     continue
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
-                self._not_full.wait(remaining)
+                self._wait(remaining)
         finally:
             self._blocked -= 1
+            if depth:
+                self._waiting[me] = depth
+            else:
+                del self._waiting[me]
         return not self._closed
+
+    def _wait(self, timeout: float) -> None:
+        """Wait for room, out of the section: the wait lets the lock go, so others may run
+        whole sections meanwhile (a signal handler in this thread too)."""
+        self._inside = False
+        try:
+            self._not_full.wait(timeout)
+        finally:
+            self._inside = True
+        if self._side:
+            self._take_in_side()
 
     # --- listener side --------------------------------------------------------------
 
     def take(self, limit: int) -> list[logging.LogRecord] | deque[logging.LogRecord]:
         """Remove and return up to ``limit`` records (the oldest first)."""
-        with self._lock:
-            items = self._items
-            if not items:
-                return []
-            size = len(items)
-            self._peak = max(self._peak, size)  # sizes only grow between two takes: this is the peak
-            if size <= limit:
-                self._items = deque()
-                batch: list[logging.LogRecord] | deque[logging.LogRecord] = items
-            else:
-                popleft = items.popleft
-                batch = [popleft() for _ in range(limit)]
-            self._taken += len(batch)
-            if self._blocked:
-                self._not_full.notify_all()
-            return batch
+        with self._lock:  # a section, written out: _section() costs 1 µs, once a batch
+            outer, self._inside = self._inside, True
+            try:
+                if not outer and (self._side or self._refused):
+                    self._take_in_side()
+                return self._take(limit)
+            finally:
+                self._inside = outer
+
+    def _take(self, limit: int) -> list[logging.LogRecord] | deque[logging.LogRecord]:
+        items = self._items
+        if not items:
+            return []
+        size = len(items)
+        self._peak = max(self._peak, size)  # sizes only grow between two takes: this is the peak
+        if size <= limit:
+            self._items = deque()
+            batch: list[logging.LogRecord] | deque[logging.LogRecord] = items
+        else:
+            popleft = items.popleft
+            batch = [popleft() for _ in range(limit)]
+        self._taken += len(batch)
+        if self._blocked:
+            self._not_full.notify_all()
+        return batch
 
     def done(self, count: int) -> None:
         """The listener has delivered ``count`` records taken earlier."""
         with self._lock:  # once a batch; abandon() must see handled and _owed move together
-            if self._owed:  # a stop gave up on these records in flight: they count as late
-                late = min(count, self._owed)
-                self._owed -= late
-                self.late += late
-                count -= late
-            self.handled += count
+            outer, self._inside = self._inside, True  # a section (see take)
+            try:
+                if self._owed:  # a stop gave up on these records in flight: they count as late
+                    late = min(count, self._owed)
+                    self._owed -= late
+                    self.late += late
+                    count -= late
+                self.handled += count
+            finally:
+                self._inside = outer
         if self._flush_waiters:
-            with self._progress:
-                self._progress.notify_all()
+            progress = self._progress
+            # Never wait here: a signal handler may have interrupted the flush holding it. A
+            # flush looks at the counters before each wait, and at least every 50 ms.
+            if progress.acquire(False):
+                try:
+                    progress.notify_all()
+                finally:
+                    progress.release()
 
     def wait(self, timeout: float) -> None:
         """Sleep until a record arrives, a wake-up is asked for, or ``timeout`` passes."""
         self._wakeup.clear()
         self._listener_idle = True
-        if not self._items:
+        if not self._items and not self._side:
             self._wakeup.wait(timeout)
         self._listener_idle = False
 
@@ -215,7 +382,7 @@ class ThreadQueue:
 
     def barrier(self) -> int:
         """The FIFO position that a flush started now must see delivered."""
-        with self._lock:
+        with self._section():
             return self._accepted()
 
     def reached(self, position: int) -> bool:
@@ -238,7 +405,7 @@ class ThreadQueue:
 
     def close(self) -> None:
         """Refuse new records (counted as dropped); what is queued stays to be drained."""
-        with self._lock:
+        with self._section():
             self._closed = True
             self._room = 0  # every later put takes the slow path, which rejects it
             self._not_full.notify_all()
@@ -247,7 +414,7 @@ class ThreadQueue:
     def abandon(self) -> int:
         """Give up, at a stop's deadline, on what is still queued and what the listener has
         taken but not written; count both as abandoned and return how many."""
-        with self._lock:
+        with self._section():
             count = len(self._items)
             self._peak = max(self._peak, count)
             self._items = deque()
@@ -265,46 +432,52 @@ class ThreadQueue:
         return self._closed
 
     def _accepted(self) -> int:
-        return self._taken + self.evicted + self.abandoned - self.given_up + len(self._items)
+        queued = len(self._items) + len(self._side)
+        return self._taken + self.evicted + self.abandoned - self.given_up + queued
 
     @property
     def accepted(self) -> int:
         """Records that went into the queue (all of them, whatever became of them)."""
-        with self._lock:
+        with self._section():
             return self._accepted()
 
     @property
     def peak(self) -> int:
         """The most records that were queued at once."""
-        with self._lock:
-            return max(self._peak, len(self._items))
+        with self._section():
+            return max(self._peak, self.size())
 
     @property
     def enqueued(self) -> int:
-        with self._lock:
-            return self._accepted() + self.rejected
+        with self._section():
+            return self._accepted() + self._rejected()
+
+    def _rejected(self) -> int:
+        return self.rejected + len(self._refused)  # refusals not yet counted (inside a section)
 
     @property
     def dropped(self) -> int:
-        return self.rejected + self.evicted + self.abandoned
+        return self._rejected() + self.evicted + self.abandoned
 
     def size(self) -> int:
-        return len(self._items)
+        return len(self._items) + len(self._side)
 
     def stats(self) -> dict[str, Any]:
-        with self._lock:
+        with self._section():
             return {
                 "kind": self.kind,
-                "enqueued": self._accepted() + self.rejected,
+                "enqueued": self._accepted() + self._rejected(),
                 "handled": self.handled,
-                "dropped": self.rejected + self.evicted + self.abandoned,
+                "dropped": self._rejected() + self.evicted + self.abandoned,
                 # Taken by the listener and being written: while it runs,
                 # enqueued == handled + dropped + in_flight + size.
                 "in_flight": self._taken - self.handled - self.given_up,
                 "late": self.late,
-                "size": len(self._items),
+                "size": self.size(),
                 "max_size": self.max_size,
                 "overflow": self.overflow,
-                "peak": max(self._peak, len(self._items)),
+                "peak": max(self._peak, self.size()),
                 "dropped_in_event_loop": self.dropped_in_event_loop,
+                "reentrant": self.reentrant,
+                "dropped_reentrant": self.dropped_reentrant + len(self._refused),
             }

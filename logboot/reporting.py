@@ -37,7 +37,7 @@ class ErrorReporter:
     def __init__(self, what: str, interval: float = REPORT_INTERVAL) -> None:
         self.what = what
         self.interval = interval
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a signal handler may report while this thread does
         self._last = float("-inf")
         self._suppressed = 0
 

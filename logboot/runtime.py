@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     # Validation (pydantic, yaml) is imported only when a profile must be validated:
     # a start from the profile cache never needs it (see logboot.profile_cache).
     from .overrides import Override, Overrides
+    from .reading import ExtendsRoots
     from .schema import Profile
     from .transport import ProcessChannel, ProcessQueue
 
@@ -112,10 +113,14 @@ class Runtime:
 
     # --- lifecycle --------------------------------------------------------------------
 
-    def _start(self, previous: Runtime | None) -> None:
-        """Start the listeners, then swap this runtime's handlers in (under logging's lock)."""
+    def _start(self, previous: Runtime | None, predecessor_drained: threading.Event | None = None) -> None:
+        """Start the listeners, then swap this runtime's handlers in (under logging's lock).
+
+        With ``predecessor_drained``, the listeners write nothing until it is set: the
+        runtime being replaced drains first, so each thread's records stay in order.
+        """
         for listener in self.topology.listeners.values():
-            listener.start()
+            listener.start(predecessor_drained)
         for queue in self.topology.process_queues():
             queue.start_receiving()
         with _logging_lock():
@@ -321,6 +326,8 @@ def resolve_profile(
     source: str | os.PathLike[str] | Profile | None,
     overrides: Overrides | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    extends_roots: ExtendsRoots | None = None,
 ) -> Profile:
     """A profile from a path, a ``Profile``, ``$LOGBOOT_PROFILE``, or the built-in default;
     then ``$LOGBOOT_LEVEL`` and ``overrides`` over it, validated like the file."""
@@ -335,7 +342,7 @@ def resolve_profile(
         source = from_env or Profile.model_validate(DEFAULT_PROFILE)
     if isinstance(source, Profile):
         return override_profile(source, layered) if layered else source
-    return load_profile(source, env, overrides=layered)
+    return load_profile(source, env, overrides=layered, extends_roots=extends_roots)
 
 
 def _layered_overrides(overrides: Overrides | None, env: Mapping[str, str]) -> list[Override]:
@@ -354,19 +361,20 @@ def startup_profile(
     environ: Mapping[str, str] | None = None,
     *,
     cache: bool = True,
+    extends_roots: ExtendsRoots | None = None,
 ) -> Profile | PlainProfile:
     """``resolve_profile``, through the profile cache when the profile is a file:
     unchanged inputs give the plain data kept at their last validation."""
     env = os.environ if environ is None else environ
     path = source if source is not None else env.get(PROFILE_ENV)
     folder = profile_cache.cache_folder(env) if cache else None
-    key = profile_cache.overrides_key(overrides)
+    key = profile_cache.overrides_key(overrides, extends_roots)
     schema = sys.modules.get("logboot.schema")
     if folder is None or key is None or not path or (schema is not None and isinstance(path, schema.Profile)):
-        return resolve_profile(source, overrides, env)
+        return resolve_profile(source, overrides, env, extends_roots=extends_roots)
     stamp = profile_cache.code_stamp()  # once per start: it reads the package folder
     if stamp is None:  # code that cannot be read (privileges dropped): no caching
-        return resolve_profile(source, overrides, env)
+        return resolve_profile(source, overrides, env, extends_roots=extends_roots)
     path = os.path.abspath(cast("str | os.PathLike[str]", path))
     kept = profile_cache.load(path, env, key, stamp, folder)
     if kept is not None:
@@ -374,7 +382,8 @@ def startup_profile(
     from .loading import check_profile
 
     recorder = profile_cache.RecordingEnviron(env)
-    result = check_profile(path, recorder, overrides=_layered_overrides(overrides, recorder))
+    layered = _layered_overrides(overrides, recorder)
+    result = check_profile(path, recorder, overrides=layered, extends_roots=extends_roots)
     if result.profile is None:
         raise ProfileError(result.problems, result.warnings)
     if result.document is not None:
@@ -387,6 +396,7 @@ def setup_logging(
     *,
     overrides: Overrides | None = None,
     cache: bool = True,
+    extends_roots: ExtendsRoots | None = None,
 ) -> Runtime:
     """Validate a profile, build its topology, start it, and swap it in.
 
@@ -396,8 +406,11 @@ def setup_logging(
     that fails leaves the running configuration as it was. A profile file validated
     before with the same inputs starts from the profile cache (``cache=False`` or
     ``LOGBOOT_CACHE=off`` turn it off; see ``logboot.profile_cache``).
+    ``extends`` reads files inside the profile's folder only; ``extends_roots`` (and
+    ``$LOGBOOT_EXTENDS_ROOTS``) name other folders it may read from.
     """
-    return _install(Runtime(build_topology(startup_profile(source, overrides, cache=cache))))
+    profile = startup_profile(source, overrides, cache=cache, extends_roots=extends_roots)
+    return _install(Runtime(build_topology(profile)))
 
 
 def start_child_runtime(handle: ProcessHandle) -> Runtime:
@@ -411,15 +424,20 @@ def _install(runtime: Runtime) -> Runtime:
         previous = _active
         if previous is not None and not previous.running:
             previous = None
-        runtime._start(previous)
+        predecessor_drained = threading.Event() if previous is not None else None
+        runtime._start(previous, predecessor_drained)
         runtime._signals = SignalGuard.arm(runtime)  # main thread only; previous's are taken over
         _active = runtime
         _arm_atexit()
     if previous is not None:
-        _hand_over_queues(previous, runtime)
-        with previous._lock:
-            if previous._report is None:
-                previous._shut_down(None)
+        assert predecessor_drained is not None
+        try:
+            _hand_over_queues(previous, runtime)
+            with previous._lock:
+                if previous._report is None:
+                    previous._shut_down(None)  # bounded by the old profile's shutdown.timeout
+        finally:
+            predecessor_drained.set()
     return runtime
 
 

@@ -13,9 +13,10 @@ and only there can they be installed). On a signal:
 
 A handler runs between two bytecodes of the main thread, which may be in the middle of
 logging at that moment, holding a lock the drain needs (a queue's, the runtime's). The
-handler first tries each of those locks briefly; if one cannot be taken, the main thread
-holds it, so the handler returns at once and asks again a moment later (``pthread_kill``
-from a bare helper thread), by when the main thread has left that critical section.
+handler first tries each of those locks briefly (a queue's lock is reentrant, so it asks
+whether this thread owns it); if one cannot be taken, the main thread holds it, so the
+handler returns at once and asks again a moment later (``pthread_kill`` from a bare
+helper thread), by when the main thread has left that critical section.
 Should that not happen within twice ``shutdown.timeout``, the signal is handed on without
 draining rather than deadlock. A second signal while draining is handed on at once.
 ``stop()`` puts the previous handlers back.
@@ -45,11 +46,14 @@ RETRY_FIRST = 0.001  # seconds before asking again when the main thread held a l
 RETRY_MAX = 0.05
 
 
+_RLOCK = type(threading.RLock())
+
+
 def drain_locks(runtime: Runtime) -> list[Any]:
-    """The locks a drain takes, or waits for the listener to take (all non-reentrant)."""
+    """The locks a drain takes, or waits for the listener to take."""
     locks: list[Any] = [runtime._lock]
     for queue in runtime.topology.queues.values():
-        locks += [queue._lock, queue._progress, getattr(queue._wakeup, "_cond", None)]
+        locks += [queue._lock, queue._progress]  # (the listener's wake-up never waits: queues.Wakeup)
     locks += [channel._lock for channel in runtime.topology.channels.values()]
     return [lock for lock in locks if lock is not None]
 
@@ -57,6 +61,9 @@ def drain_locks(runtime: Runtime) -> list[Any]:
 def holds_any(locks: list[Any]) -> bool:
     """True when one of ``locks`` stays taken: the interrupted main thread holds it."""
     for lock in locks:
+        # A queue's lock is reentrant: taking it again would not wait, so ask who holds it.
+        if isinstance(lock, _RLOCK) and lock._is_owned():  # type: ignore[attr-defined]
+            return True
         if not lock.acquire(timeout=PROBE):
             return True
         lock.release()

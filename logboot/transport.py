@@ -45,6 +45,7 @@ import tempfile
 import threading
 import time
 import weakref
+from collections import deque
 from typing import Any
 
 from .formatters import STANDARD_ATTRS
@@ -224,14 +225,21 @@ class ProcessChannel:
         self.failed = 0
         self._pipe = -1  # the write end, once connected
         self._encoder = Encoder()
-        self._lock = threading.Lock()
+        # Reentrant, with `_inside`, for a signal handler that logs while this thread is
+        # sending: its record waits in `_pending` (see put), as in queues.ThreadQueue.
+        self._lock = threading.RLock()
+        self._inside = False
+        self._pending: deque[logging.LogRecord] = deque()
         self._warned = False
         _CHANNELS.add(self)
 
     def _reset(self) -> None:
         # In a new process (fork) the lock may have been held by a thread that is gone,
-        # and the pipe is the parent process's: close this process's copy of it.
-        self._lock = threading.Lock()
+        # and the pipe is the parent process's: close this process's copy of it. What was
+        # pending is the parent's to send.
+        self._lock = threading.RLock()
+        self._inside = False
+        self._pending = deque()
         self._disconnect()
 
     def _connect(self) -> int:
@@ -258,22 +266,37 @@ class ProcessChannel:
 
     def put(self, record: logging.LogRecord) -> bool:
         with self._lock:  # the encoder numbers call sites for this connection: one at a time
+            if self._inside:
+                # A signal handler (or finalizer) logs while this thread is mid-frame: writing
+                # now would cut that frame. The interrupted put sends it before letting go.
+                self._pending.append(record)
+                return True
+            sent = self._send(record)
+            pending = self._pending
+            while pending:  # a handler that runs after this check finds _inside false and sends its own
+                self._send(pending.popleft())
+            return sent
+
+    def _send(self, record: logging.LogRecord) -> bool:
+        self._inside = True
+        try:
+            if self._pipe < 0:
+                self._pipe = self._connect()
+            frames = self._encoder.encode(record)
             try:
-                if self._pipe < 0:
-                    self._pipe = self._connect()
-                frames = self._encoder.encode(record)
-                try:
-                    write_bytes(self._pipe, frames)
-                except BaseException:
-                    # Failed or interrupted (KeyboardInterrupt in a full pipe), maybe
-                    # mid-frame: the parent discards a partial frame when the pipe
-                    # ends, and the next record starts a new pipe.
-                    self._disconnect()
-                    raise
-            except OSError as err:
-                self._fail(err)
-                return False
+                write_bytes(self._pipe, frames)
+            except BaseException:
+                # Failed or interrupted (KeyboardInterrupt in a full pipe), maybe
+                # mid-frame: the parent discards a partial frame when the pipe
+                # ends, and the next record starts a new pipe.
+                self._disconnect()
+                raise
             self.sent += 1
+        except OSError as err:
+            self._fail(err)
+            return False
+        finally:
+            self._inside = False
         return True
 
     def _fail(self, err: OSError) -> None:
@@ -288,10 +311,16 @@ class ProcessChannel:
 
     def close(self) -> None:
         with self._lock:
+            if self._inside:
+                return  # a signal handler stops the runtime while this thread is mid-frame
+            while self._pending:
+                self._send(self._pending.popleft())
             self._disconnect()
 
     def stats(self) -> dict[str, Any]:
-        return {"kind": self.kind, "sent": self.sent, "dropped": self.failed}
+        # Every record put is sent, dropped (counted), or pending (a signal handler's, until
+        # the put it interrupted has sent its own).
+        return {"kind": self.kind, "sent": self.sent, "dropped": self.failed, "pending": len(self._pending)}
 
 
 _CHANNELS: weakref.WeakSet[ProcessChannel] = weakref.WeakSet()

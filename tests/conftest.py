@@ -6,6 +6,7 @@ import logging
 import os
 import tempfile
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 import logboot
 from logboot.runtime import active_runtime
+from logboot.sinks.base import BatchSink
 
 REPO = Path(__file__).resolve().parent.parent
 # The profile cache of the suite (and of the processes it starts) is its own, never ~/.cache.
@@ -82,4 +84,46 @@ def file_profile(path: Path, *, max_size: int = 10_000, overflow: str = "block",
     ) + textwrap.dedent(extra)
 
 
-__all__ = ["REPO", "file_profile", "logboot"]
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait for a state (never for records): fail the test if it does not come in ``timeout``."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never became true"
+        pause.wait(0.001)
+
+
+class Gate(logging.Filter):
+    """Holds a listener inside a sink until opened: records pile up in its queue meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.opened = threading.Event()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.entered.set()
+        assert self.opened.wait(10)
+        return True
+
+
+class GatedSink(BatchSink):
+    """Keeps the lines it is given; each write waits until ``gate`` is set (set at once
+    unless ``gated``)."""
+
+    def __init__(self, gated: bool = True) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        if not gated:
+            self.gate.set()
+        self.entered = threading.Event()
+        self.lines: list[str] = []
+
+    def write_lines(self, lines: list[str]) -> int:
+        self.entered.set()
+        assert self.gate.wait(10)
+        self.lines.extend(lines)
+        return len(lines)
+
+
+__all__ = ["REPO", "Gate", "GatedSink", "file_profile", "logboot", "wait_until"]

@@ -6,44 +6,19 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
+from conftest import GatedSink, wait_until
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logboot.listener import Listener, Sink
 from logboot.queues import ThreadQueue
-from logboot.sinks.base import BatchSink
 
 
 def make_record(message: str) -> logging.LogRecord:
     return logging.LogRecord("test", logging.INFO, __file__, 1, message, None, None)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait for a state (not for records): fail the test if it never comes."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never became true"
-        pause.wait(0.001)
-
-
-class GatedSink(BatchSink):
-    """Keeps what it is given; each write waits until ``gate`` is set."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = threading.Event()
-        self.entered = threading.Event()
-        self.lines: list[str] = []
-
-    def write_lines(self, lines: list[str]) -> int:
-        self.entered.set()
-        assert self.gate.wait(10)
-        self.lines.extend(lines)
-        return len(lines)
 
 
 def counters(queue: ThreadQueue) -> tuple[int, int, int, int]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import file_profile
+from conftest import Gate, file_profile, wait_until
 
 import logboot
 from logboot.build import build_topology
@@ -29,29 +29,6 @@ def lines_of(path: Path) -> list[str]:
     data = path.read_text(encoding="utf-8")
     assert data == "" or data.endswith("\n"), f"{path} ends in a partial line"
     return data.split("\n")[:-1]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait for a state (not for records): fail the test if it never comes."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never became true"
-        pause.wait(0.001)
-
-
-class Gate(logging.Filter):
-    """Holds the listener inside a sink until opened: records pile up in the queue meanwhile."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entered = threading.Event()
-        self.opened = threading.Event()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        self.entered.set()
-        assert self.opened.wait(10)
-        return True
 
 
 def gate(runtime: Runtime, sink: str = "out") -> Gate:

@@ -81,10 +81,12 @@ def bare_profile(
     sink_options: str = "",
     more_sinks: str = "",
     batch_size: int | None = None,
+    queue: str = "{max_size: 0}",
 ) -> Path:
     """One unbounded thread queue into a file of bare messages (``folder / log_name``), so
     the listener may lag far behind; ``sink`` and ``sink_options`` shape that file sink,
-    ``more_sinks`` adds sinks (YAML lines) no listener uses unless a test says so."""
+    ``more_sinks`` adds sinks (YAML lines) no listener uses unless a test says so, ``queue``
+    (a YAML mapping) replaces the queue."""
     batch = f", batch_size: {batch_size}" if batch_size is not None else ""
     return write_profile(
         folder,
@@ -96,7 +98,7 @@ def bare_profile(
           out: {{{sink}, path: "{folder / log_name}", formatter: bare{sink_options}}}
           {more_sinks}
         queues:
-          main: {{max_size: 0}}
+          main: {queue}
         listeners:
           main: {{queue: main, sinks: [out]{batch}}}
         root: {{level: INFO, queue: main}}

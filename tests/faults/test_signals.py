@@ -45,7 +45,8 @@ def profile(folder: Path, signals: str) -> Path:
 
 
 # The child counts, in a shared file, the records whose logging call has returned. It says
-# "ready" once at least 2,000 records wait in the queue, then logs until it is killed.
+# "ready" once at least 500 records wait in the queue (more is up to the scheduler: on a busy
+# machine the listener keeps the backlog near 1,000), then logs until it is killed.
 CHILD = """
 import logging, mmap, signal, sys, logboot
 EXACT = sys.argv[3] == "exact"
@@ -59,7 +60,7 @@ ready = False
 for seq in range(LIMIT):
     log.info("record %d", seq)
     done[:8] = (seq + 1).to_bytes(8, "little")
-    if not ready and seq % 500 == 0 and runtime.stats()["queues"]["main"]["size"] >= 2000:
+    if not ready and seq % 50 == 0 and runtime.stats()["queues"]["main"]["size"] >= 500:
         ready = True
         print("ready", flush=True)
     if EXACT:  # a pending SIGTERM is handled inside this call, between two records
@@ -119,7 +120,7 @@ def test_sigterm_anywhere_in_logging_loses_nothing_logged(tmp_path: Path) -> Non
 
 def test_sigterm_with_signals_off_loses_the_queued_tail(tmp_path: Path) -> None:
     """Documented: without shutdown.signals SIGTERM kills at once; what was queued (here at least
-    the 2,000-record backlog) is lost, and the kill may tear the last line of a write in half;
+    the 500-record backlog) is lost, and the kill may tear the last line of a write in half;
     every complete line is an unbroken prefix of the records."""
     result, logged = terminate_mid_stream(tmp_path, "[]", "exact")
     assert result.returncode == -signal.SIGTERM, result.stderr
