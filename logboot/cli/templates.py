@@ -7,6 +7,7 @@ its second line, ``# logboot profile "<name>": <summary>``, is what ``init --lis
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -26,6 +27,13 @@ class Template:
 
 def templates() -> dict[str, Template]:
     """Every template shipped with logboot, by name, sorted."""
+    return dict(_shipped())
+
+
+@functools.cache
+def _shipped() -> dict[str, Template]:
+    """Read once a process: the package data does not change under it, and a process that
+    dropped privileges after its first command may no longer be able to read the install."""
     folder = resources.files("logboot").joinpath("templates")
     found: dict[str, Template] = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):

@@ -48,8 +48,9 @@ def profile(folder: Path, signals: str) -> Path:
 # "ready" once at least 500 records wait in the queue (more is up to the scheduler: on a busy
 # machine the listener keeps the backlog near 1,000), then logs until it is killed.
 CHILD = """
-import logging, mmap, signal, sys, logboot
+import logging, mmap, signal, sys, threading, logboot
 EXACT = sys.argv[3] == "exact"
+STALL = sys.argv[4] == "stall"
 if EXACT:  # SIGTERM only between two records: blocked here, so threads started later inherit it
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
 runtime = logboot.setup_logging(sys.argv[1])
@@ -62,6 +63,8 @@ for seq in range(LIMIT):
     done[:8] = (seq + 1).to_bytes(8, "little")
     if not ready and seq % 50 == 0 and runtime.stats()["queues"]["main"]["size"] >= 500:
         ready = True
+        if STALL:  # the listener stops inside its next write: what is queued from now on stays queued
+            runtime.topology.sinks["out"].handler.addFilter(lambda record: threading.Event().wait())
         print("ready", flush=True)
     if EXACT:  # a pending SIGTERM is handled inside this call, between two records
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
@@ -71,12 +74,16 @@ sys.exit(3)
 
 
 def terminate_mid_stream(
-    folder: Path, signals: str, mode: str
+    folder: Path, signals: str, mode: str, *, stall: bool = False
 ) -> tuple[subprocess.CompletedProcess[str], int]:
-    """Start the child, SIGTERM it once its queue holds a backlog; (result, records logged)."""
+    """Start the child, SIGTERM it once its queue holds a backlog; (result, records logged).
+    With ``stall`` the listener stops writing at that point, so the backlog is still there
+    when the signal lands (else a listener given the CPU first may write it all)."""
     counter = folder / "done.bin"
     counter.write_bytes(bytes(8))
-    child = start_child(folder, CHILD, str(profile(folder, signals)), str(counter), mode)
+    child = start_child(
+        folder, CHILD, str(profile(folder, signals)), str(counter), mode, "stall" if stall else "flow"
+    )
     assert child.stdout is not None
     assert child.stdout.readline() == "ready\n"
     child.send_signal(signal.SIGTERM)
@@ -122,7 +129,7 @@ def test_sigterm_with_signals_off_loses_the_queued_tail(tmp_path: Path) -> None:
     """Documented: without shutdown.signals SIGTERM kills at once; what was queued (here at least
     the 500-record backlog) is lost, and the kill may tear the last line of a write in half;
     every complete line is an unbroken prefix of the records."""
-    result, logged = terminate_mid_stream(tmp_path, "[]", "exact")
+    result, logged = terminate_mid_stream(tmp_path, "[]", "exact", stall=True)
     assert result.returncode == -signal.SIGTERM, result.stderr
     text, json_seqs = check_files(tmp_path, torn_tail=True)
     assert text == list(range(len(text)))
