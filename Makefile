@@ -25,6 +25,7 @@ test-all:
 lint: $(STAMP)
 	$(BIN)/ruff check logboot tests benchmarks examples
 	$(BIN)/ruff format --check logboot tests benchmarks examples
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -16,7 +16,7 @@ from typing import Any
 
 from .dictconfig import safe_name
 from .dumping import to_yaml
-from .schema import SYSLOG_FACILITIES
+from .sinks.rfc5424 import SYSLOG_FACILITIES
 
 _STANDARD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 _DEFAULT_FORMATS = {"%": "%(message)s", "{": "{message}", "$": "${message}"}

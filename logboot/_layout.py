@@ -13,7 +13,7 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from .formatters import _ESCAPES, _SAFE_FIELDS, escape_value
+from .formatters import ESCAPES, SAFE_FIELDS, escape_value
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -139,7 +139,7 @@ def make(literals, clock, with_traceback):
 """
     namespace = {
         "LogRecord": logging.LogRecord,
-        "ESCAPES": _ESCAPES,
+        "ESCAPES": ESCAPES,
         "escape_field": escape_value,  # as the general path: text escaped, objects seen escaped
         "MISSING": _MISSING,
     }
@@ -180,7 +180,7 @@ def _steps(pieces: tuple[Piece, ...], needs_time: bool, *, batch: bool) -> tuple
             render("asctime", "asctime")
     for field in _record_fields(pieces):
         value = f"v_{field}"
-        escaped = field not in _SAFE_FIELDS
+        escaped = field not in SAFE_FIELDS
         steps.append(f"{value} = record.{field}")
         if batch:
             steps += [

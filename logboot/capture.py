@@ -27,7 +27,7 @@ from typing import Any
 from .build import build_topology
 from .listener import Sink
 from .overrides import Overrides
-from .runtime import Runtime, _install, resolve_profile
+from .runtime import Runtime, install, resolve_profile
 from .schema import NullSinkSpec, Profile, SinkCommon
 
 
@@ -114,7 +114,7 @@ def silence(profile: Profile) -> Profile:
         for name, spec in profile.sinks.items()
     }
     silenced = profile.model_copy(update={"sinks": sinks})
-    silenced._source = profile.source
+    silenced.set_source(profile.source)
     return silenced
 
 
@@ -143,7 +143,7 @@ def capture_logging(
         captures[name] = Sink(name, handler, sink.level, "capture")
     for listener in topology.listeners.values():
         listener.sinks = [*listener.sinks, *(captures[s.name] for s in listener.sinks)]
-    runtime = _install(Runtime(topology))  # captures are in place before the first record
+    runtime = install(Runtime(topology))  # captures are in place before the first record
     try:
         yield LogCapture(runtime, handlers)
     finally:

@@ -60,8 +60,9 @@ STANDARD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict_
     "taskName",
 }
 
-_ESCAPES = {i: f"\\x{i:02x}" for i in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
-_ESCAPES.update({0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x2028: "\\u2028", 0x2029: "\\u2029"})
+# The escape of each control character, for str.translate (what ``escape`` does).
+ESCAPES = {i: f"\\x{i:02x}" for i in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+ESCAPES.update({0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x2028: "\\u2028", 0x2029: "\\u2029"})
 _CONTINUATION = "\n    "  # traceback lines are indented under their record
 
 
@@ -69,7 +70,7 @@ def escape(text: str) -> str:
     """Escape CR, LF, ESC and the other control characters so a line cannot be forged."""
     if text.isprintable():
         return text
-    return text.translate(_ESCAPES)
+    return text.translate(ESCAPES)
 
 
 # The types whose values a layout shows as they are: they cannot hold a line break.
@@ -185,7 +186,7 @@ _DEFAULT_FORMATS = {
     "$": "${asctime} ${levelname} ${name}: ${message}",
 }
 # Fields that never hold text from outside the program, so need no escaping.
-_SAFE_FIELDS = frozenset(
+SAFE_FIELDS = frozenset(
     {"asctime", "levelname", "levelno", "created", "msecs", "relativeCreated", "process", "thread", "lineno"}
 )
 
@@ -274,7 +275,7 @@ class TextFormatter(CompiledFormatter):
         self._needs_time = self.usesTime()
         fields = _format_fields(fmt, style)
         # Only fields that may carry outside text are checked, and copied only to be escaped.
-        self._escaped_fields = tuple(f for f in fields if f not in _SAFE_FIELDS and f != "message")
+        self._escaped_fields = tuple(f for f in fields if f not in SAFE_FIELDS and f != "message")
         self._style_char = style
         self._template = string.Template(fmt) if style == "$" else None
         # A "{" layout of plain fields renders the same, and faster, as a %-format.
@@ -297,7 +298,7 @@ class TextFormatter(CompiledFormatter):
         message = record.getMessage()
         if message.__class__ is not str:  # a str subclass (from a __str__): as %s shows it
             message = "%s" % (message,)  # noqa: UP031 - %s, not str(): what the fast path does
-        record.message = message if message.isprintable() else message.translate(_ESCAPES)  # escape()
+        record.message = message if message.isprintable() else message.translate(ESCAPES)  # escape()
         if self._needs_time:
             record.asctime = self._clock.format(record.created, record.msecs)
         values = record.__dict__

@@ -51,7 +51,7 @@ def validate_document(doc: Document) -> Validation:
     refused = {p.path for p in problems}  # a refused `cfg://` value is not also a dangling name
     problems.extend(e for e in errors if e.path not in refused)
     if profile is not None:
-        profile._source = doc.name
+        profile.set_source(doc.name)
     return Validation(profile if not problems else None, problems, warnings, doc)
 
 

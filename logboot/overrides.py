@@ -266,5 +266,5 @@ def override_profile(profile: Profile, overrides: Sequence[Override]) -> Profile
     result = validate_document(doc)
     if result.profile is None:
         raise ProfileError(result.problems, result.warnings)
-    result.profile._source = profile.source
+    result.profile.set_source(profile.source)
     return result.profile

@@ -122,7 +122,7 @@ def as_model(profile: Profile | PlainProfile) -> Profile:
     if isinstance(profile, Profile):
         return profile
     model = Profile.model_validate(_unfrozen(profile))
-    model._source = profile.source
+    model.set_source(profile.source)
     return model
 
 

@@ -91,25 +91,34 @@ def cache_folder(environ: Mapping[str, str]) -> Path | None:
 
 
 def code_stamp() -> str | None:
-    """The logboot version, the newest modification of its modules, and pydantic's
-    install; None when they cannot be read (a process that dropped privileges after its
-    imports): no caching."""
+    """The logboot version, its modules (how many in each folder of the package, and the
+    newest modification), and pydantic's install; None when they cannot be read (a process
+    that dropped privileges after its imports): no caching."""
     from . import __version__
 
     package = os.path.dirname(os.path.abspath(__file__))
-    newest = count = 0
+    newest = 0
+    counts: list[str] = []  # "folder=modules": a module moved to another folder keeps its mtime
+    folders = [package]
     try:
-        with os.scandir(package) as entries:
-            for entry in entries:
-                if entry.name.endswith(".py"):
-                    newest = max(newest, entry.stat().st_mtime_ns)
-                    count += 1
+        while folders:
+            folder = folders.pop()
+            count = 0
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name.endswith(".py"):
+                        newest = max(newest, entry.stat().st_mtime_ns)
+                        count += 1
+                    elif entry.name != "__pycache__" and entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+            if count:
+                counts.append(f"{folder[len(package) + 1 :] or '.'}={count}")
         # pydantic decides what validates too: its install, found without importing it.
         found = importlib.util.find_spec("pydantic")
         validator = os.stat(found.origin).st_mtime_ns if found and found.origin else 0
     except (OSError, ImportError, ValueError):
         return None
-    return f"{__version__}:{count}:{newest}:{validator}"
+    return f"{__version__}:{','.join(sorted(counts))}:{newest}:{validator}"
 
 
 def overrides_key(overrides: object, extends_roots: ExtendsRoots | None = None) -> str | None:

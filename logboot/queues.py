@@ -80,6 +80,21 @@ def acquire_contended(lock: threading.Lock | threading.RLock) -> None:
     lock.acquire()
 
 
+_RLOCK = type(threading.RLock())
+
+
+def stays_taken(lock: Any, probe: float) -> bool:
+    """True when ``lock`` (a lock or a condition) stays taken: this thread holds it (a
+    signal handler interrupted it there), or another thread for longer than ``probe`` seconds."""
+    # A reentrant lock: taking it again would not wait, so ask who holds it.
+    if isinstance(lock, _RLOCK) and lock._is_owned():  # type: ignore[attr-defined]
+        return True
+    if not lock.acquire(timeout=probe):
+        return True
+    lock.release()
+    return False
+
+
 class Wakeup:
     """The listener's wake-up call, safe to give from a signal handler.
 
@@ -377,6 +392,11 @@ class ThreadQueue:
 
     def wake(self) -> None:
         self._wakeup.set()
+
+    def lock_held(self, probe: float) -> bool:
+        """True when a lock a flush or a stop takes (the queue's, or its flushers') stays
+        taken (see ``stays_taken``); the listener's wake-up is never waited for (``Wakeup``)."""
+        return stays_taken(self._lock, probe) or stays_taken(self._progress, probe)
 
     # --- control ----------------------------------------------------------------------
 

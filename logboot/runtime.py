@@ -22,7 +22,7 @@ from .build import Topology, build_topology
 from .errors import ProfileError
 from .plain import PlainProfile, as_model
 from .processes import DirectDelivery, ProcessHandle
-from .queues import ThreadQueue
+from .queues import ThreadQueue, stays_taken
 from .reporting import write_stderr
 from .signals import SignalGuard
 
@@ -109,7 +109,7 @@ class Runtime:
         self._report: ShutdownReport | None = None
         self._forked = False  # a copy inherited by fork: no threads of its own
         self._direct: list[DirectDelivery] = []
-        self._signals: SignalGuard | None = None  # shutdown.signals, armed by _install
+        self._signals: SignalGuard | None = None  # shutdown.signals, armed by install
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -162,6 +162,10 @@ class Runtime:
     @property
     def running(self) -> bool:
         return self._state == "running"
+
+    def lock_held(self, probe: float) -> bool:
+        """True when the lock a stop takes stays taken (see ``queues.stays_taken``)."""
+        return stays_taken(self._lock, probe)
 
     def process_handle(self) -> ProcessHandle:
         """A picklable token: ``logboot.attach(handle)`` in a child routes its logging here."""
@@ -410,15 +414,16 @@ def setup_logging(
     ``$LOGBOOT_EXTENDS_ROOTS``) name other folders it may read from.
     """
     profile = startup_profile(source, overrides, cache=cache, extends_roots=extends_roots)
-    return _install(Runtime(build_topology(profile)))
+    return install(Runtime(build_topology(profile)))
 
 
 def start_child_runtime(handle: ProcessHandle) -> Runtime:
     """The runtime of a child attached to its parent's process queues."""
-    return _install(Runtime(build_topology(handle.profile, handle.addresses), handle.runtime_id))
+    return install(Runtime(build_topology(handle.profile, handle.addresses), handle.runtime_id))
 
 
-def _install(runtime: Runtime) -> Runtime:
+def install(runtime: Runtime) -> Runtime:
+    """Start ``runtime`` and make it the active one; the one it replaces drains, then stops."""
     global _active
     with _state_lock:
         previous = _active

@@ -26,6 +26,7 @@ from pydantic import (
 from .addresses import is_loopback, split_host_port, url_host
 from .formatters import JSON_FIELDS
 from .plain import root_queue
+from .sinks.rfc5424 import SYSLOG_FACILITIES as SYSLOG_FACILITIES  # noqa: PLC0414 - explicit re-export
 from .units import LEVEL_NAMES, parse_duration, parse_level, parse_mode, parse_size
 
 Level = Annotated[
@@ -317,12 +318,8 @@ class CustomSinkSpec(SinkCommon):
 
 # --- remote sinks (syslog, otlp) --------------------------------------------------------
 
-# RFC 5424 section 6.2.1: the position in this tuple is the facility's code (0-23).
-SYSLOG_FACILITIES = (
-    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
-    "authpriv", "ftp", "ntp", "security", "console", "solaris-cron",
-    "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
-)  # fmt: skip
+# SYSLOG_FACILITIES (imported above) lives in sinks/rfc5424.py, which a start from the
+# profile cache imports without pydantic; it stays importable from here for existing code.
 _SYSLOG_NAME = re.compile(r"^[\x21-\x7e]+$")  # PRINTUSASCII, RFC 5424 section 6
 _SD_NAME = re.compile(r"^[\x21-\x7e]{1,32}$")
 
@@ -717,6 +714,10 @@ class Profile(Spec):
     def source(self) -> str | None:
         """The file the profile was read from, if any."""
         return self._source
+
+    def set_source(self, source: str | None) -> None:
+        """Name the file this profile was read from (kept out of the model's fields)."""
+        self._source = source
 
     def root_queue(self) -> str | None:
         """The queue the root logger feeds: its own, else the only queue."""

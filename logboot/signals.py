@@ -46,28 +46,15 @@ RETRY_FIRST = 0.001  # seconds before asking again when the main thread held a l
 RETRY_MAX = 0.05
 
 
-_RLOCK = type(threading.RLock())
-
-
-def drain_locks(runtime: Runtime) -> list[Any]:
-    """The locks a drain takes, or waits for the listener to take."""
-    locks: list[Any] = [runtime._lock]
-    for queue in runtime.topology.queues.values():
-        locks += [queue._lock, queue._progress]  # (the listener's wake-up never waits: queues.Wakeup)
-    locks += [channel._lock for channel in runtime.topology.channels.values()]
-    return [lock for lock in locks if lock is not None]
-
-
-def holds_any(locks: list[Any]) -> bool:
-    """True when one of ``locks`` stays taken: the interrupted main thread holds it."""
-    for lock in locks:
-        # A queue's lock is reentrant: taking it again would not wait, so ask who holds it.
-        if isinstance(lock, _RLOCK) and lock._is_owned():  # type: ignore[attr-defined]
-            return True
-        if not lock.acquire(timeout=PROBE):
-            return True
-        lock.release()
-    return False
+def holds_drain_lock(runtime: Runtime) -> bool:
+    """True when a lock the drain takes, or waits for the listener to take, stays taken:
+    the interrupted main thread holds it. The runtime's, then each queue's and channel's."""
+    topology = runtime.topology
+    return (
+        runtime.lock_held(PROBE)
+        or any(queue.lock_held(PROBE) for queue in topology.queues.values())
+        or any(channel.lock_held(PROBE) for channel in topology.channels.values())
+    )
 
 
 def _poke(thread_id: int, signum: int, delay: float) -> None:
@@ -130,7 +117,7 @@ class SignalGuard:
     def handle(self, signum: int, frame: FrameType | None) -> None:
         """The signal handler (runs in the main thread)."""
         if self.armed and not self._draining:
-            if holds_any(drain_locks(self.runtime)) and not self._waited_too_long(signum):
+            if holds_drain_lock(self.runtime) and not self._waited_too_long(signum):
                 self._ask_again(signum)
                 return
             self._drain(signum)

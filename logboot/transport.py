@@ -49,7 +49,7 @@ from collections import deque
 from typing import Any
 
 from .formatters import STANDARD_ATTRS
-from .queues import Overflow, ThreadQueue
+from .queues import Overflow, ThreadQueue, stays_taken
 from .reporting import write_stderr
 from .sinks.base import write_bytes
 
@@ -308,6 +308,10 @@ class ProcessChannel:
                 f"logboot: process {os.getpid()} cannot reach queue {self.name!r} "
                 f"at {self.address!r}: {err.strerror or err}; its records are dropped and counted\n"
             )
+
+    def lock_held(self, probe: float) -> bool:
+        """True when the channel's lock stays taken (see ``queues.stays_taken``)."""
+        return stays_taken(self._lock, probe)
 
     def close(self) -> None:
         with self._lock:

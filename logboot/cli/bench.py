@@ -34,18 +34,18 @@ from ..bench import BenchResult, run_bench
 from ..errors import ProfileError
 from ..loading import check_profile
 from ..schema import Profile
-from .commands import (
+from .commands import app
+from .common import (
     DebugOption,
     ExtendsRootOption,
     Format,
     FormatOption,
     SetOption,
-    _debugging,
-    _examples,
-    _existing_file,
-    _failures,
-    app,
+    examples,
+    existing_file,
     exit_invalid,
+    failures,
+    wants_debug,
 )
 from .output import console, display_path, plural, wants_color
 from .paths import os_reason
@@ -69,7 +69,7 @@ def _sink_dir(path: Path | None) -> Path | None:
 
 
 @app.command(
-    epilog=_examples(
+    epilog=examples(
         "logboot bench logboot.yaml",
         "logboot bench logboot.yaml --records 1000000 --threads 8",
         "logboot bench logboot.yaml --set queues.main.max_size=50000",
@@ -87,7 +87,7 @@ def bench(
     profile: Annotated[
         Path,
         typer.Argument(
-            help="The profile to load.", metavar="PROFILE", callback=_existing_file, readable=False
+            help="The profile to load.", metavar="PROFILE", callback=existing_file, readable=False
         ),
     ],
     records: Annotated[
@@ -135,10 +135,10 @@ def bench(
             "--sink-dir redirects the sinks, --real-sinks does not; give one of them",
             param_hint="'--sink-dir'",
         )
-    debugging = _debugging(ctx, debug)
+    debugging = wants_debug(ctx, debug)
     stderr = console()
     name = display_path(str(profile))
-    with _failures(debugging):
+    with failures(debugging):
         validation = check_profile(profile, overrides=overrides or None, extends_roots=extends_roots)
     if validation.profile is None:
         exit_invalid(validation.problems, name, "bench")
@@ -149,7 +149,7 @@ def bench(
         )
         stderr.print(Text(note))
     outcome: BenchResult | ProfileError
-    with _failures(debugging), _progress(output_format, records) as progress:
+    with failures(debugging), _progress(output_format, records) as progress:
         try:
             outcome = run_bench(
                 validation.profile,

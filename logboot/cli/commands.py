@@ -12,11 +12,8 @@ import json
 import shlex
 import sys
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
-from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -24,22 +21,29 @@ from rich.text import Text
 
 from .. import __version__
 from ..describe import describe_profile
-from ..errors import LogbootError, Problem
+from ..errors import LogbootError
 from ..loading import check_profile
-from ..reading import ProfileNotFoundError
 from ..schema import json_schema
 from ..validation import did_you_mean
 from .checking import FileReport, check_path, report_document, summary
-from .output import console, display_path, plural, print_problems, shown, write_json
-from .paths import is_folder, unreadable_reason, write_text
+from .common import (
+    DebugOption,
+    ExtendsRootOption,
+    Format,
+    FormatOption,
+    SetOption,
+    examples,
+    existing_file,
+    exit_invalid,
+    fail,
+    failures,
+    print_error,
+    wants_debug,
+)
+from .output import console, display_path, print_problems, write_json
+from .paths import is_folder, write_text
 from .templates import DEFAULT_TEMPLATE, templates
 from .tree import topology_tree
-
-
-def _examples(*lines: str, before: str = "") -> str:
-    """A help epilog: optional text, then one example command a line."""
-    return before + "Examples:\n\n" + "\n".join(f"  {line}" for line in lines)
-
 
 app = typer.Typer(
     name="logboot",
@@ -47,7 +51,7 @@ app = typer.Typer(
         "Write, check and inspect logboot profiles: YAML files that describe a queued,\n"
         "managed logging set-up (loggers -> queues -> listeners -> sinks)."
     ),
-    epilog=_examples(
+    epilog=examples(
         "logboot init --template prod logboot.yaml",
         "logboot check logboot.yaml",
         "logboot show logboot.yaml",
@@ -59,36 +63,6 @@ app = typer.Typer(
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class Format(str, Enum):
-    """Output formats of ``check`` and ``show``."""
-
-    text = "text"
-    json = "json"
-
-
-DebugOption = Annotated[bool, typer.Option("--debug", help="On an error, show the full (chained) traceback.")]
-SetOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--set",
-        help="Override a key of the profile, as YAML: --set queues.main.max_size=100 (repeatable).",
-        metavar="KEY.PATH=VALUE",
-    ),
-]
-ExtendsRootOption = Annotated[
-    Optional[list[Path]],  # noqa: UP045 - typer reads `X | None` only from Python 3.11
-    typer.Option(
-        "--extends-root",
-        help="Let `extends` read files in DIR too (repeatable); by default only inside the profile's "
-        "folder. Also $LOGBOOT_EXTENDS_ROOTS (folders separated by the path separator).",
-        metavar="DIR",
-    ),
-]
-FormatOption = Annotated[
-    Format, typer.Option("--format", help="text for people, json for tools.", case_sensitive=False)
-]
 
 
 def _print_version(value: bool) -> None:
@@ -109,72 +83,7 @@ def _main(
     ctx.obj = debug
 
 
-def _debugging(ctx: typer.Context, debug: bool) -> bool:
-    """``--debug`` given before the command or after it."""
-    return debug or ctx.obj is True
-
-
-@contextmanager
-def _failures(debug: bool) -> Iterator[None]:
-    """Turn an error into one line on stderr (and a traceback with --debug) and an exit code."""
-    try:
-        yield
-    except ProfileNotFoundError as err:
-        _fail(err, debug, code=2)
-    except (LogbootError, OSError) as err:
-        _fail(err, debug, code=1)
-    except Exception as err:  # noqa: BLE001 - a bug in logboot: say so plainly, exit 1
-        _fail(err, debug, code=1, internal=True)
-
-
-def _fail(err: BaseException, debug: bool, *, code: int, internal: bool = False) -> NoReturn:
-    _print_error(err, debug, internal=internal)
-    raise typer.Exit(code)
-
-
-def _print_error(err: BaseException, debug: bool, *, internal: bool) -> None:
-    stderr = console()
-    if debug:
-        sys.stderr.write("".join(traceback.format_exception(type(err), err, err.__traceback__)))
-    if internal:
-        message = f"logboot: internal error: {type(err).__name__}: {err}"
-        if not debug:
-            message += "\n(run again with --debug to see the traceback)"
-    else:
-        message = f"logboot: error: {err}"
-    stderr.print(Text(message, style="red"))
-
-
-def _existing_file(path: Path) -> Path:
-    """A file that can be read; anything else (missing, a folder, a device, unreadable, a name
-    too long) is a usage error: one line naming it, exit 2.
-
-    (A callback's parameter is never annotated ``list[...]``: typer calls ``issubclass()`` on
-    it, which raises on Python 3.10.)
-    """
-    reason = unreadable_reason(path)
-    if reason is not None:
-        console().print(Text(f"logboot: error: {reason}", style="red"))
-        raise typer.Exit(2)
-    return path
-
-
 # --- init -------------------------------------------------------------------------------
-
-
-def exit_invalid(problems: list[Problem], name: str, action: str) -> NoReturn:
-    """Print an invalid profile's problems as ``check`` does, then exit 1 (nothing to ``action``)."""
-    located = sorted((shown(p) for p in problems), key=Problem.sort_key)
-    stderr = console()
-    print_problems(located, stderr)
-    stderr.print(
-        Text(
-            f"logboot: error: {name} is not a valid profile "
-            f"({plural(len(located), 'error')}); nothing to {action}",
-            style="red",
-        )
-    )
-    raise typer.Exit(1)
 
 
 def _template_names() -> list[str]:
@@ -182,7 +91,7 @@ def _template_names() -> list[str]:
 
 
 @app.command(
-    epilog=_examples(
+    epilog=examples(
         "logboot init                      (writes logboot.yaml from the prod template)",
         "logboot init --template dev config/logging.yaml",
         "logboot init --list",
@@ -231,11 +140,11 @@ def init(
             param_hint="'--template'",
         )
     target = path / "logboot.yaml" if is_folder(path) else path
-    with _failures(_debugging(ctx, debug)):
+    with failures(wants_debug(ctx, debug)):
         written = _write_new(target, chosen.text, force)
     if not written:
         message = f"{str(target)!r} already exists; pass --force to overwrite it, or choose another PATH"
-        _fail(LogbootError(message), False, code=1)
+        fail(LogbootError(message), False, code=1)
     console().print(
         f"Wrote {target} from the {chosen.name!r} template. "
         f"Check it with: logboot check {shlex.quote(str(target))}"
@@ -251,7 +160,7 @@ def _write_new(target: Path, text: str, force: bool) -> bool:
 
 
 @app.command(
-    epilog=_examples(
+    epilog=examples(
         "logboot check logboot.yaml",
         "logboot check --strict configs/*.yaml",
         "logboot check --format json configs/*.yaml > report.json",
@@ -289,7 +198,7 @@ def check(
     Beyond the schema: a log folder that cannot be created or written, a missing optional package,
     and with --reachable a remote receiver that does not answer. Nothing is created while checking.
     """
-    debugging = _debugging(ctx, debug)
+    debugging = wants_debug(ctx, debug)
     reports = [
         check_path(path, overrides, reachable=reachable, extends_roots=extends_roots) for path in paths
     ]
@@ -321,7 +230,7 @@ def _print_failure(report: FileReport, debug: bool, stderr: Console) -> None:
 
 
 @app.command(
-    epilog=_examples(
+    epilog=examples(
         "logboot show logboot.yaml",
         "logboot show --format json logboot.yaml",
         "logboot show logboot.yaml --set queues.main.kind=process",
@@ -331,7 +240,7 @@ def show(
     ctx: typer.Context,
     path: Annotated[
         Path,
-        typer.Argument(help="The profile to draw.", metavar="PATH", callback=_existing_file, readable=False),
+        typer.Argument(help="The profile to draw.", metavar="PATH", callback=existing_file, readable=False),
     ],
     output_format: FormatOption = Format.text,
     overrides: SetOption = None,
@@ -339,7 +248,7 @@ def show(
     debug: DebugOption = False,
 ) -> None:
     """Draw the topology: loggers (level) -> queue -> listener -> sinks (type, target)."""
-    with _failures(_debugging(ctx, debug)):
+    with failures(wants_debug(ctx, debug)):
         validation = check_profile(path, overrides=overrides or None, extends_roots=extends_roots)
     if validation.profile is None:
         exit_invalid(validation.problems, display_path(str(path)), "show")
@@ -354,7 +263,7 @@ def show(
 
 
 @app.command(
-    epilog=_examples("logboot schema > logboot.schema.json", "logboot schema -o .vscode/logboot.schema.json")
+    epilog=examples("logboot schema > logboot.schema.json", "logboot schema -o .vscode/logboot.schema.json")
 )
 def schema(
     ctx: typer.Context,
@@ -371,7 +280,7 @@ def schema(
     if output is None or str(output) == "-":
         sys.stdout.write(text)
         return
-    with _failures(_debugging(ctx, debug)):
+    with failures(wants_debug(ctx, debug)):
         write_text(output, text, replace=True, what="the schema")
     console().print(f"Wrote the JSON Schema of profile version 1 to {output}")
 
@@ -381,5 +290,5 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="logboot")
     except Exception as err:  # noqa: BLE001 - the last guard: one line (a traceback only with --debug)
-        _print_error(err, "--debug" in (sys.argv[1:] if argv is None else argv), internal=True)
+        print_error(err, "--debug" in (sys.argv[1:] if argv is None else argv), internal=True)
         raise SystemExit(1) from None

@@ -16,16 +16,16 @@ from ..dumping import to_yaml
 from ..errors import LogbootError, Problem
 from ..loading import check_profile, validate_document
 from ..reading import read_text
-from .commands import (
+from .commands import app
+from .common import (
     DebugOption,
     ExtendsRootOption,
     SetOption,
-    _debugging,
-    _examples,
-    _existing_file,
-    _failures,
-    app,
+    examples,
+    existing_file,
     exit_invalid,
+    failures,
+    wants_debug,
 )
 from .output import console, display_path, plural, print_problems, shown
 from .paths import write_text
@@ -53,7 +53,7 @@ ForceOption = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an e
 
 @app.command(
     "import",
-    epilog=_examples(
+    epilog=examples(
         "logboot import logging.yaml -o logboot.yaml",
         "logboot import logging.json > logboot.yaml",
         before="Notes about what has no equivalent go to stderr, and stand as comments in the profile.\n"
@@ -68,8 +68,8 @@ def import_(
         typer.Argument(
             help="A dictConfig document (YAML or JSON).",
             metavar="CONFIG",
-            callback=_existing_file,
-            readable=False,  # _existing_file says why in one line; typer's check would not
+            callback=existing_file,
+            readable=False,  # existing_file says why in one line; typer's check would not
         ),
     ],
     output: OutputOption = None,
@@ -79,7 +79,7 @@ def import_(
     """Turn a logging.config.dictConfig document into an equivalent logboot profile."""
     stderr = console()
     name = display_path(str(config))
-    with _failures(_debugging(ctx, debug)):
+    with failures(wants_debug(ctx, debug)):
         try:
             text = config.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as err:
@@ -108,7 +108,7 @@ def import_(
 
 
 @app.command(
-    epilog=_examples(
+    epilog=examples(
         "logboot export logboot.yaml -o logging.json      (then: uvicorn --log-config logging.json)",
         "logboot export logboot.yaml -o logging.yaml --set root.level=DEBUG",
         before="Loading the document with logging.config.dictConfig starts logboot for the profile\n"
@@ -120,7 +120,7 @@ def export(
     profile: Annotated[
         Path,
         typer.Argument(
-            help="The profile to export.", metavar="PROFILE", callback=_existing_file, readable=False
+            help="The profile to export.", metavar="PROFILE", callback=existing_file, readable=False
         ),
     ],
     output_format: Annotated[
@@ -136,7 +136,7 @@ def export(
 
     JSON, or YAML when FILE ends in .yaml or .yml.
     """
-    with _failures(_debugging(ctx, debug)):
+    with failures(wants_debug(ctx, debug)):
         validation = check_profile(profile, overrides=overrides or None, extends_roots=extends_roots)
     if validation.profile is None:
         exit_invalid(validation.problems, display_path(str(profile)), "export")
@@ -148,6 +148,6 @@ def export(
         sys.stdout.write(text)
         return
     assert output is not None
-    with _failures(_debugging(ctx, debug)):
+    with failures(wants_debug(ctx, debug)):
         _write(output, text, force)
     console().print(f"Wrote a dictConfig for {display_path(str(profile))} to {display_path(str(output))}")

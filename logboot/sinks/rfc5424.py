@@ -17,7 +17,12 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..schema import SYSLOG_FACILITIES
+# RFC 5424 section 6.2.1: the position in this tuple is the facility's code (0-23).
+SYSLOG_FACILITIES = (
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+    "authpriv", "ftp", "ntp", "security", "console", "solaris-cron",
+    "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+)  # fmt: skip
 
 NIL = "-"
 BOM = "\ufeff"
