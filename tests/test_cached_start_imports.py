@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import json
 import os
-import socketserver
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import REPO, wait_until
-from integration.receivers import OtlpReceiver
+from integration.receivers import OtlpReceiver, SyslogReceiver
 
 from logboot.integrations import PARENT_ENV
 
@@ -40,45 +38,6 @@ PROGRAM = textwrap.dedent(
     print(sorted(m for m in {VALIDATION!r} if m in sys.modules))
     """
 )
-
-
-class SyslogReceiver(socketserver.ThreadingTCPServer):
-    """A loopback TCP syslog collector that keeps every byte of every connection."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        self.data = bytearray()
-        self.closed = 0  # connections read to their end
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                while chunk := self.request.recv(65536):
-                    with receiver.lock:
-                        receiver.data.extend(chunk)
-                with receiver.lock:
-                    receiver.closed += 1
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.port = self.server_address[1]
-        threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True).start()
-
-    def messages(self) -> list[str]:
-        """The octet-counted frames (RFC 6587) received, decoded."""
-        with self.lock:
-            rest = bytes(self.data)
-        out = []
-        while rest:
-            length, _, rest = rest.partition(b" ")
-            out.append(rest[: int(length)].decode("utf-8"))
-            rest = rest[int(length) :]
-        return out
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
 
 
 @pytest.fixture

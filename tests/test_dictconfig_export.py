@@ -11,8 +11,6 @@ import json
 import logging
 import logging.config
 import re
-import socketserver
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +18,7 @@ from typing import Any
 
 import pytest
 from conftest import REPO, file_profile
-from integration.receivers import OtlpReceiver
+from integration.receivers import OtlpReceiver, SyslogReceiver
 
 import logboot
 from logboot.capture import capture_logging
@@ -33,31 +31,6 @@ TOKEN = re.compile(r"<rt-\d{3}>")
 pytestmark = pytest.mark.timeout(60)
 
 
-class SyslogReceiver(socketserver.ThreadingTCPServer):
-    """A TCP syslog receiver on loopback that keeps every byte it gets."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self) -> None:
-        self.data = bytearray()
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                while chunk := self.request.recv(65536):
-                    with receiver.lock:
-                        receiver.data.extend(chunk)
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True).start()
-
-    def text(self) -> str:
-        with self.lock:
-            return self.data.decode("utf-8", "replace")
-
-
 @pytest.fixture
 def receivers(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
@@ -66,15 +39,14 @@ def receivers(
     syslog, otlp = SyslogReceiver(), OtlpReceiver()
     otlp.start()
     monkeypatch.setenv("LOG_DIR", str(tmp_path / "logs"))
-    monkeypatch.setenv("SYSLOG_ADDRESS", f"127.0.0.1:{syslog.server_address[1]}")
+    monkeypatch.setenv("SYSLOG_ADDRESS", f"127.0.0.1:{syslog.port}")
     monkeypatch.setenv("OTLP_ENDPOINT", otlp.endpoint)
     for name in ("NO_PROXY", "no_proxy"):
         monkeypatch.setenv(name, "127.0.0.1,localhost")
     monkeypatch.delenv("LOGBOOT_LEVEL", raising=False)
     monkeypatch.delenv(PARENT_ENV, raising=False)  # restored (absent) after the test
     yield syslog, otlp
-    syslog.shutdown()
-    syslog.server_close()
+    syslog.stop()
     otlp.stop()
 
 

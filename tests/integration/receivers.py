@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import socket
+import socketserver
 import subprocess
 import threading
 import time
@@ -376,3 +377,48 @@ class TlsSyslogReceiver:
 
     def close(self) -> None:
         self.listener.close()
+
+
+class SyslogReceiver(socketserver.ThreadingTCPServer):
+    """A loopback TCP syslog collector that keeps every byte of every connection."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.closed = 0  # connections read to their end
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                while chunk := self.request.recv(65536):
+                    with receiver.lock:
+                        receiver.data.extend(chunk)
+                with receiver.lock:
+                    receiver.closed += 1
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.port = self.server_address[1]
+        threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True).start()
+
+    def messages(self) -> list[str]:
+        """The octet-counted frames (RFC 6587) received, decoded."""
+        with self.lock:
+            rest = bytes(self.data)
+        out = []
+        while rest:
+            length, _, rest = rest.partition(b" ")
+            out.append(rest[: int(length)].decode("utf-8"))
+            rest = rest[int(length) :]
+        return out
+
+    def text(self) -> str:
+        """Every byte received, decoded."""
+        with self.lock:
+            return self.data.decode("utf-8", "replace")
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
