@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m logboot.demo
+	$(BIN)/python -m tools.demo
 
 test: $(STAMP) lint typecheck pytest
 
@@ -23,8 +23,8 @@ test-all:
 	.ci/test-all
 
 lint: $(STAMP)
-	$(BIN)/ruff check logboot tests benchmarks examples
-	$(BIN)/ruff format --check logboot tests benchmarks examples
+	$(BIN)/ruff check logboot tests benchmarks examples tools
+	$(BIN)/ruff format --check logboot tests benchmarks examples tools
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)

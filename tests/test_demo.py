@@ -1,11 +1,11 @@
-"""`make demo` (`python -m logboot.demo`), run small: every check it makes passes."""
+"""`make demo` (`python -m tools.demo`), run small: every check it makes passes."""
 
 from __future__ import annotations
 
 import pytest
 from conftest import REPO
 
-from logboot import demo
+from tools import demo
 
 pytestmark = pytest.mark.timeout(60)
 

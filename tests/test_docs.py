@@ -9,9 +9,9 @@ import pytest
 from conftest import REPO
 
 import logboot
-from logboot import docgen
 from logboot.loading import validate_document
 from logboot.reading import read_text
+from tools import docgen
 
 DOCS = REPO / "docs"
 MINE = ["getting-started.md", "recipes.md", "migrating.md", "profile-reference.md"]
@@ -20,10 +20,10 @@ pytestmark = pytest.mark.timeout(30)
 
 
 def test_the_profile_reference_matches_the_schema() -> None:
-    """docs/profile-reference.md is exactly what `python -m logboot.docgen` writes from the schema."""
+    """docs/profile-reference.md is exactly what `python -m tools.docgen` writes from the schema."""
     committed = (DOCS / "profile-reference.md").read_text(encoding="utf-8")
     assert committed == docgen.render(), (
-        "docs/profile-reference.md is out of date: run python -m logboot.docgen"
+        "docs/profile-reference.md is out of date: run python -m tools.docgen"
     )
 
 
@@ -44,7 +44,7 @@ def test_docgen_check_reports_a_stale_file(tmp_path: Path, capsys: pytest.Captur
     out = tmp_path / "ref.md"
     out.write_text("stale\n", encoding="utf-8")
     assert docgen.main(["--check", "--output", str(out)]) == 1
-    assert capsys.readouterr().err == f"{out} is out of date: run `python -m logboot.docgen`\n"
+    assert capsys.readouterr().err == f"{out} is out of date: run `python -m tools.docgen`\n"
     assert docgen.main(["--output", str(out)]) == 0
     assert docgen.main(["--check", "--output", str(out)]) == 0
 

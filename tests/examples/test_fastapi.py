@@ -13,6 +13,7 @@ from .support import (
     example_env,
     free_port,
     get_json,
+    poll_jsonl,
     python,
     read_jsonl,
     recipe,
@@ -33,8 +34,17 @@ def serve_orders(tmp_path: Path, workers: int, count: int) -> tuple[list[dict[st
     with recipe(args, example_env(tmp_path / "logs"), tmp_path) as server:
         pids = [wait_for_http(f"{base}/orders/0", server)["pid"]]
         pids += [get_json(f"{base}/orders/{n}")["pid"] for n in range(1, count)]
+        # Every worker has started (a slow one may not have, when the first answers at once)
+        # before the stop, so each one's own start-up record is there to check.
+        log = tmp_path / "logs" / "service.jsonl"
+        poll_jsonl(log, lambda records: len(started_by(records)) == workers, server)
         assert server.stop(signal.SIGINT) == 0, server.output()
-    return read_jsonl(tmp_path / "logs" / "service.jsonl"), pids
+    return read_jsonl(log), pids
+
+
+def started_by(records: list[dict[str, object]]) -> Counter[object]:
+    """How many "Started server process" records each process left."""
+    return Counter(r["process"] for r in records if str(r["message"]).startswith("Started server process"))
 
 
 def check_requests(records: list[dict[str, object]], pids: list[int]) -> None:
@@ -61,6 +71,6 @@ def test_two_workers_log_into_the_supervisors_sinks(tmp_path: Path) -> None:
     """With --workers 2 both spawned workers attach to the supervisor; every request is there."""
     records, pids = serve_orders(tmp_path, workers=2, count=30)
     check_requests(records, pids)
-    started = Counter(r["process"] for r in records if str(r["message"]).startswith("Started server process"))
+    started = started_by(records)
     assert len(started) == 2 and set(started.values()) == {1}  # each worker's own record arrived
     assert set(pids) <= set(started)

@@ -6,7 +6,7 @@
 3. Worker processes started with spawn log through ``configs/multiprocess.yaml``.
 4. Every output file is read back: each record must be there exactly once, whole.
 
-Run it with ``python -m logboot.demo [--threads N] [--records N] [--processes N]``.
+Run it with ``python -m tools.demo [--threads N] [--records N] [--processes N]``.
 """
 
 from __future__ import annotations
