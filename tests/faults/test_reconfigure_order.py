@@ -23,17 +23,23 @@ def numbers_in(path: Path) -> list[int]:
     return [int(line) for line in data.split("\n")[:-1]]
 
 
-def test_records_after_a_swap_follow_the_old_backlog_into_a_shared_file(tmp_path: Path) -> None:
-    """Records logged after a swap are written after the old runtime's backlog, not before it."""
-    log_file = tmp_path / "app.log"
-    profile = tmp_path / "profile.yaml"
-    profile.write_text(file_profile(log_file), encoding="utf-8")
+def start_held(profile: Path) -> tuple[logboot.Runtime, Gate, logging.Logger]:
+    """Start ``profile`` and log record "0", which its listener holds inside the sink."""
     old = logboot.setup_logging(profile)
     held = Gate()
     old.topology.sinks["out"].handler.addFilter(held)
     log = logging.getLogger("order")
     log.info("0")
     assert held.entered.wait(5)
+    return old, held, log
+
+
+def test_records_after_a_swap_follow_the_old_backlog_into_a_shared_file(tmp_path: Path) -> None:
+    """Records logged after a swap are written after the old runtime's backlog, not before it."""
+    log_file = tmp_path / "app.log"
+    profile = tmp_path / "profile.yaml"
+    profile.write_text(file_profile(log_file), encoding="utf-8")
+    old, held, log = start_held(profile)
     for seq in range(1, 100):
         log.info("%d", seq)
     old_queue = old.topology.queues["main"]
@@ -66,12 +72,7 @@ def test_a_stuck_old_sink_holds_the_new_runtime_back_only_until_its_deadline(tmp
     old_profile, new_profile = tmp_path / "old.yaml", tmp_path / "new.yaml"
     old_profile.write_text(file_profile(old_file, extra="shutdown: {timeout: 200ms}\n"), encoding="utf-8")
     new_profile.write_text(file_profile(new_file), encoding="utf-8")
-    old = logboot.setup_logging(old_profile)
-    held = Gate()
-    old.topology.sinks["out"].handler.addFilter(held)
-    log = logging.getLogger("order")
-    log.info("0")
-    assert held.entered.wait(5)
+    old, held, log = start_held(old_profile)
     try:
         new = logboot.setup_logging(new_profile)  # returns after the old one's 200 ms deadline
         log.info("1")
