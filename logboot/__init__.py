@@ -13,25 +13,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import LogbootError, MissingDependencyError, Problem, ProfileError, SetupError
-from .processes import ProcessHandle, attach
-from .runtime import Runtime, ShutdownReport, active_runtime, setup_logging
+from logboot.errors import LogbootError, MissingDependencyError, Problem, ProfileError, SetupError
+from logboot.runtime.lifecycle import Runtime, ShutdownReport, active_runtime, setup_logging
+from logboot.runtime.processes import ProcessHandle, attach
 
 if TYPE_CHECKING:
-    from .loading import Validation, check_profile, load_profile
-    from .reading import ProfileNotFoundError
-    from .schema import Profile
+    from logboot.profile.loading import Validation, check_profile, load_profile
+    from logboot.profile.reading import ProfileNotFoundError
+    from logboot.profile.schema import Profile
 
 __version__ = "0.1.0"
 
 # Validation (pydantic, yaml) loads on first use: a start from the profile cache never
 # needs it, and it is most of the memory and start-up time logboot would otherwise cost.
 _LAZY = {
-    "Validation": "loading",
-    "check_profile": "loading",
-    "load_profile": "loading",
-    "ProfileNotFoundError": "reading",
-    "Profile": "schema",
+    "Validation": "profile.loading",
+    "check_profile": "profile.loading",
+    "load_profile": "profile.loading",
+    "ProfileNotFoundError": "profile.reading",
+    "Profile": "profile.schema",
 }
 
 

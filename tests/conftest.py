@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import logboot
-from logboot.runtime import active_runtime
+from logboot.runtime.lifecycle import active_runtime
 from logboot.sinks.base import BatchSink
 
 REPO = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ import pytest
 from conftest import file_profile
 
 import logboot
-from logboot.queues import in_event_loop
+from logboot.runtime.queues import in_event_loop
 
 pytestmark = pytest.mark.timeout(30)
 # asyncio logs "Using selector" at DEBUG when a loop is made, outside it: not the records under test.

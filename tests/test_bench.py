@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import file_profile
 
-from logboot.bench import BenchError, BenchResult, redirect_sinks, run_bench
-from logboot.loading import load_profile
-from logboot.schema import FileSinkSpec, RotatingFileSinkSpec
+from logboot.profile.loading import load_profile
+from logboot.profile.schema import FileSinkSpec, RotatingFileSinkSpec
+from logboot.testing.bench import BenchError, BenchResult, redirect_sinks, run_bench
 
 CONSOLE_AND_FILES = """\
 version: 1

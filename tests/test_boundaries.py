@@ -7,7 +7,7 @@ The convention (one for what is public; also in docs/architecture.md, "Conventio
   on an object. What another module needs gets a public name in its owner, or a small
   public method that does the job (``ThreadQueue.lock_held``). Dunders (``__version__``)
   are not private.
-- A module whose own name starts with an underscore (``logboot/_layout.py``) is private
+- A module whose own name starts with an underscore (``logboot/formatters/text_layout.py``) is private
   to the package: users do not import it, but any logboot module may import it and its
   public names (``from ._layout import compile_layout``); its underscored names stay its own.
 - Within its own module a private name may be used on any object (``other._fields`` in
@@ -62,18 +62,18 @@ OUTSIDE = {
 
 # Uses inside logboot, as (file, expression).
 EXCEPTIONS = {
-    ("logboot/runtime.py", "previous._lock"): (
+    ("logboot/runtime/lifecycle.py", "previous._lock"): (
         "Runtime's own lock, in runtime.py (queues, transport, processes and reporting define a _lock too)"
     ),
-    ("logboot/runtime.py", "runtime._start"): (
+    ("logboot/runtime/lifecycle.py", "runtime._start"): (
         "Runtime._start, in runtime.py (sinks/remote.py defines a _start too)"
     ),
     (
-        "logboot/plain.py",
+        "logboot/profile/plain.py",
         "other._fields",
     ): "PlainSpec._fields, in plain.py (redaction.py defines a _fields too)",
     (
-        "logboot/plain.py",
+        "logboot/profile/plain.py",
         "value._fields",
     ): "PlainSpec._fields, in plain.py (redaction.py defines a _fields too)",
 }
@@ -218,7 +218,12 @@ ALL_HITS = [hit for name, path in MODULES.items() for hit in hits_in(name, path,
 
 def test_the_package_is_found() -> None:
     """The check reads every module of the package, private ones and subpackages included."""
-    assert {"logboot", "logboot.cli.commands", "logboot._layout", "logboot.sinks.files"} <= set(MODULES)
+    assert {
+        "logboot",
+        "logboot.cli.commands",
+        "logboot.formatters.text_layout",
+        "logboot.sinks.files",
+    } <= set(MODULES)
 
 
 def test_no_module_uses_another_modules_private_names() -> None:
@@ -235,15 +240,24 @@ def test_every_exception_is_still_needed() -> None:
 @pytest.mark.parametrize(
     ("source", "found"),
     [
-        ("from ..queues import _NESTED_WAITS\n", ["from logboot.queues import _NESTED_WAITS"]),
+        (
+            "from ..runtime.queues import _NESTED_WAITS\n",
+            ["from logboot.runtime.queues import _NESTED_WAITS"],
+        ),
         ("from logboot.cli.commands import app, _fail\n", ["from logboot.cli.commands import _fail"]),
         ("from . import checking, _fail\n", ["from logboot.cli import _fail"]),
         (
-            "def f():\n    from ..queues import ThreadQueue, _HIGH_WATER\n",
-            ["from logboot.queues import _HIGH_WATER"],
+            "def f():\n    from ..runtime.queues import ThreadQueue, _HIGH_WATER\n",
+            ["from logboot.runtime.queues import _HIGH_WATER"],
         ),
-        ("from .. import _layout\nfrom .._layout import compile_layout\nimport logboot._layout\n", []),
-        ("import logboot._layout\nlogboot._layout._line\n", ["logboot._layout._line"]),
+        (
+            "from ..formatters import text_layout\nfrom ..formatters.text_layout import compile_layout\n",
+            [],
+        ),
+        (
+            "import logboot.formatters.text_layout\nlogboot.formatters.text_layout._line\n",
+            ["logboot.formatters.text_layout._line"],
+        ),
         ("def f(queue):\n    return queue._items\n", ["queue._items"]),
         ("def f(runtime):\n    return runtime.topology._queues\n", ["runtime.topology._queues"]),
         ("def f(runtime):\n    setattr(runtime, '_plan', None)\n", ["setattr(runtime, '_plan', None)"]),

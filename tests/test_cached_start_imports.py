@@ -1,4 +1,4 @@
-"""A start from the profile cache imports neither pydantic nor yaml nor ``logboot.schema``,
+"""A start from the profile cache imports neither pydantic nor yaml nor ``logboot.profile.schema``,
 for every profile the project ships, whatever its sinks (files, console, syslog, OTLP)."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import pytest
 from conftest import REPO, wait_until
 from integration.receivers import OtlpReceiver, SyslogReceiver
 
-from logboot.integrations import PARENT_ENV
+from logboot.interop.integrations import PARENT_ENV
 
 PROFILES = sorted([*(REPO / "configs").glob("*.yaml"), *(REPO / "examples" / "profiles").glob("*.yaml")])
-VALIDATION = ("logboot.schema", "pydantic", "yaml")
+VALIDATION = ("logboot.profile.schema", "pydantic", "yaml")
 RECORDS = 50
 # Variables that would change what the child starts, or make it attach to a parent.
 UNSET = frozenset({"LOGBOOT_CACHE", "LOGBOOT_LEVEL", "LOGBOOT_PROFILE", "LOGBOOT_EXTENDS_ROOTS", PARENT_ENV})

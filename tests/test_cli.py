@@ -22,10 +22,10 @@ import logboot
 from logboot import sinks
 from logboot.cli import app
 from logboot.cli.output import SourceLines, display_path, problem_text
-from logboot.describe import describe_profile
 from logboot.errors import Problem, ProfileError
-from logboot.reading import read_profile
-from logboot.schema import SCHEMA_URL, json_schema
+from logboot.profile.describe import describe_profile
+from logboot.profile.reading import read_profile
+from logboot.profile.schema import SCHEMA_URL, json_schema
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
@@ -350,7 +350,7 @@ def test_check_finds_a_log_folder_that_cannot_be_created(in_tmp: Path, write_pro
 
 _CHECK_AS = """\
 import contextlib, io, os, sys
-import logboot.loading, logboot.preflight  # validation loads lazily: import it while readable
+import logboot.profile.loading, logboot.profile.preflight  # validation loads lazily: import it while readable
 from logboot.cli import main  # imported while the interpreter is readable by whoever we are
 with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):
     main(["check", "--help"])  # typer and click import parts of themselves on first parse

@@ -196,7 +196,7 @@ def test_a_bench_that_measures_nothing_fails_and_debug_shows_why(in_tmp: Path) -
     loud = invoke("--debug", "bench", "p.yaml", "--records", "10", "--set", "root.level=WARNING")
     assert loud.exit_code == 1
     assert loud.stderr.startswith("Traceback (most recent call last):")
-    assert "logboot.bench.BenchError" in loud.stderr
+    assert "logboot.testing.bench.BenchError" in loud.stderr
 
 
 @pytest.mark.parametrize(

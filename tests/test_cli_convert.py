@@ -18,7 +18,7 @@ from typer.testing import Result
 
 import logboot
 from logboot.cli import app
-from logboot.runtime import active_runtime
+from logboot.runtime.lifecycle import active_runtime
 
 PLAIN = {"NO_COLOR": None, "FORCE_COLOR": None, "LOGBOOT_LEVEL": None}
 PROD = str(REPO / "configs" / "prod.yaml")

@@ -18,7 +18,7 @@ BYTECODE_SETTINGS = frozenset({"PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX"}
 
 # Prints the stamp of the logboot found first on the path, after checking it is the copy.
 PROGRAM = (
-    "import sys, logboot.profile_cache as cache\n"
+    "import sys, logboot.profile.cache as cache\n"
     "assert cache.__file__.startswith(sys.argv[1]), cache.__file__\n"
     "print(cache.code_stamp())\n"
 )
@@ -74,7 +74,8 @@ def move_module(package: Path) -> None:
 CHANGES: dict[str, Callable[[Path], None]] = {
     "sinks module touched": lambda package: touch(package, package / "sinks" / "syslog.py"),
     "cli module touched": lambda package: touch(package, package / "cli" / "commands.py"),
-    "top-level module touched": lambda package: touch(package, package / "runtime.py"),
+    "top-level module touched": lambda package: touch(package, package / "errors.py"),
+    "runtime module touched": lambda package: touch(package, package / "runtime" / "lifecycle.py"),
     "subpackage added": add_folder,
     "module moved to another folder": move_module,
 }

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from logboot.describe import describe_profile, level_name, sink_target
-from logboot.schema import Profile
+from logboot.profile.describe import describe_profile, level_name, sink_target
+from logboot.profile.schema import Profile
 
 
 def profile(data: dict[str, Any]) -> Profile:

@@ -21,10 +21,10 @@ from conftest import REPO, file_profile
 from integration.receivers import OtlpReceiver, SyslogReceiver
 
 import logboot
-from logboot.capture import capture_logging
-from logboot.dictconfig import export_dictconfig
-from logboot.integrations import PARENT_ENV, ProfileHandler, fingerprint
-from logboot.runtime import active_runtime
+from logboot.interop.dictconfig import export_dictconfig
+from logboot.interop.integrations import PARENT_ENV, ProfileHandler, fingerprint
+from logboot.runtime.lifecycle import active_runtime
+from logboot.testing.capture import capture_logging
 
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
 TOKEN = re.compile(r"<rt-\d{3}>")
@@ -192,7 +192,9 @@ def test_an_invalid_embedded_profile_fails_dictconfig_with_located_problems() ->
     document: dict[str, Any] = {
         "version": 1,
         "logboot": {"version": 1, "queues": {"main": {"max_size": "lots"}}},
-        "handlers": {"logboot": {"()": "logboot.integrations.ProfileHandler", "profile": "cfg://logboot"}},
+        "handlers": {
+            "logboot": {"()": "logboot.integrations.ProfileHandler", "profile": "cfg://logboot"}
+        },
         "root": {"handlers": ["logboot"]},
     }
     with pytest.raises(ValueError, match=r"^Unable to configure handler 'logboot'$") as err:
@@ -321,7 +323,7 @@ def test_post_fork_logs_from_the_worker_and_warns_without_a_process_queue(
     """gunicorn's hook logs one record; with only thread queues it says the worker writes itself."""
     from types import SimpleNamespace
 
-    from logboot.integrations import post_fork
+    from logboot.interop.integrations import post_fork
 
     post_fork(None, SimpleNamespace(pid=1))  # no runtime: nothing to do
     path = tmp_path / "p.yaml"
@@ -340,7 +342,7 @@ def test_a_stale_or_foreign_parent_token_is_ignored(tmp_path: Path, monkeypatch:
     import subprocess
     import sys
 
-    from logboot import integrations
+    from logboot.interop import integrations
 
     profile = logboot.load_profile(REPO / "configs" / "dev.yaml")
     digest = fingerprint(profile)

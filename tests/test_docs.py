@@ -9,8 +9,8 @@ import pytest
 from conftest import REPO
 
 import logboot
-from logboot.loading import validate_document
-from logboot.reading import read_text
+from logboot.profile.loading import validate_document
+from logboot.profile.reading import read_text
 from tools import docgen
 
 DOCS = REPO / "docs"

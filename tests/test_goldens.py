@@ -24,7 +24,7 @@ from typer.testing import Result
 
 from logboot.cli import app
 from logboot.errors import ProfileError
-from logboot.loading import load_profile
+from logboot.profile.loading import load_profile
 
 TESTS = Path(__file__).resolve().parent
 INVALID = TESTS / "profiles" / "invalid"

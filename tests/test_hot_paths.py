@@ -19,8 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logboot._layout import split_layout
-from logboot.formatters import (
+from logboot.formatters.core import (
     JSON_FIELDS,
     STANDARD_ATTRS,
     CompiledFormatter,
@@ -29,8 +28,9 @@ from logboot.formatters import (
     _as_percent,
     _ClockCache,
 )
-from logboot.queues import ThreadQueue, acquire_contended
-from logboot.records import QueueHandler, prepare
+from logboot.formatters.text_layout import split_layout
+from logboot.runtime.queues import ThreadQueue, acquire_contended
+from logboot.runtime.records import QueueHandler, prepare
 from logboot.sinks.base import PartialWriteError
 from logboot.sinks.files import FileSink, RotatingFileSink
 from logboot.sinks.timed import TimedRotatingFileSink

@@ -10,8 +10,8 @@ import pytest
 from conftest import REPO, file_profile
 
 import logboot
-from logboot.overrides import parse_overrides, parse_path, parse_value
-from logboot.runtime import resolve_profile
+from logboot.profile.overrides import parse_overrides, parse_path, parse_value
+from logboot.runtime.lifecycle import resolve_profile
 
 PROD = REPO / "configs" / "prod.yaml"
 pytestmark = pytest.mark.timeout(30)

@@ -18,10 +18,10 @@ from conftest import REPO
 from pydantic import BaseModel
 
 import logboot
-from logboot import profile_cache
-from logboot.plain import PlainProfile, PlainSpec, as_model, encode, plain_profile
-from logboot.runtime import startup_profile
-from logboot.schema import Profile
+from logboot.profile import cache as profile_cache
+from logboot.profile.plain import PlainProfile, PlainSpec, as_model, encode, plain_profile
+from logboot.profile.schema import Profile
+from logboot.runtime.lifecycle import startup_profile
 
 PROFILE = """\
 version: 1
@@ -93,8 +93,9 @@ def test_cached_start_in_a_fresh_process_imports_no_validation(cache: Path, prof
             logging.getLogger("app").info("record %d", i)
         report = runtime.stop()
         assert report.clean and report.handled == 500, report
-        print(sorted(m for m in ("pydantic", "yaml", "logboot.schema") if m in sys.modules))
-        heavy = ("logboot.transport", "pickle", "socket", "tempfile", "uuid", "dataclasses", "inspect")
+        print(sorted(m for m in ("pydantic", "yaml", "logboot.profile.schema") if m in sys.modules))
+        heavy = ("logboot.runtime.transport", "pickle", "socket", "tempfile", "uuid", "dataclasses")
+        heavy += ("inspect",)
         print(sorted(m for m in heavy if m in sys.modules))
         """
     )
@@ -106,7 +107,9 @@ def test_cached_start_in_a_fresh_process_imports_no_validation(cache: Path, prof
         for _ in range(2)
     ]
     assert [run.returncode for run in runs] == [0, 0], [run.stderr for run in runs]
-    assert runs[0].stdout.splitlines()[0] == "['logboot.schema', 'pydantic', 'yaml']"  # validated and kept
+    assert (
+        runs[0].stdout.splitlines()[0] == "['logboot.profile.schema', 'pydantic', 'yaml']"
+    )  # validated and kept
     assert runs[1].stdout.splitlines() == ["[]", "[]"]  # started from the cache
     lines = (profile.parent / "out.log").read_text(encoding="utf-8").splitlines()
     assert lines == [f"INFO app: record {i}" for i in range(500)] * 2
@@ -366,7 +369,7 @@ def test_code_that_cannot_be_read_means_no_cache(
     """A process that dropped its privileges after its imports cannot stamp the code: it
     validates every time, and neither fails nor trusts an entry."""
     startup_profile(profile)
-    monkeypatch.setattr(profile_cache, "__file__", str(profile.parent / "gone" / "profile_cache.py"))
+    monkeypatch.setattr(profile_cache, "__file__", str(profile.parent / "gone" / "profile" / "cache.py"))
     assert profile_cache.code_stamp() is None
     validated(profile)
     assert len(entries(cache)) == 1

@@ -13,8 +13,8 @@ from conftest import GatedSink, wait_until
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logboot.listener import Listener, Sink
-from logboot.queues import ThreadQueue
+from logboot.runtime.listener import Listener, Sink
+from logboot.runtime.queues import ThreadQueue
 
 
 def make_record(message: str) -> logging.LogRecord:

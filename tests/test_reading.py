@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from logboot.errors import ProfileError
-from logboot.reading import ProfileNotFoundError, dotted, read_profile, read_text
+from logboot.profile.reading import ProfileNotFoundError, dotted, read_profile, read_text
 
 
 def test_positions_are_one_based() -> None:

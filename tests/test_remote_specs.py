@@ -11,9 +11,9 @@ import pytest
 from pydantic import BaseModel
 
 import logboot
-from logboot.addresses import is_loopback, split_host_port, url_host
-from logboot.reachability import unreachable
-from logboot.schema import OtlpSinkSpec, RemoteSinkCommon, SyslogSinkSpec, SyslogTlsSpec
+from logboot.profile.reachability import unreachable
+from logboot.profile.schema import OtlpSinkSpec, RemoteSinkCommon, SyslogSinkSpec, SyslogTlsSpec
+from logboot.values.addresses import is_loopback, split_host_port, url_host
 
 WriteProfile = Callable[..., Path]
 
@@ -85,7 +85,7 @@ def test_valid_remote_sinks_pass(write_profile: WriteProfile, sink: str) -> None
         (
             "type: syslog\naddress: 127.0.0.1:514\nfacility: locl0\n",
             "6:15: sinks.remote.facility: expected one of "
-            + ", ".join(repr(f) for f in logboot.schema.SYSLOG_FACILITIES)
+            + ", ".join(repr(f) for f in logboot.profile.schema.SYSLOG_FACILITIES)
             + ", got 'locl0'; did you mean 'local0'?",
         ),
         (

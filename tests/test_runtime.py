@@ -16,10 +16,10 @@ import pytest
 from conftest import Gate, file_profile, wait_until
 
 import logboot
-from logboot.build import build_topology
 from logboot.errors import ProfileError, SetupError
-from logboot.reading import ProfileNotFoundError
-from logboot.runtime import PROFILE_ENV, Runtime, active_runtime
+from logboot.profile.reading import ProfileNotFoundError
+from logboot.runtime.build import build_topology
+from logboot.runtime.lifecycle import PROFILE_ENV, Runtime, active_runtime
 
 WriteProfile = Callable[..., Path]
 

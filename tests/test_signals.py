@@ -13,7 +13,7 @@ import pytest
 from conftest import file_profile
 
 import logboot
-from logboot.signals import SignalGuard
+from logboot.runtime.signals import SignalGuard
 
 pytestmark = pytest.mark.timeout(30)
 

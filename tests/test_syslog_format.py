@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from logboot.errors import SetupError
-from logboot.formatters import JsonFormatter
-from logboot.schema import SyslogTlsSpec
+from logboot.formatters.core import JsonFormatter
+from logboot.profile.schema import SyslogTlsSpec
 from logboot.sinks.remote import SendError
 from logboot.sinks.rfc5424 import (
     Clock,

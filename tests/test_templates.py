@@ -17,7 +17,7 @@ from clirunner import runner
 import logboot
 from logboot.cli import app
 from logboot.cli.templates import DEFAULT_TEMPLATE, templates
-from logboot.schema import SCHEMA_URL, json_schema
+from logboot.profile.schema import SCHEMA_URL, json_schema
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = ["dev", "multiprocess", "prod", "syslog"]

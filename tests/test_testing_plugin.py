@@ -14,8 +14,8 @@ import pytest
 from conftest import REPO, file_profile
 
 import logboot
-from logboot.capture import capture_logging
-from logboot.runtime import active_runtime
+from logboot.runtime.lifecycle import active_runtime
+from logboot.testing.capture import capture_logging
 
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.timeout(60)

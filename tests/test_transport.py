@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from logboot.records import prepare
-from logboot.transport import (
+from logboot.runtime.records import prepare
+from logboot.runtime.transport import (
     DICT,
     FIELDS,
     HELLO,

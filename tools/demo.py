@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import logboot
-from logboot.schema import FileSinkSpec
+from logboot.profile.schema import FileSinkSpec
 
 CONFIGS = Path("configs")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import bench, convert  # noqa: F401 - register `bench`, `import` and `export` on the app
-from .commands import app, main
+from logboot.cli import bench, convert  # noqa: F401 - register `bench`, `import` and `export` on the app
+from logboot.cli.commands import app, main
 
 __all__ = ["app", "main"]

@@ -1,6 +1,6 @@
 """``logboot bench``: a synthetic load through the user's own profile, to size its queues.
 
-The engine is ``logboot.bench.run_bench``; this module reads the options, draws a progress
+The engine is ``logboot.testing.bench.run_bench``; this module reads the options, draws a progress
 bar on stderr (only on a terminal, and never with ``--format json``) and prints the figures
 on stdout: a table for people, or one JSON document for tools.
 """
@@ -30,12 +30,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from ..bench import BenchResult, run_bench
-from ..errors import ProfileError
-from ..loading import check_profile
-from ..schema import Profile
-from .commands import app
-from .common import (
+from logboot.cli.commands import app
+from logboot.cli.common import (
     DebugOption,
     ExtendsRootOption,
     Format,
@@ -47,8 +43,12 @@ from .common import (
     failures,
     wants_debug,
 )
-from .output import console, display_path, plural, wants_color
-from .paths import os_reason
+from logboot.cli.output import console, display_path, plural, wants_color
+from logboot.cli.paths import os_reason
+from logboot.errors import ProfileError
+from logboot.profile.loading import check_profile
+from logboot.profile.schema import Profile
+from logboot.testing.bench import BenchResult, run_bench
 
 #: Version of the JSON document ``bench --format json`` prints.
 REPORT_VERSION = 1

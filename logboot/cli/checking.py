@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import LogbootError, Problem
-from ..loading import check_profile
-from ..preflight import check_startup
-from ..reading import ProfileNotFoundError
-from .output import display_path, plural, shown
-from .paths import unreadable_reason
+from logboot.cli.output import display_path, plural, shown
+from logboot.cli.paths import unreadable_reason
+from logboot.errors import LogbootError, Problem
+from logboot.profile.loading import check_profile
+from logboot.profile.preflight import check_startup
+from logboot.profile.reading import ProfileNotFoundError
 
 #: Version of the JSON document ``check --format json`` prints.
 REPORT_VERSION = 1

@@ -19,14 +19,9 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from .. import __version__
-from ..describe import describe_profile
-from ..errors import LogbootError
-from ..loading import check_profile
-from ..schema import json_schema
-from ..validation import did_you_mean
-from .checking import FileReport, check_path, report_document, summary
-from .common import (
+from logboot import __version__
+from logboot.cli.checking import FileReport, check_path, report_document, summary
+from logboot.cli.common import (
     DebugOption,
     ExtendsRootOption,
     Format,
@@ -40,10 +35,15 @@ from .common import (
     print_error,
     wants_debug,
 )
-from .output import console, display_path, print_problems, write_json
-from .paths import is_folder, write_text
-from .templates import DEFAULT_TEMPLATE, templates
-from .tree import topology_tree
+from logboot.cli.output import console, display_path, print_problems, write_json
+from logboot.cli.paths import is_folder, write_text
+from logboot.cli.templates import DEFAULT_TEMPLATE, templates
+from logboot.cli.tree import topology_tree
+from logboot.errors import LogbootError
+from logboot.profile.describe import describe_profile
+from logboot.profile.loading import check_profile
+from logboot.profile.schema import json_schema
+from logboot.profile.validation import did_you_mean
 
 app = typer.Typer(
     name="logboot",

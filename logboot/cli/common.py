@@ -13,10 +13,10 @@ from typing import Annotated, NoReturn, Optional
 import typer
 from rich.text import Text
 
-from ..errors import LogbootError, Problem
-from ..reading import ProfileNotFoundError
-from .output import console, plural, print_problems, shown
-from .paths import unreadable_reason
+from logboot.cli.output import console, plural, print_problems, shown
+from logboot.cli.paths import unreadable_reason
+from logboot.errors import LogbootError, Problem
+from logboot.profile.reading import ProfileNotFoundError
 
 
 def examples(*lines: str, before: str = "") -> str:

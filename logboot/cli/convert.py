@@ -11,13 +11,8 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from ..dictconfig import export_dictconfig, import_dictconfig, read_dictconfig
-from ..dumping import to_yaml
-from ..errors import LogbootError, Problem
-from ..loading import check_profile, validate_document
-from ..reading import read_text
-from .commands import app
-from .common import (
+from logboot.cli.commands import app
+from logboot.cli.common import (
     DebugOption,
     ExtendsRootOption,
     SetOption,
@@ -27,8 +22,13 @@ from .common import (
     failures,
     wants_debug,
 )
-from .output import console, display_path, plural, print_problems, shown
-from .paths import write_text
+from logboot.cli.output import console, display_path, plural, print_problems, shown
+from logboot.cli.paths import write_text
+from logboot.errors import LogbootError, Problem
+from logboot.interop.dictconfig import export_dictconfig, import_dictconfig, read_dictconfig
+from logboot.profile.dumping import to_yaml
+from logboot.profile.loading import check_profile, validate_document
+from logboot.profile.reading import read_text
 
 
 class ExportFormat(str, Enum):

@@ -17,8 +17,8 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.text import Text
 
-from ..errors import Problem
-from ..profile_files import read_source
+from logboot.errors import Problem
+from logboot.profile.files import read_source
 
 _PIPE_WIDTH = 10_000
 

@@ -12,7 +12,7 @@ import os
 import stat
 from pathlib import Path
 
-from ..errors import LogbootError
+from logboot.errors import LogbootError
 
 #: Paths longer than this are shown cut in the middle: the line stays readable.
 _SHOWN_MAX = 100

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 from rich.tree import Tree
 
-from ..describe import Description, ListenerNode, LoggerNode, QueueNode, SinkNode
+from logboot.profile.describe import Description, ListenerNode, LoggerNode, QueueNode, SinkNode
 
 
 def topology_tree(description: Description) -> Tree:

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from .base import BatchSink, PartialWriteError
+from logboot.sinks.base import BatchSink, PartialWriteError
 
 REGISTRY: dict[str, str] = {
     "console": "logboot.sinks.console:build",

@@ -14,7 +14,7 @@ import stat
 import sys
 from collections.abc import Callable
 
-from ..reporting import write_stderr
+from logboot.runtime.reporting import write_stderr
 
 
 class BatchSink(logging.Handler):

@@ -17,10 +17,10 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import MissingDependencyError
+from logboot.errors import MissingDependencyError
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
-    from ..schema import ConcurrentRotatingFileSinkSpec
+    from logboot.profile.schema import ConcurrentRotatingFileSinkSpec
 
 
 def build(spec: ConcurrentRotatingFileSinkSpec) -> logging.Handler:
@@ -30,7 +30,7 @@ def build(spec: ConcurrentRotatingFileSinkSpec) -> logging.Handler:
         raise MissingDependencyError(
             "concurrent_rotating_file", "concurrent-log-handler", "concurrent"
         ) from err
-    from ._concurrent_files import SafeConcurrentRotatingFileHandler
+    from logboot.sinks.concurrent_files import SafeConcurrentRotatingFileHandler
 
     handler = SafeConcurrentRotatingFileHandler(
         Path(spec.path), spec.max_bytes, spec.backup_count, spec.mode, spec.encoding

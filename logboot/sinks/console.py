@@ -7,10 +7,10 @@ import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from .base import BatchSink
+from logboot.sinks.base import BatchSink
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
-    from ..schema import ConsoleSinkSpec
+    from logboot.profile.schema import ConsoleSinkSpec
 
 _COLORS = {
     logging.DEBUG: "\x1b[2m",  # dim

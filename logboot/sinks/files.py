@@ -22,11 +22,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import SetupError
-from .base import BatchSink, PartialWriteError, SinkClosedError, append_records
+from logboot.errors import SetupError
+from logboot.sinks.base import BatchSink, PartialWriteError, SinkClosedError, append_records
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
-    from ..schema import FileSinkSpec, RotatingFileSinkSpec
+    from logboot.profile.schema import FileSinkSpec, RotatingFileSinkSpec
 
 _SAFE = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 APPEND = os.O_WRONLY | os.O_APPEND | _SAFE

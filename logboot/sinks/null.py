@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import BatchSink
+from logboot.sinks.base import BatchSink
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
-    from ..schema import NullSinkSpec
+    from logboot.profile.schema import NullSinkSpec
 
 
 class NullSink(BatchSink):

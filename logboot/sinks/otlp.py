@@ -17,12 +17,12 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MissingDependencyError
-from ..formatters import extra_fields
-from .remote import RemoteSink, SendError
+from logboot.errors import MissingDependencyError
+from logboot.formatters.core import extra_fields
+from logboot.sinks.remote import RemoteSink, SendError
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
-    from ..schema import OtlpSinkSpec
+    from logboot.profile.schema import OtlpSinkSpec
 
 try:
     import requests

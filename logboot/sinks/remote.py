@@ -21,8 +21,8 @@ import weakref
 from collections import deque
 from typing import Any, Generic, TypeVar
 
-from ..reporting import ErrorReporter
-from .base import BatchSink
+from logboot.runtime.reporting import ErrorReporter
+from logboot.sinks.base import BatchSink
 
 Item = TypeVar("Item")
 

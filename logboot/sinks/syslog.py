@@ -23,15 +23,15 @@ import ssl
 import time
 from typing import TYPE_CHECKING
 
-from ..addresses import split_host_port
-from ..errors import SetupError
-from ..formatters import TextFormatter
-from .base import whole_chunks
-from .remote import RemoteSink, SendError
-from .rfc5424 import MessageBuilder, default_app_name, octet_frame
+from logboot.errors import SetupError
+from logboot.formatters.core import TextFormatter
+from logboot.sinks.base import whole_chunks
+from logboot.sinks.remote import RemoteSink, SendError
+from logboot.sinks.rfc5424 import MessageBuilder, default_app_name, octet_frame
+from logboot.values.addresses import split_host_port
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
-    from ..schema import SyslogSinkSpec, SyslogTlsSpec
+    from logboot.profile.schema import SyslogSinkSpec, SyslogTlsSpec
 
 UDP_MAX = 65_507  # largest UDP payload over IPv4; a longer message is cut
 GOODBYE_WAIT = 1.0  # seconds close() waits for the receiver to read what was sent

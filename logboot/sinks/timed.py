@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .base import PartialWriteError
-from .files import FileSink
+from logboot.sinks.base import PartialWriteError
+from logboot.sinks.files import FileSink
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
-    from ..schema import TimedRotatingFileSinkSpec
+    from logboot.profile.schema import TimedRotatingFileSinkSpec
 
 _UNITS = {"S": 1, "M": 60, "H": 3600, "D": 86400}
 _SUFFIXES = {

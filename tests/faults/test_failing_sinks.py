@@ -241,7 +241,7 @@ def test_read_only_folder_fails_setup_with_the_path(shared_folder: Path) -> None
     done = run_child(
         shared_folder,
         """
-        import os, sys, logboot, logboot.loading, logboot.sinks.files  # imported while readable
+        import os, sys, logboot, logboot.profile.loading, logboot.sinks.files  # imported while readable
         uid, gid = int(sys.argv[2]), int(sys.argv[3])
         if os.geteuid() != uid:
             os.setgroups([])

@@ -11,7 +11,7 @@ import pytest
 from conftest import Gate, file_profile, wait_until
 
 import logboot
-from logboot.runtime import active_runtime
+from logboot.runtime.lifecycle import active_runtime
 
 pytestmark = pytest.mark.timeout(60)
 

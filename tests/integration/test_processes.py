@@ -272,7 +272,7 @@ def test_process_handle_is_small_and_attach_is_idempotent(tmp_path: Path) -> Non
 
 def test_spawn_children_of_a_runtime_started_from_the_profile_cache(tmp_path: Path) -> None:
     """The handle carries the cached plain profile: spawn children build from it and lose nothing."""
-    from logboot.plain import PlainProfile
+    from logboot.profile.plain import PlainProfile
 
     path = profile(tmp_path)
     logboot.setup_logging(path).stop()  # validated once, and kept

@@ -126,7 +126,7 @@ def test_symlink_planted_after_a_rename_is_refused_at_reopen_by_every_file_sink(
 # its own) and must refuse the link. Prints the child's error, exits with its status.
 FORK_CHILD = """
 import logging, os, sys
-from logboot.schema import ConcurrentRotatingFileSinkSpec
+from logboot.profile.schema import ConcurrentRotatingFileSinkSpec
 from logboot.sinks.concurrent import build
 
 folder, victim = sys.argv[1], sys.argv[2]

@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 import logboot
 from logboot.cli import app
 from logboot.errors import ProfileError
-from logboot.loading import check_profile, load_profile
-from logboot.profile_files import MAX_PROFILE_BYTES
-from logboot.reading import EXTENDS_ROOTS_ENV, MAX_EXTENDS, MAX_NESTING, read_text
+from logboot.profile.files import MAX_PROFILE_BYTES
+from logboot.profile.loading import check_profile, load_profile
+from logboot.profile.reading import EXTENDS_ROOTS_ENV, MAX_EXTENDS, MAX_NESTING, read_text
 
 MARKER = "MARKER-TOKEN-7f3a"
 # A file outside the profile's folder: valid YAML whose keys would be "unknown key" errors,

@@ -1,0 +1,1 @@
+"""Filters a profile can name: ``name``, ``level`` and ``redact``."""

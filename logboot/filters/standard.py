@@ -1,0 +1,58 @@
+"""Filter types a profile can name: ``name`` (a logger and its children), ``level``, ``redact``;
+and the redaction a logger's handler owes to the records that propagate up to it."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from logboot.filters.redaction import RedactFilter
+
+if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+    from logboot.profile.schema import FilterSpec
+
+
+class LevelRangeFilter(logging.Filter):
+    """Keeps records whose level lies in ``[low, high]``."""
+
+    def __init__(self, low: int | None, high: int | None) -> None:
+        super().__init__()
+        self.low = low
+        self.high = high
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        level = record.levelno
+        return (self.low is None or level >= self.low) and (self.high is None or level <= self.high)
+
+
+class InheritedRedaction(logging.Filter):
+    """The redact filters of the loggers below a handler's logger, run on the records that
+    propagate up from them (told by the record's logger name, the deepest logger first).
+
+    A logger's own handler returns a redacted copy, while the standard library hands the
+    original record on to the handlers of the logger's parents: this makes those handlers
+    write it redacted too, and leaves the records of every other logger alone.
+    """
+
+    def __init__(self, rules: list[tuple[str, list[RedactFilter]]]) -> None:
+        super().__init__()
+        deepest_first = sorted(rules, key=lambda rule: rule[0].count("."), reverse=True)
+        self.rules = [(logger, f"{logger}.", filters) for logger, filters in deepest_first]
+
+    def filter(self, record: logging.LogRecord) -> logging.LogRecord:  # type: ignore[override]
+        name = record.name if record.name.__class__ is str else str(record.name)
+        for logger, prefix, filters in self.rules:
+            if name == logger or name.startswith(prefix):
+                for redact in filters:
+                    record = redact.filter(record)
+        return record
+
+
+def build_filter(spec: FilterSpec) -> logging.Filter:
+    """A live filter from its spec."""
+    # By `type`, not isinstance: a cached profile is plain data (see logboot.profile.plain).
+    if spec.type == "name":
+        return logging.Filter(spec.prefix)
+    if spec.type == "redact":
+        return RedactFilter(spec.patterns, spec.keys, spec.replacement)
+    return LevelRangeFilter(spec.min, spec.max)

@@ -1,0 +1,1 @@
+"""Formatters a profile can name (``text``, ``json``), and the compiled layouts behind them."""

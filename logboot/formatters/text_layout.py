@@ -1,0 +1,241 @@
+"""Text layouts of plain record fields, compiled to code: ``TextFormatter``'s fast path.
+
+A "{" layout that ``_as_percent`` turned into a %-format, or a "%" layout, whose every
+field is an attribute all records have, becomes two generated functions: ``format``
+for one record and ``format_batch`` for the listener's batches. They write exactly what
+``TextFormatter``'s general path writes (tests/test_hot_paths.py compares the two over
+awkward records); any other layout stays on the general path.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+from logboot.formatters.core import ESCAPES, SAFE_FIELDS, escape_value
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    Format = Callable[[logging.LogRecord], str]
+    FormatBatch = Callable[[Iterable[logging.LogRecord]], list[str]]
+    Clock = Callable[[float, float], str]
+    WithTraceback = Callable[[logging.LogRecord, str], str]
+    Maker = Callable[[tuple[str, ...], Clock, WithTraceback], tuple[Format, FormatBatch]]
+    Piece = tuple[str, str]  # a field and its %-spec ("s", "-8s", "03d")
+
+# What a compiled layout reads straight off a record: the attributes every record has,
+# and the two the formatter computes. (Not `taskName` before 3.12: records lack it.)
+RECORD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+_PERCENT_SPEC = re.compile(
+    r"%(?:\((?P<field>[^()]*)\))?(?P<spec>[-#0 +]*[0-9]*(?:\.[0-9]+)?[diouxXeEfFgGcrsa%])"
+)
+_MAKERS: dict[tuple[tuple[Piece, ...], tuple[bool, ...], bool], Maker] = {}
+
+
+def compile_layout(
+    percent: str | None, needs_time: bool, clock: Clock, with_traceback: WithTraceback
+) -> tuple[Format, FormatBatch] | None:
+    """``format`` and ``format_batch`` for the %-format ``percent``, or None when it has a
+    part that only the general path renders (or is None: a "$" layout, say)."""
+    split = split_layout(percent)
+    if split is None:
+        return None
+    literals, pieces = split
+    needs_time = needs_time or any(field == "asctime" for field, _ in pieces)
+    maker = _maker(pieces, tuple(bool(text) for text in literals), needs_time)
+    return maker(tuple(text for text in literals if text), clock, with_traceback)
+
+
+def split_layout(percent: str | None) -> tuple[tuple[str, ...], tuple[Piece, ...]] | None:
+    """A %-format of named record fields as its literal texts (one more than its fields,
+    "%%" read as "%") and its fields with their specs, in order; or None when some part is
+    not a plain field every record has (an `extra`, a ``*`` width, a positional spec)."""
+    if percent is None:
+        return None
+    literals: list[str] = []
+    pieces: list[Piece] = []
+    text = ""
+    start = 0
+    for match in _PERCENT_SPEC.finditer(percent):
+        literal = percent[start : match.start()]
+        field, spec = match.group("field", "spec")
+        if "%" in literal or (field is None) != (spec == "%"):
+            return None  # a stray "%", a positional spec, or a named "%%"
+        text += literal
+        start = match.end()
+        if field is None:
+            text += "%"
+            continue
+        if field not in RECORD_FIELDS:
+            return None
+        literals.append(text)
+        pieces.append((field, spec))
+        text = ""
+    rest = percent[start:]
+    if "%" in rest:
+        return None
+    literals.append(text + rest)
+    return tuple(literals), tuple(pieces)
+
+
+_MESSAGE = [
+    "message = record.msg",
+    # getMessage() gives `msg` itself for a plain record without args (a prepared one).
+    "if message.__class__ is not str or record.args or record.__class__ is not LogRecord:",
+    "    message = record.getMessage()",
+    "    if message.__class__ is not str:",  # a str subclass: %s would call its own __str__
+    "        message = message.translate(ESCAPES) if not message.isprintable() else '%s' % (message,)",
+    "if not message.isprintable():",
+    "    message = message.translate(ESCAPES)",
+]
+
+
+def _maker(pieces: tuple[Piece, ...], has_literal: tuple[bool, ...], needs_time: bool) -> Maker:
+    """The maker of ``format`` and ``format_batch`` for layouts of this shape, compiled once
+    per shape (as attrs and dataclasses compile ``__init__``).
+
+    Generated code, because that is what a hand-written formatter for one layout would be:
+    each field one attribute read, each text field one ``isprintable`` test, the line one
+    f-string of its pieces (half the cost of a %-format of a tuple); no ``__dict__`` (which
+    3.11 builds on first use) and nothing stored on the record (a second new attribute
+    makes 3.11 build it too). ``format_batch`` also keeps, in locals, the last time stamp
+    and, for each field, the last value and the text it gave: the records of a batch
+    mostly share their millisecond and their level, logger and thread names (the very
+    same string objects, which cannot change).
+
+    The source holds only names from RECORD_FIELDS and specs that ``_PERCENT_SPEC``
+    matched (``split_layout`` checks); the layout's literal texts are the maker's argument.
+    """
+    key = (pieces, has_literal, needs_time)
+    if key in _MAKERS:
+        return _MAKERS[key]
+    one, one_texts = _steps(pieces, needs_time, batch=False)
+    many, many_texts = _steps(pieces, needs_time, batch=True)
+    literals = [f"L{n}" for n in range(sum(has_literal))]
+    fields = _record_fields(pieces)
+    tail = [
+        "if record.exc_info or record.exc_text or record.stack_info:",
+        "    line = with_traceback(record, line)",
+    ]
+    source = f"""
+def make(literals, clock, with_traceback):
+    {f"{', '.join(literals)}, = literals" if literals else "pass"}
+
+    def format(record):
+        {indent([*one, _line(one_texts, has_literal), *tail, "return line"], 8)}
+
+    def format_batch(records):
+        lines = []
+        add = lines.append
+        {indent(BATCH_CLOCK_START, 8)}
+        {" = ".join([*(f"k_{field}" for field in fields), "MISSING"])}
+        for record in records:
+            {indent([*many, _line(many_texts, has_literal), *tail, "add(line)"], 12)}
+        return lines
+
+    return format, format_batch
+"""
+    namespace = {
+        "LogRecord": logging.LogRecord,
+        "ESCAPES": ESCAPES,
+        "escape_field": escape_value,  # as the general path: text escaped, objects seen escaped
+        "MISSING": _MISSING,
+    }
+    exec(compile(source, f"<logboot layout {' '.join(f for f, _ in pieces)}>", "exec"), namespace)  # noqa: S102
+    maker: Maker = namespace["make"]  # type: ignore[assignment]
+    _MAKERS[key] = maker
+    return maker
+
+
+_COMPUTED = ("message", "asctime")  # the fields the formatter makes, always exact str
+_MISSING = object()  # what a batch's last value of a field starts as: no record holds it
+
+
+def _steps(pieces: tuple[Piece, ...], needs_time: bool, *, batch: bool) -> tuple[list[str], list[str]]:
+    """The statements that compute a record's pieces, and each piece's f-string expression."""
+    steps = list(_MESSAGE)
+    texts = [""] * len(pieces)
+
+    def render(field: str, value: str, prefix: str = "") -> None:
+        for i, (name, spec) in enumerate(pieces):
+            if name != field:
+                continue
+            if spec == "s" and field in _COMPUTED:  # always an exact str
+                texts[i] = value
+            elif spec == "s" and not batch:
+                texts[i] = f"{value}!s"  # str(), as %s does
+            else:
+                steps.append(f"{prefix}p{i} = '%{spec}' % ({value},)")
+                texts[i] = f"p{i}"
+
+    render("message", "message")
+    if needs_time:
+        if batch:
+            steps += batch_clock_steps("asctime", "clock(created, msecs)")
+            render("asctime", "asctime", "    ")
+        else:
+            steps.append("asctime = clock(record.created, record.msecs)")
+            render("asctime", "asctime")
+    for field in _record_fields(pieces):
+        value = f"v_{field}"
+        escaped = field not in SAFE_FIELDS
+        steps.append(f"{value} = record.{field}")
+        if batch:
+            steps += [
+                f"if {value} is not k_{field}:",
+                f"    k_{field} = {value} if {value}.__class__ is str else MISSING",
+            ]
+            if escaped:
+                steps.append(f"    {value} = escape_field({value})")
+            render(field, value, "    ")
+        else:
+            if escaped:
+                steps += [
+                    f"if {value}.__class__ is not str or not {value}.isprintable():",
+                    f"    {value} = escape_field({value})",
+                ]
+            render(field, value)
+    return steps, texts
+
+
+# What a generated format_batch sets up before its loop for batch_clock_steps.
+BATCH_CLOCK_START = ["last_msecs = None", "low = high = 0"]
+
+
+def batch_clock_steps(target: str, stamp: str) -> list[str]:
+    """The statements that set ``target`` to ``stamp`` (an expression of ``created`` and
+    ``msecs``) for a record of a batch, reusing the last one within its millisecond."""
+    return [
+        "created, msecs = record.created, record.msecs",
+        # The clock's own cache key is (int(created), msecs); low <= created < high
+        # is int(created) == low without the call (never true before 1970).
+        "if msecs != last_msecs or not low <= created < high:",
+        f"    {target}, last_msecs = {stamp}, msecs",
+        "    low = int(created)",
+        "    high = low + 1 if created >= 0 else low",
+    ]
+
+
+def _record_fields(pieces: tuple[Piece, ...]) -> list[str]:
+    """The fields read off the record (not the two the formatter computes), each once."""
+    names = dict.fromkeys(name for name, _ in pieces)
+    return [name for name in names if name not in _COMPUTED]
+
+
+def _line(texts: list[str], has_literal: tuple[bool, ...]) -> str:
+    """``line = f"..."``: the literal texts (L0, L1...) and the pieces, in order."""
+    parts: list[str] = []
+    literal = 0
+    for i, present in enumerate(has_literal):
+        if present:
+            parts.append(f"{{L{literal}}}")
+            literal += 1
+        if i < len(texts):
+            parts.append(f"{{{texts[i]}}}")
+    return f"line = f'{''.join(parts)}'"
+
+
+def indent(lines: list[str], spaces: int) -> str:
+    return f"\n{' ' * spaces}".join(lines)

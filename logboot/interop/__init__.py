@@ -1,0 +1,1 @@
+"""logboot where other tools speak ``dictConfig``: import and export, server integrations."""

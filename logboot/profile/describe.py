@@ -1,0 +1,163 @@
+"""A validated profile described as its topology: loggers -> queue -> listener -> sinks.
+
+The description is plain data (names, levels, targets), so ``logboot show`` can draw it
+as a tree or print it as JSON. Nothing is built or opened to make it; it follows the
+same rules as ``build_topology`` for which logger feeds which queue.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from logboot.profile.schema import Profile
+
+#: Keys that say where a sink writes, in order of preference (a sink type has one).
+_TARGET_KEYS = ("stream", "path", "address", "endpoint", "url", "factory")
+_COMMON_KEYS = frozenset({"type", "level", "formatter", "filters", "fallback"})
+
+
+@dataclass(frozen=True)
+class LoggerNode:
+    """One configured logger; ``queue`` is set when it feeds a queue itself."""
+
+    name: str
+    level: str | None
+    queue: str | None
+    propagate: bool
+    filters: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class QueueNode:
+    """One queue, the loggers that feed it and the listener that drains it."""
+
+    name: str
+    kind: str
+    max_size: int
+    overflow: str
+    block_timeout: float | None
+    listener: str | None
+    loggers: list[str] = field(default_factory=list)
+    filters: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ListenerNode:
+    """One listener thread: the queue it drains and the sinks it writes to."""
+
+    name: str
+    queue: str
+    batch_size: int
+    sinks: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SinkNode:
+    """One sink: its type, where it writes, and the listeners that use it."""
+
+    name: str
+    type: str
+    target: str
+    level: str
+    formatter: str | None
+    filters: list[str] = field(default_factory=list)
+    listeners: list[str] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    fallback: str | None = None  # the sink that takes its records when it fails
+
+
+@dataclass(frozen=True)
+class Description:
+    """The whole topology of a profile, in profile order."""
+
+    source: str | None
+    loggers: list[LoggerNode]
+    queues: list[QueueNode]
+    listeners: list[ListenerNode]
+    sinks: list[SinkNode]
+    shutdown: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The description as JSON-ready data."""
+        return dataclasses.asdict(self)
+
+    def queue(self, name: str) -> QueueNode | None:
+        return next((q for q in self.queues if q.name == name), None)
+
+    def listener(self, name: str) -> ListenerNode | None:
+        return next((x for x in self.listeners if x.name == name), None)
+
+    def sink(self, name: str) -> SinkNode | None:
+        return next((s for s in self.sinks if s.name == name), None)
+
+
+def level_name(level: int) -> str:
+    """``20`` -> ``"INFO"``; a number without a registered name stays a number."""
+    name = logging.getLevelName(level)
+    return name if isinstance(name, str) and not name.startswith("Level ") else str(level)
+
+
+def describe_profile(profile: Profile) -> Description:
+    """The topology of a validated profile, as plain data."""
+    root_queue = profile.root_queue()
+    root = LoggerNode("root", level_name(profile.root.level), root_queue, False, list(profile.root.filters))
+    loggers = [root]
+    for name, spec in profile.loggers.items():
+        # As build_topology: a logger with its own queue or filters gets its own handler.
+        queue = (spec.queue or root_queue) if (spec.queue or spec.filters) else None
+        propagate = spec.propagate if spec.propagate is not None else queue is None
+        level = level_name(spec.level) if spec.level is not None else None
+        loggers.append(LoggerNode(name, level, queue, propagate, list(spec.filters)))
+
+    drained_by = {spec.queue: name for name, spec in reversed(profile.listeners.items())}
+    queues = [
+        QueueNode(
+            name,
+            spec.kind,
+            spec.max_size,
+            spec.overflow,
+            spec.block_timeout,
+            drained_by.get(name),
+            [logger.name for logger in loggers if logger.queue == name],
+            list(spec.filters),
+        )
+        for name, spec in profile.queues.items()
+    ]
+    listeners = [
+        ListenerNode(name, spec.queue, spec.batch_size, list(spec.sinks))
+        for name, spec in profile.listeners.items()
+    ]
+    sinks = [
+        SinkNode(
+            name,
+            spec.type,
+            sink_target(spec),
+            level_name(spec.level),
+            spec.formatter,
+            list(spec.filters),
+            [listener.name for listener in listeners if name in listener.sinks],
+            spec.model_dump(mode="json", exclude=set(_COMMON_KEYS)),
+            spec.fallback,
+        )
+        for name, spec in profile.sinks.items()
+    ]
+    shutdown = profile.shutdown.model_dump(mode="json")
+    return Description(profile.source, loggers, queues, listeners, sinks, shutdown)
+
+
+def sink_target(spec: Any) -> str:
+    """Where a sink writes: a stream, a path, ``tcp://host:port``...; else its type."""
+    if spec.type == "null":
+        return "discards"
+    for key in _TARGET_KEYS:
+        value = getattr(spec, key, None)
+        if value is None or value == "":
+            continue
+        protocol = getattr(spec, "protocol", None)
+        if key == "address" and isinstance(protocol, str):
+            return f"{protocol}://{value}"
+        return str(value)
+    return str(spec.type)

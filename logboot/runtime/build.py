@@ -1,0 +1,216 @@
+"""Profile -> Topology: build every live object; start nothing, touch nothing global.
+
+If any part cannot be built (a log file that cannot be opened), what was already
+opened is closed again and the error is raised, so a failed build leaves no trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, NamedTuple, cast
+
+from logboot.errors import LogbootError, SetupError
+from logboot.filters.redaction import RedactFilter
+from logboot.filters.standard import InheritedRedaction, build_filter
+from logboot.formatters.core import build_formatter
+from logboot.profile.plain import PlainProfile
+from logboot.runtime.listener import Listener, Sink
+from logboot.runtime.queues import ThreadQueue
+from logboot.runtime.records import QueueHandler
+from logboot.sinks import builder
+
+if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+    from logboot.profile.schema import Profile, QueueSpec
+
+    # The transport (sockets, pickle, temporary folders) is imported only by a profile
+    # with process queues: a thread-only service does not pay its memory (~2 MB).
+    from logboot.runtime.transport import ProcessChannel, ProcessQueue
+
+
+class LoggerPlan(NamedTuple):
+    """What to set on one logger (``""`` is the root)."""
+
+    level: int | None
+    handler: QueueHandler | None
+    propagate: bool | None
+
+
+class Topology:
+    """The live objects of a profile, not yet started."""
+
+    def __init__(self, profile: Profile | PlainProfile) -> None:
+        self.profile = profile  # a PlainProfile when started from the profile cache
+        self.queues: dict[str, ThreadQueue] = {}
+        self.sinks: dict[str, Sink] = {}
+        self.listeners: dict[str, Listener] = {}
+        self.loggers: dict[str, LoggerPlan] = {}
+        self.channels: dict[str, ProcessChannel] = {}  # in a child: process queues' connections
+
+    def close_sinks(self) -> None:
+        for sink in self.sinks.values():
+            sink.close()
+
+    def close_servers(self) -> None:
+        for queue in self.process_queues():
+            queue.close_server()
+
+    def process_queues(self) -> list[ProcessQueue]:
+        return [cast("ProcessQueue", q) for q in self.queues.values() if q.kind == "process"]
+
+
+def build_topology(profile: Profile | PlainProfile, remote: Mapping[str, str] | None = None) -> Topology:
+    """Build the topology of a validated profile.
+
+    ``remote`` maps process queues to their parent's socket address: in a child
+    process those queues become channels to the parent, and their listeners and the
+    sinks only they use are not built here.
+    """
+    topology = Topology(profile)
+    try:
+        _build(profile, topology, remote or {})
+    except BaseException:
+        topology.close_sinks()
+        topology.close_servers()
+        raise
+    return topology
+
+
+def _needed_sinks(profile: Profile | PlainProfile, remote: Mapping[str, str]) -> set[str]:
+    """The sinks a process must build itself: those of listeners it runs, and their fallbacks."""
+    if not remote:
+        return set(profile.sinks)
+    needed = {s for spec in profile.listeners.values() if spec.queue not in remote for s in spec.sinks}
+    todo = list(needed)
+    while todo:
+        fallback = getattr(profile.sinks[todo.pop()], "fallback", None)
+        if isinstance(fallback, str) and fallback not in needed:
+            needed.add(fallback)
+            todo.append(fallback)
+    return needed
+
+
+def _wire_fallbacks(profile: Profile | PlainProfile, topology: Topology) -> None:
+    """Point each sink at its fallback; a cycle (possible in a Profile built in code) is refused."""
+    for name, sink in topology.sinks.items():
+        fallback = profile.sinks[name].fallback
+        if fallback is not None and fallback in topology.sinks:
+            sink.fallback = topology.sinks[fallback]
+    for name, sink in topology.sinks.items():
+        seen = {name}
+        current = sink.fallback
+        while current is not None:
+            if current.name in seen:
+                raise SetupError(f"sink {name!r}: its fallbacks form a cycle through {current.name!r}")
+            seen.add(current.name)
+            current = current.fallback
+
+
+def _build(profile: Profile | PlainProfile, topology: Topology, remote: Mapping[str, str]) -> None:
+    formatters = {name: build_formatter(spec) for name, spec in profile.formatters.items()}
+    filters = {name: build_filter(spec) for name, spec in profile.filters.items()}
+    default_formatter = build_formatter(None)
+    needed = _needed_sinks(profile, remote)
+
+    for name, spec in profile.sinks.items():
+        if name not in needed:
+            continue
+        if spec.type == "custom" and not profile.allow_custom:  # also for a Profile built in code
+            raise SetupError(f"sink {name!r}: a custom sink needs `allow_custom: true` in the profile")
+        try:
+            handler = builder(spec.type)(spec)
+        except LogbootError:
+            raise
+        except Exception as err:
+            raise SetupError(f"sink {name!r} ({spec.type}) could not be built: {err}") from err
+        handler.name = name
+        if spec.formatter:
+            handler.setFormatter(formatters[spec.formatter])
+        elif handler.formatter is None:  # a sink may bring its own default (syslog: the message)
+            handler.setFormatter(default_formatter)
+        for filter_name in spec.filters:
+            handler.addFilter(filters[filter_name])
+        topology.sinks[name] = Sink(name, handler, spec.level, spec.type)
+    _wire_fallbacks(profile, topology)
+
+    for name, queue_spec in profile.queues.items():
+        if name in remote:
+            from logboot.runtime.transport import ProcessChannel
+
+            topology.channels[name] = ProcessChannel(remote[name], name)
+        else:
+            topology.queues[name] = _build_queue(name, queue_spec, in_child=bool(remote))
+
+    for name, listener_spec in profile.listeners.items():
+        if listener_spec.queue in remote:
+            continue
+        sinks = [topology.sinks[s] for s in listener_spec.sinks]
+        queue = topology.queues[listener_spec.queue]
+        topology.listeners[name] = Listener(name, queue, sinks, listener_spec.batch_size)
+
+    redactions = _logger_redactions(profile, filters)
+
+    def handler_for(logger: str, queue_name: str, filter_names: list[str]) -> QueueHandler:
+        target = topology.channels.get(queue_name) or topology.queues[queue_name]
+        handler = QueueHandler(target, f"{logger or 'root'}->{queue_name}")
+        below = [(name, found) for name, found in redactions.items() if _is_below(name, logger)]
+        if below:  # first, as the records met them in their own loggers' handlers
+            handler.addFilter(InheritedRedaction(below))
+        for filter_name in (*filter_names, *profile.queues[queue_name].filters):
+            handler.addFilter(filters[filter_name])
+        for name, found in redactions.items():
+            if _is_below(logger, name):  # a parent's redaction covers its children's records
+                for redact in found:
+                    if redact not in handler.filters:
+                        handler.addFilter(redact)
+        return handler
+
+    root_queue = profile.root_queue()
+    root_handler = handler_for("", root_queue, profile.root.filters) if root_queue else None
+    topology.loggers[""] = LoggerPlan(profile.root.level, root_handler, None)
+    for name, logger_spec in profile.loggers.items():
+        logger_handler = None
+        queue_name = logger_spec.queue or root_queue
+        if (logger_spec.queue or logger_spec.filters) and queue_name:
+            logger_handler = handler_for(name, queue_name, logger_spec.filters)
+        propagate = logger_spec.propagate
+        if propagate is None and logger_handler is not None:
+            propagate = False  # its own handler already delivers; propagating would duplicate
+        topology.loggers[name] = LoggerPlan(logger_spec.level, logger_handler, propagate)
+
+
+def _logger_redactions(
+    profile: Profile | PlainProfile, filters: Mapping[str, logging.Filter]
+) -> dict[str, list[RedactFilter]]:
+    """The redact filters each logger names in its `filters` (the root as ``""``), by logger.
+
+    A secret a logger's redaction matches must reach no sink: not through the handlers of
+    its parents (``propagate: true`` hands them the original record) and not through the
+    own handler of a child logger (which never meets the parent's). ``handler_for`` gives
+    every logger's handler the redactions of the loggers above it, and those of the
+    loggers below it for the records that come up from them.
+    """
+    named = {"": profile.root.filters, **{name: spec.filters for name, spec in profile.loggers.items()}}
+    found: dict[str, list[RedactFilter]] = {}
+    for name, names in named.items():
+        redacts = [f for f in (filters[n] for n in names) if isinstance(f, RedactFilter)]
+        if redacts:
+            found[name] = redacts
+    return found
+
+
+def _is_below(logger: str, ancestor: str) -> bool:
+    """``logger`` is a strict descendant of ``ancestor`` (``""``, the root, is above all)."""
+    return logger != ancestor and (ancestor == "" or logger.startswith(f"{ancestor}."))
+
+
+def _build_queue(name: str, spec: QueueSpec, in_child: bool) -> ThreadQueue:
+    if spec.kind == "process" and not in_child:
+        from logboot.runtime.transport import ProcessQueue
+
+        try:
+            return ProcessQueue(name, spec.max_size, spec.overflow, spec.block_timeout)
+        except OSError as err:
+            raise SetupError(f"queue {name!r}: cannot create its socket: {err}") from err
+    # A thread queue; in a child, also a process queue it cannot reach (none here).
+    return ThreadQueue(name, spec.max_size, spec.overflow, spec.block_timeout)

@@ -1,0 +1,486 @@
+"""The Runtime: a running topology, swapped in atomically and shut down cleanly.
+
+Only this module touches the global logging configuration. It saves what it replaces,
+so that ``stop()`` restores it exactly, and a new ``setup_logging`` replaces a running
+runtime without a gap: the new one is complete and started before the old one drains.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from types import MappingProxyType, TracebackType
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
+
+from logboot.errors import ProfileError
+from logboot.profile import cache as profile_cache
+from logboot.profile.plain import PlainProfile, as_model
+from logboot.runtime.build import Topology, build_topology
+from logboot.runtime.processes import DirectDelivery, ProcessHandle
+from logboot.runtime.queues import ThreadQueue, stays_taken
+from logboot.runtime.reporting import write_stderr
+from logboot.runtime.signals import SignalGuard
+
+if TYPE_CHECKING:
+    # Validation (pydantic, yaml) is imported only when a profile must be validated:
+    # a start from the profile cache never needs it (see logboot.profile.cache).
+    from logboot.profile.overrides import Override, Overrides
+    from logboot.profile.reading import ExtendsRoots
+    from logboot.profile.schema import Profile
+    from logboot.runtime.transport import ProcessChannel, ProcessQueue
+
+PROFILE_ENV = "LOGBOOT_PROFILE"
+
+DEFAULT_PROFILE: dict[str, Any] = {
+    "version": 1,
+    "sinks": {"console": {"type": "console", "stream": "stderr"}},
+    "queues": {"main": {"kind": "thread", "max_size": 10_000, "overflow": "block"}},
+    "listeners": {"main": {"queue": "main", "sinks": ["console"]}},
+    "root": {"level": "INFO", "queue": "main"},
+}
+
+_state_lock = threading.RLock()
+_active: Runtime | None = None
+_atexit_armed = False
+
+
+class LoggerState(NamedTuple):
+    """What a logger looked like before logboot configured it."""
+
+    handlers: list[logging.Handler]
+    level: int
+    propagate: bool
+    disabled: bool
+
+    @classmethod
+    def capture(cls, logger: logging.Logger) -> LoggerState:
+        return cls(list(logger.handlers), logger.level, logger.propagate, logger.disabled)
+
+    def restore(self, logger: logging.Logger) -> None:
+        logger.handlers = list(self.handlers)
+        logger.setLevel(self.level)
+        logger.propagate = self.propagate
+        logger.disabled = self.disabled
+
+
+class ShutdownReport(NamedTuple):
+    """What ``Runtime.stop`` did (immutable; ``_replace`` gives a changed copy).
+
+    ``clean`` is true when every listener drained its queue before the deadline.
+    ``abandoned`` counts records still queued, or taken by a listener but not yet
+    written, when the deadline passed (also counted in ``dropped``); nothing is lost
+    without being counted, and per queue ``enqueued == handled + dropped``. A record
+    given up on that a stuck sink still writes later is counted in the queue's ``late``.
+    """
+
+    clean: bool
+    duration: float
+    handled: int
+    dropped: int
+    abandoned: int
+    queues: Mapping[str, dict[str, Any]] = MappingProxyType({})  # per queue: its stats()
+    already_stopped: bool = False
+
+
+def _logger(name: str) -> logging.Logger:
+    return logging.getLogger(name) if name else logging.getLogger()
+
+
+def _logging_lock() -> Any:
+    return getattr(logging, "_lock")  # noqa: B009 - the module lock dictConfig also takes
+
+
+class Runtime:
+    """A started topology. Returned by ``setup_logging``; a context manager."""
+
+    def __init__(self, topology: Topology, runtime_id: str | None = None) -> None:
+        self.topology = topology
+        self._plan = topology.profile  # what the runtime reads: a Profile, or its cached plain data
+        self._model: Profile | None = None
+        self.runtime_id = runtime_id or os.urandom(16).hex()  # opaque and random, without importing uuid
+        self._saved: dict[str, LoggerState] = {}
+        self._lock = threading.Lock()
+        self._state = "built"
+        self._report: ShutdownReport | None = None
+        self._forked = False  # a copy inherited by fork: no threads of its own
+        self._direct: list[DirectDelivery] = []
+        self._signals: SignalGuard | None = None  # shutdown.signals, armed by install
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    def _start(self, previous: Runtime | None, predecessor_drained: threading.Event | None = None) -> None:
+        """Start the listeners, then swap this runtime's handlers in (under logging's lock).
+
+        With ``predecessor_drained``, the listeners write nothing until it is set: the
+        runtime being replaced drains first, so each thread's records stay in order.
+        """
+        for listener in self.topology.listeners.values():
+            listener.start(predecessor_drained)
+        for queue in self.topology.process_queues():
+            queue.start_receiving()
+        with _logging_lock():
+            saved = previous._hand_over() if previous is not None else {}
+            plans = self.topology.loggers
+            for name in [n for n in saved if n not in plans]:
+                saved.pop(name).restore(_logger(name))
+            for name, plan in plans.items():
+                logger = _logger(name)
+                original = saved.setdefault(name, LoggerState.capture(logger))
+                if name == "":
+                    logger.handlers = [plan.handler] if plan.handler else []
+                else:
+                    logger.handlers = [plan.handler] if plan.handler else list(original.handlers)
+                logger.setLevel(plan.level if plan.level is not None else original.level)
+                logger.propagate = plan.propagate if plan.propagate is not None else original.propagate
+                logger.disabled = False
+            self._saved = saved
+        self._state = "running"
+
+    def _hand_over(self) -> dict[str, LoggerState]:
+        """Give the original logger states to the runtime that replaces this one."""
+        saved, self._saved = self._saved, {}
+        return saved
+
+    def _restore(self) -> None:
+        with _logging_lock():
+            for name, state in self._saved.items():
+                state.restore(_logger(name))
+            self._saved = {}
+
+    @property
+    def profile(self) -> Profile:
+        """The running profile (a start from the profile cache validates it again on first use)."""
+        if self._model is None:
+            self._model = as_model(self._plan)
+        return self._model
+
+    @property
+    def running(self) -> bool:
+        return self._state == "running"
+
+    def lock_held(self, probe: float) -> bool:
+        """True when the lock a stop takes stays taken (see ``queues.stays_taken``)."""
+        return stays_taken(self._lock, probe)
+
+    def process_handle(self) -> ProcessHandle:
+        """A picklable token: ``logboot.attach(handle)`` in a child routes its logging here."""
+        addresses = {q.name: q.address for q in self.topology.process_queues()}
+        return ProcessHandle(self.runtime_id, os.getpid(), self._plan, addresses)
+
+    def _become_fork_child(self) -> None:
+        """In a forked child: reach process queues through a connection of our own, and
+        write thread queues' records directly (their listener threads did not fork)."""
+        self._forked = True
+        listeners = {listener.queue.name: listener for listener in self.topology.listeners.values()}
+        replacements: dict[str, ProcessChannel | DirectDelivery] = {}
+        for name, queue in self.topology.queues.items():
+            if queue.kind == "process":
+                from logboot.runtime.transport import (
+                    ProcessChannel,  # imported already: the queue is one of its
+                )
+
+                process_queue = cast("ProcessQueue", queue)
+                process_queue.forget_in_child()
+                channel = ProcessChannel(process_queue.address, name)
+                replacements[name] = self.topology.channels[name] = channel
+            elif name in listeners:
+                direct = DirectDelivery(name, listeners[name].sinks)
+                self._direct.append(direct)
+                replacements[name] = direct
+        for plan in self.topology.loggers.values():
+            handler = plan.handler
+            if handler is not None and isinstance(handler.queue, ThreadQueue):
+                handler.queue = replacements.get(handler.queue.name, handler.queue)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every record enqueued before this call is written; False on timeout.
+
+        The tool for code about to end without atexit (``os._exit`` after a fork, a
+        supervisor's hard exit): what flush waited for is on disk (file sinks write with
+        ``os.write``, so no buffer is left behind)::
+
+            runtime.flush(2.0) or print("logboot: records still queued", file=sys.stderr)
+            os._exit(0)
+
+        Use ``stop(timeout)`` instead to also get the count of what could not be written
+        by the deadline (``ShutdownReport.abandoned``).
+        """
+        deadline = time.monotonic() + timeout
+        if self._forked:  # a forked child writes synchronously; only remote sinks hold records
+            return all(sink.drain(deadline) for direct in self._direct for sink in direct.sinks)
+        targets = [(queue, queue.barrier()) for queue in self.topology.queues.values()]
+        if not all(queue.wait_for(position, deadline) for queue, position in targets):
+            return False
+        return all(sink.drain(deadline) for sink in self.topology.sinks.values())  # remote sinks buffer
+
+    def stop(self, timeout: float | None = None) -> ShutdownReport:
+        """Drain, flush, close, and restore what was there before. Safe to call twice."""
+        global _active
+        with self._lock:
+            if self._report is not None:
+                return self._report._replace(already_stopped=True)
+            with _state_lock:
+                if _active is self:
+                    _active = None
+                    self._restore()
+            return self._shut_down(timeout)
+
+    def _shut_down(self, timeout: float | None) -> ShutdownReport:
+        started = time.monotonic()
+        deadline = started + (self._plan.shutdown.timeout if timeout is None else timeout)
+        self._state = "stopping"
+        for channel in self.topology.channels.values():
+            channel.close()
+        if self._forked:
+            return self._shut_down_fork_child(started)
+        queues = self.topology.queues
+        for process_queue in self.topology.process_queues():
+            process_queue.stop_receiving(max(0.0, deadline - time.monotonic()))
+        for queue in queues.values():
+            queue.close()
+        finished = {name: listener.stop(deadline) for name, listener in self.topology.listeners.items()}
+        abandoned = 0
+        for listener in self.topology.listeners.values():
+            # What a listener left behind (it timed out, or never ran) is counted, never lost.
+            abandoned += listener.queue.abandon()
+        busy = {
+            id(sink)
+            for name, listener in self.topology.listeners.items()
+            if not finished[name]
+            for sink in listener.sinks
+        }
+        for sink in self.topology.sinks.values():
+            if id(sink) not in busy:  # a listener still writing keeps its sinks open
+                sink.drain(deadline)
+                sink.flush()
+                sink.close()
+        self.topology.close_servers()
+        per_queue = {name: queue.stats() for name, queue in queues.items()}
+        for name, stats in per_queue.items():
+            if stats["dropped"]:
+                queue = queues[name]
+                in_loop = stats.get("dropped_in_event_loop", 0)
+                write_stderr(
+                    f"logboot: queue {name!r} dropped {stats['dropped']} of {stats['enqueued']} "
+                    f"records (overflow: {queue.overflow}, max_size: {queue.max_size}"
+                    f"{f', {queue.abandoned} abandoned at stop' if queue.abandoned else ''}"
+                    f"{f', {in_loop} in an event loop' if in_loop else ''})\n"
+                )
+        self._disarm_signals()
+        self._state = "stopped"
+        self._report = ShutdownReport(
+            clean=all(finished.values()) and not abandoned,
+            duration=time.monotonic() - started,
+            handled=sum(s["handled"] for s in per_queue.values()),
+            dropped=sum(s["dropped"] for s in per_queue.values()),
+            abandoned=abandoned,
+            queues=per_queue,
+        )
+        return self._report
+
+    def _shut_down_fork_child(self, started: float) -> ShutdownReport:
+        for sink in {id(s): s for d in self._direct for s in d.sinks}.values():
+            sink.flush()
+        self._disarm_signals()
+        self._state = "stopped"
+        self._report = ShutdownReport(True, time.monotonic() - started, 0, 0, 0, {})
+        return self._report
+
+    def _disarm_signals(self) -> None:
+        """Put back the signal handlers (last: a signal that came during the drain is then
+        handled by them, after everything was written)."""
+        if self._signals is not None:
+            self._signals.disarm()
+
+    def stats(self) -> dict[str, Any]:
+        """Counters as plain data: per queue, per sink, per listener."""
+        queues: dict[str, dict[str, Any]] = {}
+        for name, queue in self.topology.queues.items():
+            queues[name] = queue.stats()
+        for name, channel in self.topology.channels.items():
+            queues[name] = channel.stats()
+        return {
+            "queues": queues,
+            "sinks": {name: sink.stats() for name, sink in self.topology.sinks.items()},
+            "listeners": {
+                name: {"alive": listener.alive, "queue": listener.queue.name}
+                for name, listener in self.topology.listeners.items()
+            },
+        }
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<logboot.Runtime {self._plan.source or '<built-in>'} {self._state}>"
+
+
+def resolve_profile(
+    source: str | os.PathLike[str] | Profile | None,
+    overrides: Overrides | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    extends_roots: ExtendsRoots | None = None,
+) -> Profile:
+    """A profile from a path, a ``Profile``, ``$LOGBOOT_PROFILE``, or the built-in default;
+    then ``$LOGBOOT_LEVEL`` and ``overrides`` over it, validated like the file."""
+    from logboot.profile.loading import load_profile
+    from logboot.profile.overrides import override_profile
+    from logboot.profile.schema import Profile
+
+    env = os.environ if environ is None else environ
+    layered = _layered_overrides(overrides, env)
+    if source is None:
+        from_env = env.get(PROFILE_ENV)
+        source = from_env or Profile.model_validate(DEFAULT_PROFILE)
+    if isinstance(source, Profile):
+        return override_profile(source, layered) if layered else source
+    return load_profile(source, env, overrides=layered, extends_roots=extends_roots)
+
+
+def _layered_overrides(overrides: Overrides | None, env: Mapping[str, str]) -> list[Override]:
+    """``$LOGBOOT_LEVEL``, then ``overrides``, parsed (``ProfileError`` when they cannot be)."""
+    from logboot.profile.overrides import environment_overrides, parse_overrides
+
+    parsed, problems = parse_overrides(overrides)
+    if problems:
+        raise ProfileError(problems)
+    return [*environment_overrides(env), *parsed]
+
+
+def startup_profile(
+    source: str | os.PathLike[str] | Profile | None,
+    overrides: Overrides | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    cache: bool = True,
+    extends_roots: ExtendsRoots | None = None,
+) -> Profile | PlainProfile:
+    """``resolve_profile``, through the profile cache when the profile is a file:
+    unchanged inputs give the plain data kept at their last validation."""
+    env = os.environ if environ is None else environ
+    path = source if source is not None else env.get(PROFILE_ENV)
+    folder = profile_cache.cache_folder(env) if cache else None
+    key = profile_cache.overrides_key(overrides, extends_roots)
+    schema = sys.modules.get("logboot.profile.schema")
+    if folder is None or key is None or not path or (schema is not None and isinstance(path, schema.Profile)):
+        return resolve_profile(source, overrides, env, extends_roots=extends_roots)
+    stamp = profile_cache.code_stamp()  # once per start: it reads the package folder
+    if stamp is None:  # code that cannot be read (privileges dropped): no caching
+        return resolve_profile(source, overrides, env, extends_roots=extends_roots)
+    path = os.path.abspath(cast("str | os.PathLike[str]", path))
+    kept = profile_cache.load(path, env, key, stamp, folder)
+    if kept is not None:
+        return kept
+    from logboot.profile.loading import check_profile
+
+    recorder = profile_cache.RecordingEnviron(env)
+    layered = _layered_overrides(overrides, recorder)
+    result = check_profile(path, recorder, overrides=layered, extends_roots=extends_roots)
+    if result.profile is None:
+        raise ProfileError(result.problems, result.warnings)
+    if result.document is not None:
+        profile_cache.store(path, recorder, key, result.document, result.profile, stamp, folder)
+    return result.profile
+
+
+def setup_logging(
+    source: str | os.PathLike[str] | Profile | None = None,
+    *,
+    overrides: Overrides | None = None,
+    cache: bool = True,
+    extends_roots: ExtendsRoots | None = None,
+) -> Runtime:
+    """Validate a profile, build its topology, start it, and swap it in.
+
+    ``overrides`` (``{"queues.main.max_size": 100}`` or ``["root.level=DEBUG"]``) and
+    ``$LOGBOOT_LEVEL`` are applied over the profile and validated with it.
+    Everything is built and validated before anything global is touched: a profile
+    that fails leaves the running configuration as it was. A profile file validated
+    before with the same inputs starts from the profile cache (``cache=False`` or
+    ``LOGBOOT_CACHE=off`` turn it off; see ``logboot.profile.cache``).
+    ``extends`` reads files inside the profile's folder only; ``extends_roots`` (and
+    ``$LOGBOOT_EXTENDS_ROOTS``) name other folders it may read from.
+    """
+    profile = startup_profile(source, overrides, cache=cache, extends_roots=extends_roots)
+    return install(Runtime(build_topology(profile)))
+
+
+def start_child_runtime(handle: ProcessHandle) -> Runtime:
+    """The runtime of a child attached to its parent's process queues."""
+    return install(Runtime(build_topology(handle.profile, handle.addresses), handle.runtime_id))
+
+
+def install(runtime: Runtime) -> Runtime:
+    """Start ``runtime`` and make it the active one; the one it replaces drains, then stops."""
+    global _active
+    with _state_lock:
+        previous = _active
+        if previous is not None and not previous.running:
+            previous = None
+        predecessor_drained = threading.Event() if previous is not None else None
+        runtime._start(previous, predecessor_drained)
+        runtime._signals = SignalGuard.arm(runtime)  # main thread only; previous's are taken over
+        _active = runtime
+        _arm_atexit()
+    if previous is not None:
+        assert predecessor_drained is not None
+        try:
+            _hand_over_queues(previous, runtime)
+            with previous._lock:
+                if previous._report is None:
+                    previous._shut_down(None)  # bounded by the old profile's shutdown.timeout
+        finally:
+            predecessor_drained.set()
+    return runtime
+
+
+def _hand_over_queues(old: Runtime, new: Runtime) -> None:
+    """Point each old queue at its successor: the new queue of that name, else the new root's."""
+    queues = new.topology.queues
+    fallback = queues.get(new._plan.root_queue() or "")
+    for name, queue in old.topology.queues.items():
+        queue.successor = queues.get(name, fallback)
+
+
+def active_runtime() -> Runtime | None:
+    """The runtime ``setup_logging`` last started, while it runs."""
+    return _active
+
+
+def _arm_atexit() -> None:
+    global _atexit_armed
+    if not _atexit_armed:
+        # Registered after logging's own hook, so it runs first (atexit is LIFO).
+        atexit.register(stop_at_exit)
+        _atexit_armed = True
+
+
+def stop_at_exit() -> None:
+    """Stop the active runtime (atexit, and multiprocessing's finalizers in children)."""
+    runtime = _active
+    if runtime is not None:
+        runtime.stop()
+
+
+def _after_fork_in_child() -> None:
+    runtime = _active
+    if runtime is not None and runtime.running:
+        runtime._become_fork_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

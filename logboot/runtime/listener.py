@@ -1,0 +1,269 @@
+"""The supervised, batching listener: one thread drains one queue into its sinks.
+
+Supervision: an exception from a sink's filter, formatter or write is counted on that
+sink and reported (rate-limited); it never stops the thread and never keeps the record
+from the other sinks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from logboot.runtime.queues import ThreadQueue
+from logboot.runtime.records import apply_filters
+from logboot.runtime.reporting import ErrorReporter, write_stderr
+from logboot.sinks.base import BatchSink, PartialWriteError
+
+IDLE_WAIT = 0.5  # seconds an idle listener sleeps before looking again (a safety net)
+
+
+class Sink:
+    """A live sink: its handler, its level, and its counters."""
+
+    def __init__(self, name: str, handler: logging.Handler, level: int = 0, kind: str = "") -> None:
+        self.name = name
+        self.handler = handler
+        self.level = level
+        self.kind = kind or type(handler).__name__
+        self.records = 0
+        self.errors = 0
+        self.fallback: Sink | None = None
+        self.reporter = ErrorReporter(f"sink {name!r} failed")
+        if not isinstance(handler, BatchSink):
+            # Make a plain handler's errors reach us instead of logging's printer.
+            handler.handleError = _reraise  # type: ignore[method-assign]
+
+    def deliver(self, batch: Iterable[logging.LogRecord]) -> None:
+        """Deliver the records of a batch that pass this sink's level and filters."""
+        handler = self.handler
+        level = self.level
+        filtered = bool(handler.filters)
+        handler.acquire()
+        try:
+            if isinstance(handler, BatchSink):
+                self._deliver_lines(handler, batch, level, filtered)
+            else:
+                self._deliver_each(handler, batch, level, filtered)
+        finally:
+            handler.release()
+
+    def _deliver_lines(
+        self, handler: BatchSink, batch: Iterable[logging.LogRecord], level: int, filtered: bool
+    ) -> None:
+        if filtered:
+            kept = self._filter(handler, batch, level)
+        else:  # the common case: no call per record
+            kept = [record for record in batch if record.levelno >= level] if level else list(batch)
+        if not kept:
+            return
+        if handler.needs_format:
+            kept, lines = self._format(handler, kept)
+            if not lines:
+                return
+        else:
+            lines = [""] * len(kept)
+        try:
+            handler.write_records(kept, lines)
+            self.records += len(lines)
+        except PartialWriteError as err:
+            self.records += err.written
+            self.failed(kept[err.written :], err.cause)
+        except BaseException as err:  # noqa: BLE001
+            self.failed(kept, err)
+
+    def _filter(
+        self, handler: BatchSink, batch: Iterable[logging.LogRecord], level: int
+    ) -> list[logging.LogRecord]:
+        """The records of ``batch`` at ``level`` or above that the handler's filters pass."""
+        kept: list[logging.LogRecord] = []
+        for record in batch:
+            if record.levelno < level:
+                continue
+            try:
+                passed = apply_filters(handler, record)  # redact returns a copy
+            except BaseException as err:  # noqa: BLE001 - supervised: even SystemExit is counted
+                self.failed([record], err)
+                continue
+            if passed is not None:
+                kept.append(passed)
+        return kept
+
+    def _format(
+        self, handler: BatchSink, records: list[logging.LogRecord]
+    ) -> tuple[list[logging.LogRecord], list[str]]:
+        """The records that could be formatted, and their lines; the others are counted."""
+        format_batch = _batch_formatter_of(handler)
+        if format_batch is not None:  # logboot's text layout: one call for the batch
+            with contextlib.suppress(BaseException):  # a bad record: the loop below counts it alone
+                return records, format_batch(records)
+        format_ = _formatter_of(handler)
+        kept: list[logging.LogRecord] = []
+        lines: list[str] = []
+        add_line, keep = lines.append, kept.append
+        for record in records:
+            try:
+                add_line(format_(record))
+            except BaseException as err:  # noqa: BLE001 - supervised: even SystemExit is counted
+                self.failed([record], err)
+                continue
+            keep(record)
+        return kept, lines
+
+    def _deliver_each(
+        self, handler: logging.Handler, batch: Iterable[logging.LogRecord], level: int, filtered: bool
+    ) -> None:
+        for record in batch:
+            if record.levelno < level:
+                continue
+            try:
+                passed = apply_filters(handler, record) if filtered else record
+                if passed is None:
+                    continue
+                handler.emit(passed)
+                self.records += 1
+            except BaseException as err:  # noqa: BLE001
+                self.failed([record], err)
+        try:
+            handler.flush()
+        except Exception as err:  # noqa: BLE001
+            self.errors += 1
+            self.reporter.report(err, "flush failed")
+
+    def failed(self, records: list[logging.LogRecord], error: BaseException) -> None:
+        """Count records this sink could not take; hand them to the fallback, if any."""
+        self.errors += len(records)
+        detail = f"{len(records)} record(s) not written"
+        if self.fallback is not None:
+            detail += f"; sent to fallback sink {self.fallback.name!r}"
+        self.reporter.report(error, detail)
+        if self.fallback is not None:
+            self.fallback.deliver(records)
+
+    def drain(self, deadline: float) -> bool:
+        """Wait until the handler has delivered what it holds (remote sinks buffer); False at the deadline."""
+        if not isinstance(self.handler, BatchSink):
+            return True
+        try:
+            return self.handler.drain(deadline)
+        except Exception as err:  # noqa: BLE001
+            self.reporter.report(err, "drain failed")
+            return False
+
+    def flush(self) -> None:
+        try:
+            self.handler.flush()
+        except Exception as err:  # noqa: BLE001
+            self.reporter.report(err, "flush failed")
+
+    def close(self) -> None:
+        try:
+            self.handler.close()
+        except Exception as err:  # noqa: BLE001
+            self.reporter.report(err, "close failed")
+
+    def stats(self) -> dict[str, Any]:
+        stats: dict[str, Any] = {"type": self.kind, "records": self.records, "errors": self.errors}
+        extra = getattr(self.handler, "sink_stats", None)
+        if callable(extra):
+            stats.update(extra())  # e.g. a remote sink's buffered and dropped counts
+        return stats
+
+
+def _formatter_of(handler: BatchSink) -> Callable[[logging.LogRecord], str]:
+    """``handler.format``, skipping ``Handler.format``'s extra call per record when not overridden."""
+    if type(handler).format is logging.Handler.format:
+        return (handler.formatter or _DEFAULT_FORMATTER).format
+    return handler.format
+
+
+def _batch_formatter_of(handler: BatchSink) -> Callable[[list[logging.LogRecord]], list[str]] | None:
+    """The ``format_batch`` of the handler's formatter (logboot's text layout has one), when
+    the handler formats each record with it unchanged; else None."""
+    if type(handler).format is not logging.Handler.format or handler.formatter is None:
+        return None
+    format_batch: Callable[[list[logging.LogRecord]], list[str]] | None
+    format_batch = getattr(handler.formatter, "format_batch", None)
+    return format_batch
+
+
+_DEFAULT_FORMATTER = logging.Formatter()  # what Handler.format uses when a handler has none
+
+
+def _reraise(record: logging.LogRecord) -> None:
+    raise  # noqa: PLE0704 - called by Handler.emit inside its except block
+
+
+class Listener:
+    """Drains one queue into its sinks on a thread named ``logboot-listener-<name>``."""
+
+    def __init__(self, name: str, queue: ThreadQueue, sinks: list[Sink], batch_size: int = 1024) -> None:
+        self.name = name
+        self.queue = queue
+        self.sinks = sinks
+        self.batch_size = batch_size
+        self._stopping = False
+        self._after: threading.Event | None = None
+        self._thread = threading.Thread(target=self._run, name=f"logboot-listener-{name}", daemon=True)
+        self.reporter = ErrorReporter(f"listener {name!r}")
+
+    def start(self, after: threading.Event | None = None) -> None:
+        """Start the thread; with ``after``, it takes nothing from its queue until that is set.
+
+        A runtime that replaces another passes the event it sets once the old one has
+        drained: a record logged after the swap is then written after everything the same
+        thread logged before it, also when both runtimes write to the same file.
+        """
+        self._after = after
+        self.queue.listener_thread = self._thread
+        self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        if self._after is not None:
+            self._after.wait()
+        queue = self.queue
+        take = queue.take
+        limit = self.batch_size
+        while True:
+            try:
+                batch = take(limit)
+                if batch:
+                    for sink in self.sinks:
+                        self._deliver(sink, batch)
+                    queue.done(len(batch))  # always: the accounting and flush() depend on it
+                    continue
+                if self._stopping:
+                    return
+                queue.wait(IDLE_WAIT)
+            except Exception as err:  # noqa: BLE001 - the thread must outlive any bug
+                self.reporter.report(err, "unexpected error in the listener; it keeps running")
+                time.sleep(0.01)
+
+    def _deliver(self, sink: Sink, batch: Sequence[logging.LogRecord]) -> None:
+        """Hand a batch to one sink; whatever escapes it is that sink's error alone."""
+        try:
+            sink.deliver(batch)
+        except BaseException as err:  # noqa: BLE001 - never keep the batch from the next sink
+            sink.errors += len(batch)
+            sink.reporter.report(err, f"{len(batch)} record(s) may not have been written")
+
+    def stop(self, deadline: float) -> bool:
+        """Drain what is queued and end the thread; False when the deadline passed first."""
+        self._stopping = True
+        if self._after is not None:
+            self._after.set()  # a runtime stopped before its predecessor drained: drain it now
+        self.queue.wake()
+        if self._thread.is_alive():
+            self._thread.join(max(0.0, deadline - time.monotonic()))
+        if self._thread.is_alive():
+            write_stderr(f"logboot: listener {self.name!r} did not finish draining in time\n")
+            return False
+        return True

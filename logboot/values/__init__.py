@@ -1,0 +1,1 @@
+"""The values a profile is written in: levels, durations, sizes, modes and addresses."""
