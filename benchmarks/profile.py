@@ -91,9 +91,10 @@ def in_place(records: int) -> dict[str, float]:
 
 def in_isolation() -> dict[str, float]:
     """Each step of the path alone, in microseconds per record (best of 280 runs)."""
+    from logboot.core.records import prepare
     from logboot.formatters.core import TextFormatter
+    from logboot.runtime.handler import QueueHandler
     from logboot.runtime.queues import ThreadQueue
-    from logboot.runtime.records import QueueHandler, prepare
     from logboot.sinks.files import FileSink
 
     def record() -> logging.LogRecord:
@@ -151,8 +152,8 @@ def _json_steps(make_record: Callable[[], logging.LogRecord]) -> dict[str, float
     """The ``json`` formatter (every field) on fresh records, best of 15 batches: its
     first look at a record builds the record's ``__dict__`` (the look for `extra`
     fields), which a batch formatted twice would have already."""
+    from logboot.core.records import prepare
     from logboot.formatters.core import JsonFormatter
-    from logboot.runtime.records import prepare
 
     formatter = JsonFormatter()
     figures: dict[str, float] = {}

@@ -192,9 +192,7 @@ def test_an_invalid_embedded_profile_fails_dictconfig_with_located_problems() ->
     document: dict[str, Any] = {
         "version": 1,
         "logboot": {"version": 1, "queues": {"main": {"max_size": "lots"}}},
-        "handlers": {
-            "logboot": {"()": "logboot.integrations.ProfileHandler", "profile": "cfg://logboot"}
-        },
+        "handlers": {"logboot": {"()": "logboot.integrations.ProfileHandler", "profile": "cfg://logboot"}},
         "root": {"handlers": ["logboot"]},
     }
     with pytest.raises(ValueError, match=r"^Unable to configure handler 'logboot'$") as err:

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from logboot.core.records import prepare
 from logboot.formatters.core import JsonFormatter, TextFormatter, build_formatter, escape
 from logboot.profile.schema import JsonFormatterSpec, TextFormatterSpec
-from logboot.runtime.records import prepare
 
 CREATED = 1_700_000_000.123  # 2023-11-14T22:13:20.123Z
 

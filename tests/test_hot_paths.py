@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from logboot.core.records import prepare
 from logboot.formatters.core import (
     JSON_FIELDS,
     STANDARD_ATTRS,
@@ -29,8 +30,8 @@ from logboot.formatters.core import (
     _ClockCache,
 )
 from logboot.formatters.text_layout import split_layout
+from logboot.runtime.handler import QueueHandler
 from logboot.runtime.queues import ThreadQueue, acquire_contended
-from logboot.runtime.records import QueueHandler, prepare
 from logboot.sinks.base import PartialWriteError
 from logboot.sinks.files import FileSink, RotatingFileSink
 from logboot.sinks.timed import TimedRotatingFileSink

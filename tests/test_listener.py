@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 import logboot
+from logboot.core.reporting import ErrorReporter
 from logboot.formatters.core import TextFormatter
 from logboot.runtime.listener import Listener, Sink
 from logboot.runtime.queues import ThreadQueue
-from logboot.runtime.reporting import ErrorReporter
 from logboot.sinks.base import BatchSink, PartialWriteError
 from logboot.sinks.files import FileSink
 

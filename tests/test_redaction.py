@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
+from logboot.core.records import apply_filters, prepare
 from logboot.filters.redaction import RedactFilter
-from logboot.runtime.records import apply_filters, prepare
 
 pytestmark = pytest.mark.timeout(10)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from logboot.runtime.records import prepare
+from logboot.core.records import prepare
 from logboot.runtime.transport import (
     DICT,
     FIELDS,

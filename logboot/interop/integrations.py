@@ -25,12 +25,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from logboot.core.reporting import write_stderr
 from logboot.errors import LogbootError
 from logboot.profile.dumping import profile_data
 from logboot.profile.schema import Profile
 from logboot.runtime.lifecycle import Runtime, active_runtime, setup_logging
 from logboot.runtime.processes import ProcessHandle, attach
-from logboot.runtime.reporting import write_stderr
 
 PARENT_ENV = "LOGBOOT_PARENT"
 

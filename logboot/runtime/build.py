@@ -15,9 +15,9 @@ from logboot.filters.redaction import RedactFilter
 from logboot.filters.standard import InheritedRedaction, build_filter
 from logboot.formatters.core import build_formatter
 from logboot.profile.plain import PlainProfile
+from logboot.runtime.handler import QueueHandler
 from logboot.runtime.listener import Listener, Sink
 from logboot.runtime.queues import ThreadQueue
-from logboot.runtime.records import QueueHandler
 from logboot.sinks import builder
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic

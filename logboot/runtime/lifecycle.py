@@ -17,13 +17,13 @@ from collections.abc import Mapping
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
+from logboot.core.reporting import write_stderr
 from logboot.errors import ProfileError
 from logboot.profile import cache as profile_cache
 from logboot.profile.plain import PlainProfile, as_model
 from logboot.runtime.build import Topology, build_topology
 from logboot.runtime.processes import DirectDelivery, ProcessHandle
 from logboot.runtime.queues import ThreadQueue, stays_taken
-from logboot.runtime.reporting import write_stderr
 from logboot.runtime.signals import SignalGuard
 
 if TYPE_CHECKING:

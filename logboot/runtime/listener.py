@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from logboot.core.records import apply_filters
+from logboot.core.reporting import ErrorReporter, write_stderr
 from logboot.runtime.queues import ThreadQueue
-from logboot.runtime.records import apply_filters
-from logboot.runtime.reporting import ErrorReporter, write_stderr
 from logboot.sinks.base import BatchSink, PartialWriteError
 
 IDLE_WAIT = 0.5  # seconds an idle listener sleeps before looking again (a safety net)

@@ -15,9 +15,9 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from logboot.core.reporting import write_stderr
 from logboot.profile.plain import PlainProfile
 from logboot.runtime.listener import Sink
-from logboot.runtime.reporting import write_stderr
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
     from logboot.profile.schema import Profile

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Union
 
-from logboot.runtime.reporting import write_stderr
+from logboot.core.reporting import write_stderr
 
 if TYPE_CHECKING:
     from logboot.runtime.lifecycle import Runtime

@@ -48,9 +48,9 @@ import weakref
 from collections import deque
 from typing import Any
 
+from logboot.core.reporting import write_stderr
 from logboot.formatters.core import STANDARD_ATTRS
 from logboot.runtime.queues import Overflow, ThreadQueue, stays_taken
-from logboot.runtime.reporting import write_stderr
 from logboot.sinks.base import write_bytes
 
 _HEADER = struct.Struct("!I")

@@ -14,7 +14,7 @@ import stat
 import sys
 from collections.abc import Callable
 
-from logboot.runtime.reporting import write_stderr
+from logboot.core.reporting import write_stderr
 
 
 class BatchSink(logging.Handler):

@@ -21,7 +21,7 @@ import weakref
 from collections import deque
 from typing import Any, Generic, TypeVar
 
-from logboot.runtime.reporting import ErrorReporter
+from logboot.core.reporting import ErrorReporter
 from logboot.sinks.base import BatchSink
 
 Item = TypeVar("Item")

@@ -30,8 +30,8 @@ from typing import Any
 
 from logboot.errors import LogbootError
 from logboot.profile.schema import FileSinkSpec, NullSinkSpec, Profile, SinkSpec
+from logboot.runtime.handler import QueueHandler
 from logboot.runtime.lifecycle import resolve_profile, setup_logging
-from logboot.runtime.records import QueueHandler
 
 Progress = Callable[[int, int], None]  # (records logged so far, records in all)
 

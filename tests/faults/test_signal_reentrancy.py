@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from conftest import GatedSink, wait_until
 
+from logboot.core.reporting import ErrorReporter
+from logboot.runtime.handler import QueueHandler
 from logboot.runtime.listener import Listener, Sink
 from logboot.runtime.queues import ThreadQueue
-from logboot.runtime.records import QueueHandler
-from logboot.runtime.reporting import ErrorReporter
 
 from .harness import bare_profile, run_child, whole_lines
 
