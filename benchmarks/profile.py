@@ -92,7 +92,7 @@ def in_place(records: int) -> dict[str, float]:
 def in_isolation() -> dict[str, float]:
     """Each step of the path alone, in microseconds per record (best of 280 runs)."""
     from logboot.core.records import prepare
-    from logboot.formatters.core import TextFormatter
+    from logboot.formatters.text import TextFormatter
     from logboot.runtime.handler import QueueHandler
     from logboot.runtime.queues import ThreadQueue
     from logboot.sinks.files import FileSink
@@ -153,7 +153,7 @@ def _json_steps(make_record: Callable[[], logging.LogRecord]) -> dict[str, float
     first look at a record builds the record's ``__dict__`` (the look for `extra`
     fields), which a batch formatted twice would have already."""
     from logboot.core.records import prepare
-    from logboot.formatters.core import JsonFormatter
+    from logboot.formatters.json import JsonFormatter
 
     formatter = JsonFormatter()
     figures: dict[str, float] = {}

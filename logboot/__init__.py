@@ -11,11 +11,13 @@ topology whose whole lifecycle (start, drain, stop, stats) is managed::
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
+from logboot.bootstrap import setup_logging
 from logboot.errors import LogbootError, MissingDependencyError, Problem, ProfileError, SetupError
-from logboot.runtime.lifecycle import Runtime, ShutdownReport, active_runtime, setup_logging
-from logboot.runtime.processes import ProcessHandle, attach
+from logboot.runtime.lifecycle import Runtime, ShutdownReport, active_runtime, attach
+from logboot.runtime.processes import ProcessHandle
 
 if TYPE_CHECKING:
     from logboot.profile.loading import Validation, check_profile, load_profile
@@ -39,8 +41,6 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'logboot' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value  # once found, an ordinary attribute
     return value

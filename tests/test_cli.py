@@ -21,6 +21,7 @@ from typer.testing import Result
 import logboot
 from logboot import sinks
 from logboot.cli import app
+from logboot.cli.commands import COMMANDS
 from logboot.cli.output import SourceLines, display_path, problem_text
 from logboot.errors import Problem, ProfileError
 from logboot.profile.describe import describe_profile
@@ -77,6 +78,22 @@ def test_help_lists_every_command() -> None:
     assert result.exit_code == 0
     for command in ("init", "check", "show", "schema", "Examples:"):
         assert command in result.stdout
+
+
+#: The commands of `logboot`, as documented, in the order `logboot --help` lists them.
+DOCUMENTED_COMMANDS = ["init", "check", "show", "schema", "bench", "import", "export"]
+#: The modules of logboot/cli/ that define no command: the app and what the commands share.
+NOT_COMMANDS = {"__init__", "commands", "common", "output", "paths", "templates", "tree"}
+
+
+def test_every_command_module_is_registered() -> None:
+    """COMMANDS, the app and the command modules agree with the documented commands: a command
+    module that is written but left out of COMMANDS fails here."""
+    assert [command.name for command in COMMANDS] == DOCUMENTED_COMMANDS
+    registered = [(info.name, info.callback) for info in app.registered_commands]
+    assert registered == [(command.name, command.function) for command in COMMANDS]
+    modules = {path.stem for path in Path(logboot.cli.__file__).parent.glob("*.py")} - NOT_COMMANDS
+    assert modules == {command.function.__module__.rpartition(".")[2] for command in COMMANDS}
 
 
 @pytest.mark.parametrize("command", ["init", "check", "show", "schema"])
@@ -469,7 +486,7 @@ def test_internal_errors_are_short_unless_debugging(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("logboot.cli.commands.check_profile", broken)
+    monkeypatch.setattr("logboot.cli.show.check_profile", broken)
     write_profile(VALID, "p.yaml")
     quiet = invoke("show", "p.yaml")
     assert quiet.exit_code == 1

@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 import logboot
-from logboot.interop.dictconfig import DictConfigError, export_dictconfig, import_dictconfig, read_dictconfig
+from logboot.interop.dictconfig import DictConfigError, export_dictconfig, read_dictconfig
+from logboot.interop.dictconfig_import import import_dictconfig
 from logboot.profile.reading import read_text
 
 pytestmark = pytest.mark.timeout(30)

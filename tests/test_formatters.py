@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 
 from logboot.core.records import prepare
-from logboot.formatters.core import JsonFormatter, TextFormatter, build_formatter, escape
+from logboot.formatters.build import build_formatter
+from logboot.formatters.escaping import escape
+from logboot.formatters.json import JsonFormatter
+from logboot.formatters.text import TextFormatter
 from logboot.profile.schema import JsonFormatterSpec, TextFormatterSpec
 
 CREATED = 1_700_000_000.123  # 2023-11-14T22:13:20.123Z

@@ -20,15 +20,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logboot.core.records import prepare
-from logboot.formatters.core import (
-    JSON_FIELDS,
-    STANDARD_ATTRS,
-    CompiledFormatter,
-    JsonFormatter,
-    TextFormatter,
-    _as_percent,
-    _ClockCache,
-)
+from logboot.formatters.base import ClockCache as _ClockCache
+from logboot.formatters.base import CompiledFormatter
+from logboot.formatters.fields import JSON_FIELDS, STANDARD_ATTRS
+from logboot.formatters.json import JsonFormatter
+from logboot.formatters.text import TextFormatter, _as_percent
 from logboot.formatters.text_layout import split_layout
 from logboot.runtime.handler import QueueHandler
 from logboot.runtime.queues import ThreadQueue, acquire_contended

@@ -13,7 +13,7 @@ import pytest
 
 import logboot
 from logboot.core.reporting import ErrorReporter
-from logboot.formatters.core import TextFormatter
+from logboot.formatters.text import TextFormatter
 from logboot.runtime.listener import Listener, Sink
 from logboot.runtime.queues import ThreadQueue
 from logboot.sinks.base import BatchSink, PartialWriteError

@@ -11,7 +11,7 @@ from conftest import REPO, file_profile
 
 import logboot
 from logboot.profile.overrides import parse_overrides, parse_path, parse_value
-from logboot.runtime.lifecycle import resolve_profile
+from logboot.profile.resolve import resolve_profile
 
 PROD = REPO / "configs" / "prod.yaml"
 pytestmark = pytest.mark.timeout(30)

@@ -20,8 +20,8 @@ from pydantic import BaseModel
 import logboot
 from logboot.profile import cache as profile_cache
 from logboot.profile.plain import PlainProfile, PlainSpec, as_model, encode, plain_profile
+from logboot.profile.resolve import startup_profile
 from logboot.profile.schema import Profile
-from logboot.runtime.lifecycle import startup_profile
 
 PROFILE = """\
 version: 1

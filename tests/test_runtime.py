@@ -18,8 +18,9 @@ from conftest import Gate, file_profile, wait_until
 import logboot
 from logboot.errors import ProfileError, SetupError
 from logboot.profile.reading import ProfileNotFoundError
+from logboot.profile.resolve import PROFILE_ENV
 from logboot.runtime.build import build_topology
-from logboot.runtime.lifecycle import PROFILE_ENV, Runtime, active_runtime
+from logboot.runtime.lifecycle import Runtime, active_runtime
 
 WriteProfile = Callable[..., Path]
 

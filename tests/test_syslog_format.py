@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from logboot.errors import SetupError
-from logboot.formatters.core import JsonFormatter
+from logboot.formatters.json import JsonFormatter
 from logboot.profile.schema import SyslogTlsSpec
 from logboot.sinks.remote import SendError
 from logboot.sinks.rfc5424 import (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from logboot.cli import bench, convert  # noqa: F401 - register `bench`, `import` and `export` on the app
 from logboot.cli.commands import app, main
 
 __all__ = ["app", "main"]

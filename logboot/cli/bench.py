@@ -30,7 +30,6 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from logboot.cli.commands import app
 from logboot.cli.common import (
     DebugOption,
     ExtendsRootOption,
@@ -53,6 +52,19 @@ from logboot.testing.bench import BenchResult, run_bench
 #: Version of the JSON document ``bench --format json`` prints.
 REPORT_VERSION = 1
 
+EPILOG = examples(
+    "logboot bench logboot.yaml",
+    "logboot bench logboot.yaml --records 1000000 --threads 8",
+    "logboot bench logboot.yaml --set queues.main.max_size=50000",
+    "logboot bench logboot.yaml --processes 4 --set queues.main.kind=process",
+    "logboot bench logboot.yaml --format json > bench.json",
+    before="Unless --real-sinks is given, no record reaches the profile's destinations:\n"
+    "file sinks write into a temporary folder (or --sink-dir); console, network\n"
+    "and custom sinks become files there, with the same level and formatter.\n"
+    "Exit status: 0 when the bench ran, 1 for an invalid profile or a bench that\n"
+    "cannot measure anything, 2 for a usage error (a missing file, --records 0).\n\n",
+)
+
 
 def _sink_dir(path: Path | None) -> Path | None:
     """A usage error for a --sink-dir that is a file or holds files already (exit 2)."""
@@ -68,20 +80,6 @@ def _sink_dir(path: Path | None) -> Path | None:
     return path
 
 
-@app.command(
-    epilog=examples(
-        "logboot bench logboot.yaml",
-        "logboot bench logboot.yaml --records 1000000 --threads 8",
-        "logboot bench logboot.yaml --set queues.main.max_size=50000",
-        "logboot bench logboot.yaml --processes 4 --set queues.main.kind=process",
-        "logboot bench logboot.yaml --format json > bench.json",
-        before="Unless --real-sinks is given, no record reaches the profile's destinations:\n"
-        "file sinks write into a temporary folder (or --sink-dir); console, network\n"
-        "and custom sinks become files there, with the same level and formatter.\n"
-        "Exit status: 0 when the bench ran, 1 for an invalid profile or a bench that\n"
-        "cannot measure anything, 2 for a usage error (a missing file, --records 0).\n\n",
-    )
-)
 def bench(
     ctx: typer.Context,
     profile: Annotated[

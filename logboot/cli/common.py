@@ -14,7 +14,7 @@ import typer
 from rich.text import Text
 
 from logboot.cli.output import console, plural, print_problems, shown
-from logboot.cli.paths import unreadable_reason
+from logboot.cli.paths import unreadable_reason, write_text
 from logboot.errors import LogbootError, Problem
 from logboot.profile.reading import ProfileNotFoundError
 
@@ -52,6 +52,11 @@ ExtendsRootOption = Annotated[
 FormatOption = Annotated[
     Format, typer.Option("--format", help="text for people, json for tools.", case_sensitive=False)
 ]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write to FILE instead of stdout.", metavar="FILE", readable=False),
+]
+ForceOption = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing FILE.")]
 
 
 def wants_debug(ctx: typer.Context, debug: bool) -> bool:
@@ -119,3 +124,12 @@ def exit_invalid(problems: list[Problem], name: str, action: str) -> NoReturn:
         )
     )
     raise typer.Exit(1)
+
+
+def write_new(target: Path, text: str, force: bool) -> None:
+    """Write ``text`` to ``target`` (``import``, ``export``); an error naming --force when it
+    exists and ``force`` is off."""
+    if not write_text(target, text, replace=force):
+        raise LogbootError(
+            f"{str(target)!r} already exists; pass --force to overwrite it, or choose another FILE"
+        )

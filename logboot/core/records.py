@@ -83,5 +83,7 @@ def prepare(record: logging.LogRecord) -> logging.LogRecord:
 
 
 # The attributes every LogRecord has (``taskName`` from 3.12): what is not among them is an
-# ``extra`` field. The one list of them; formatters add the two they compute.
-RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)
+# ``extra`` field. The one list of them, in the order LogRecord sets them (the order the
+# process transport sends them in); formatters add the two they compute.
+RECORD_ATTRIBUTE_ORDER: tuple[str, ...] = tuple(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)
+RECORD_ATTRIBUTES = frozenset(RECORD_ATTRIBUTE_ORDER)

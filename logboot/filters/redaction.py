@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from logboot.core.records import exception_fields, merge_message
-from logboot.formatters.core import STANDARD_ATTRS
+from logboot.formatters.fields import STANDARD_ATTRS
 
 # Deeper than any real structure, far below the recursion limit: beyond it, the replacement.
 _MAX_DEPTH = 64

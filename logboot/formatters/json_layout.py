@@ -16,7 +16,7 @@ import logging
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
-from logboot.formatters.core import JSON_ATTRIBUTES, JSON_FIELDS, JSON_GENERAL_ONLY
+from logboot.formatters.fields import JSON_ATTRIBUTES, JSON_FIELDS, JSON_GENERAL_ONLY
 from logboot.formatters.text_layout import BATCH_CLOCK_START, batch_clock_steps, indent
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from logboot.formatters.core import ESCAPES, SAFE_FIELDS, escape_value
+from logboot.formatters.escaping import ESCAPES, SAFE_FIELDS, escape_value
+from logboot.formatters.fields import COMPUTED_FIELDS, RECORD_FIELDS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -25,9 +26,6 @@ if TYPE_CHECKING:
     Maker = Callable[[tuple[str, ...], Clock, WithTraceback], tuple[Format, FormatBatch]]
     Piece = tuple[str, str]  # a field and its %-spec ("s", "-8s", "03d")
 
-# What a compiled layout reads straight off a record: the attributes every record has,
-# and the two the formatter computes. (Not `taskName` before 3.12: records lack it.)
-RECORD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 _PERCENT_SPEC = re.compile(
     r"%(?:\((?P<field>[^()]*)\))?(?P<spec>[-#0 +]*[0-9]*(?:\.[0-9]+)?[diouxXeEfFgGcrsa%])"
 )
@@ -149,7 +147,6 @@ def make(literals, clock, with_traceback):
     return maker
 
 
-_COMPUTED = ("message", "asctime")  # the fields the formatter makes, always exact str
 _MISSING = object()  # what a batch's last value of a field starts as: no record holds it
 
 
@@ -162,7 +159,7 @@ def _steps(pieces: tuple[Piece, ...], needs_time: bool, *, batch: bool) -> tuple
         for i, (name, spec) in enumerate(pieces):
             if name != field:
                 continue
-            if spec == "s" and field in _COMPUTED:  # always an exact str
+            if spec == "s" and field in COMPUTED_FIELDS:  # always an exact str
                 texts[i] = value
             elif spec == "s" and not batch:
                 texts[i] = f"{value}!s"  # str(), as %s does
@@ -221,7 +218,7 @@ def batch_clock_steps(target: str, stamp: str) -> list[str]:
 def _record_fields(pieces: tuple[Piece, ...]) -> list[str]:
     """The fields read off the record (not the two the formatter computes), each once."""
     names = dict.fromkeys(name for name, _ in pieces)
-    return [name for name in names if name not in _COMPUTED]
+    return [name for name in names if name not in COMPUTED_FIELDS]
 
 
 def _line(texts: list[str], has_literal: tuple[bool, ...]) -> str:

@@ -1,8 +1,6 @@
-"""Between logboot profiles and the standard library's ``dictConfig`` documents.
+"""``dictConfig`` documents: reading one, and ``export_dictconfig``, a profile as one.
 
-``import_dictconfig`` turns an existing ``dictConfig`` (YAML or JSON, 3.12+ queue handlers
-included) into an equivalent profile: every handler becomes a sink behind a thread
-queue, with a YAML comment wherever logboot has no equivalent. ``export_dictconfig``
+The way in, ``import_dictconfig``, is in ``logboot.interop.dictconfig_import``. ``export_dictconfig``
 goes the other way for tools that only accept ``dictConfig`` (uvicorn ``--log-config``,
 gunicorn ``logconfig_dict``, Django ``LOGGING``): the document it writes starts a
 logboot runtime for the profile when ``logging.config.dictConfig`` loads it (see
@@ -12,15 +10,15 @@ logboot runtime for the profile when ``logging.config.dictConfig`` loads it (see
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
 from logboot.errors import LogbootError
-from logboot.profile.dumping import profile_data, to_yaml
+from logboot.profile.dumping import profile_data
 from logboot.profile.schema import Profile
+from logboot.profile.wiring import logger_queue, profile_root_queue
 
 HANDLER_FACTORY = "logboot.integrations.ProfileHandler"  # the public path: stored documents keep working
 PROFILE_KEY = "logboot"
@@ -62,11 +60,10 @@ def export_dictconfig(profile: Profile) -> dict[str, Any]:
         handlers[name] = {"()": HANDLER_FACTORY, "profile": f"cfg://{PROFILE_KEY}", "owner": owner}
         return [name]
 
-    root_queue = profile.root_queue()
+    root_queue = profile_root_queue(profile)
     root: dict[str, Any] = {"handlers": handler_for("") if root_queue else []}
     for name, spec in profile.loggers.items():
-        # The same rule as build.py: a logger has a handler of its own with a queue or filters.
-        has_handler = bool((spec.queue or spec.filters) and (spec.queue or root_queue))
+        has_handler = logger_queue(spec.queue, spec.filters, root_queue) is not None
         loggers[name] = {"handlers": handler_for(name) if has_handler else []}
     return {
         "version": 1,
@@ -87,27 +84,3 @@ def exported_profile(config: Mapping[str, Any]) -> dict[str, Any] | None:
     if handlers and all(isinstance(h, dict) and h.get("()") == HANDLER_FACTORY for h in handlers.values()):
         return inner
     return None
-
-
-# --- import -------------------------------------------------------------------------------
-
-
-def import_dictconfig(config: Mapping[str, Any], source: str = "<dictConfig>") -> tuple[str, list[str]]:
-    """An equivalent profile (YAML text, commented) and the notes about what did not map.
-
-    Every note also stands as a comment in the YAML, beside what it is about.
-    """
-    from logboot.interop.dictconfig_import import Importer
-
-    inner = exported_profile(config)
-    if inner is not None:
-        note = f"{source} was written by `logboot export`: this is the profile inside it"
-        return f"# {note}\n" + to_yaml(inner), [note]
-    if config.get("version") != 1:
-        raise DictConfigError(f"{source}: expected 'version: 1', got {config.get('version')!r}")
-    return Importer(config, source).run()
-
-
-def safe_name(text: str) -> str:
-    """A name usable as a profile key in overrides (letters, digits, ``_`` and ``-``)."""
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "main"

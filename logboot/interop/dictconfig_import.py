@@ -9,16 +9,17 @@ says so, beside where it would have gone.
 from __future__ import annotations
 
 import logging
-import string
+import re
 import textwrap
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from logboot.interop.dictconfig import safe_name
+from logboot.formatters.fields import RECORD_FIELDS, format_fields
+from logboot.interop.dictconfig import DictConfigError, exported_profile
 from logboot.profile.dumping import to_yaml
+from logboot.profile.wiring import DEFAULT_QUEUE
 from logboot.sinks.rfc5424 import SYSLOG_FACILITIES
 
-_STANDARD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 _DEFAULT_FORMATS = {"%": "%(message)s", "{": "{message}", "$": "${message}"}
 _STREAMS = {
     "ext://sys.stderr": "stderr",
@@ -42,21 +43,6 @@ _CLASSES = {
 _COMMON_KEYS = {"class", "level", "formatter", "filters"}
 _SYSLOG_ALIASES = {"security": "auth"}
 _SECTIONS = ("formatters", "filters", "sinks", "queues", "listeners")
-_DEFAULT_QUEUE = {"kind": "thread", "max_size": 10_000, "overflow": "block"}
-
-
-def _fields(fmt: str, style: str) -> set[str]:
-    if style == "{":
-        return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(fmt) if name}
-    if style == "$":
-        return {
-            m.group("named") or m.group("braced")
-            for m in string.Template.pattern.finditer(fmt)
-            if m.group("named") or m.group("braced")
-        }
-    import re
-
-    return set(re.findall(r"%\((\w+)\)", fmt))
 
 
 def _size(value: int) -> int | str:
@@ -201,7 +187,7 @@ class Importer:
                 "formatters", name, f"formatter {name!r}: invalid format {fmt!r} ({err}); left out"
             )
             return
-        unknown = sorted(_fields(fmt, style) - _STANDARD_FIELDS)
+        unknown = sorted(set(format_fields(fmt, style)) - RECORD_FIELDS)
         where = ("formatters", name)
         if custom and unknown:
             self.leave_out(
@@ -220,7 +206,7 @@ class Importer:
         out: dict[str, Any] = {"type": "text", "style": style, "format": fmt}
         if spec.get("datefmt"):
             out["datefmt"] = spec["datefmt"]
-        elif "asctime" in _fields(fmt, style):
+        elif "asctime" in format_fields(fmt, style):
             self.note(
                 where,
                 "asctime is ISO 8601 here (2024-05-01T12:00:00.123+02:00) where logging wrote "
@@ -459,7 +445,7 @@ class Importer:
                 "queues", name, f"QueueHandler {name!r} has no handler logboot could map; left out"
             )
             return
-        queue = dict(_DEFAULT_QUEUE, max_size=0)
+        queue = dict(DEFAULT_QUEUE, max_size=0)
         qspec = spec.get("queue")
         maxsize = 0
         if isinstance(qspec, dict):
@@ -554,7 +540,7 @@ class Importer:
                 spec = self.queue_handlers[route]
                 sinks, queue = spec["sinks"], spec["queue"]
             else:
-                sinks, queue = list(route), dict(_DEFAULT_QUEUE)
+                sinks, queue = list(route), dict(DEFAULT_QUEUE)
             self.sections["queues"][name] = queue
             self.sections["listeners"][name] = {"queue": name, "sinks": sinks}
             queue_of[route] = name
@@ -613,7 +599,7 @@ class Importer:
             f"{what}: Python's last resort wrote warnings and above to stderr; this sink does the same",
         )
         name = "main" if "main" not in self.sections["queues"] else "root"
-        self.sections["queues"][name] = dict(_DEFAULT_QUEUE)
+        self.sections["queues"][name] = dict(DEFAULT_QUEUE)
         self.sections["listeners"][name] = {"queue": name, "sinks": ["last_resort"]}
         return name
 
@@ -656,3 +642,22 @@ def _comment(texts: Iterable[str], indent: str) -> list[str]:
 def _has_routed_ancestor(name: str, routed: set[str]) -> bool:
     parts = name.split(".")
     return any(".".join(parts[:i]) in routed for i in range(1, len(parts)))
+
+
+def import_dictconfig(config: Mapping[str, Any], source: str = "<dictConfig>") -> tuple[str, list[str]]:
+    """An equivalent profile (YAML text, commented) and the notes about what did not map.
+
+    Every note also stands as a comment in the YAML, beside what it is about.
+    """
+    inner = exported_profile(config)
+    if inner is not None:
+        note = f"{source} was written by `logboot export`: this is the profile inside it"
+        return f"# {note}\n" + to_yaml(inner), [note]
+    if config.get("version") != 1:
+        raise DictConfigError(f"{source}: expected 'version: 1', got {config.get('version')!r}")
+    return Importer(config, source).run()
+
+
+def safe_name(text: str) -> str:
+    """A name usable as a profile key in overrides (letters, digits, ``_`` and ``-``)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "main"

@@ -25,12 +25,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from logboot.bootstrap import setup_logging
 from logboot.core.reporting import write_stderr
 from logboot.errors import LogbootError
 from logboot.profile.dumping import profile_data
+from logboot.profile.resolve import profile_from_data
 from logboot.profile.schema import Profile
-from logboot.runtime.lifecycle import Runtime, active_runtime, setup_logging
-from logboot.runtime.processes import ProcessHandle, attach
+from logboot.runtime.lifecycle import Runtime, active_runtime, attach
+from logboot.runtime.processes import ProcessHandle
 
 PARENT_ENV = "LOGBOOT_PARENT"
 
@@ -39,19 +41,6 @@ def fingerprint(profile: Profile) -> str:
     """A digest of everything a profile says (equal profiles, equal digests)."""
     text = json.dumps(profile_data(profile), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
-def profile_from_data(data: Mapping[str, Any], name: str = "<dictConfig>") -> Profile:
-    """Validate profile data the way a file is validated (``ProfileError`` if it is not valid)."""
-    from logboot.errors import ProfileError
-    from logboot.profile.loading import validate_document
-    from logboot.profile.overrides import document_from_data
-    from logboot.runtime.lifecycle import resolve_profile
-
-    result = validate_document(document_from_data(_plain(data), name))
-    if result.profile is None:
-        raise ProfileError(result.problems, result.warnings)
-    return resolve_profile(result.profile)  # $LOGBOOT_LEVEL applies here too
 
 
 def _plain(value: Any) -> Any:
@@ -168,7 +157,7 @@ class ProfileHandler(logging.Handler):
         # logging's handler list, so logging.shutdown (which dictConfig runs before it
         # builds new handlers, newest first) closes this handler, and so drains the
         # runtime, before it closes the runtime's sinks.
-        self._binding = _bind(profile_from_data(profile))
+        self._binding = _bind(profile_from_data(_plain(profile)))
         super().__init__()
         self.owner = owner
         plan = self._binding.runtime.topology.loggers.get(owner)

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from logboot.profile.schema import Profile
+from logboot.profile.wiring import logger_queue, profile_root_queue, propagates
 
-#: Keys that say where a sink writes, in order of preference (a sink type has one).
-_TARGET_KEYS = ("stream", "path", "address", "endpoint", "url", "factory")
 _COMMON_KEYS = frozenset({"type", "level", "formatter", "filters", "fallback"})
 
 
@@ -102,13 +101,12 @@ def level_name(level: int) -> str:
 
 def describe_profile(profile: Profile) -> Description:
     """The topology of a validated profile, as plain data."""
-    root_queue = profile.root_queue()
+    root_queue = profile_root_queue(profile)
     root = LoggerNode("root", level_name(profile.root.level), root_queue, False, list(profile.root.filters))
     loggers = [root]
     for name, spec in profile.loggers.items():
-        # As build_topology: a logger with its own queue or filters gets its own handler.
-        queue = (spec.queue or root_queue) if (spec.queue or spec.filters) else None
-        propagate = spec.propagate if spec.propagate is not None else queue is None
+        queue = logger_queue(spec.queue, spec.filters, root_queue)
+        propagate = propagates(spec.propagate, has_handler=queue is not None)
         level = level_name(spec.level) if spec.level is not None else None
         loggers.append(LoggerNode(name, level, queue, propagate, list(spec.filters)))
 
@@ -148,16 +146,12 @@ def describe_profile(profile: Profile) -> Description:
     return Description(profile.source, loggers, queues, listeners, sinks, shutdown)
 
 
-def sink_target(spec: Any) -> str:
-    """Where a sink writes: a stream, a path, ``tcp://host:port``...; else its type."""
-    if spec.type == "null":
-        return "discards"
-    for key in _TARGET_KEYS:
-        value = getattr(spec, key, None)
-        if value is None or value == "":
-            continue
-        protocol = getattr(spec, "protocol", None)
-        if key == "address" and isinstance(protocol, str):
-            return f"{protocol}://{value}"
-        return str(value)
-    return str(spec.type)
+def sink_target(spec: object) -> str:
+    """Where a sink writes: a stream, a path, ``tcp://host:port``...; else its type.
+
+    Each sink type's spec model says it (``target()``, in ``logboot/sinks/*_spec.py``).
+    """
+    target = getattr(spec, "target", None)
+    if callable(target):
+        return str(target())
+    return str(getattr(spec, "type", "?"))

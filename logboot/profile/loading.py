@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 
 from logboot.errors import Problem, ProfileError
+from logboot.profile.dumping import profile_data
 from logboot.profile.overrides import Override, Overrides, apply_overrides, as_overrides
-from logboot.profile.reading import Document, ExtendsRoots, read_profile
+from logboot.profile.reading import Document, ExtendsRoots, document_from_data, read_profile
 from logboot.profile.references import check_references
 from logboot.profile.safety import check_safety
 from logboot.profile.schema import Profile
@@ -92,7 +94,24 @@ def load_profile(
 
     ``extends_roots``: folders besides the profile's own that ``extends`` may read from.
     """
-    result = check_profile(path, environ, overrides=overrides, extends_roots=extends_roots)
+    return _validated(check_profile(path, environ, overrides=overrides, extends_roots=extends_roots))
+
+
+def validate_data(data: Mapping[str, Any], name: str) -> Profile:
+    """Profile data that did not come from a file, validated as a file is (``ProfileError``)."""
+    return _validated(validate_document(document_from_data(data, name)))
+
+
+def override_profile(profile: Profile, overrides: Sequence[Override]) -> Profile:
+    """``profile`` with ``overrides`` applied, validated again; ``ProfileError`` if they break it."""
+    doc = document_from_data(profile_data(profile), profile.source or "<profile>")
+    apply_overrides(doc, overrides)
+    validated = _validated(validate_document(doc))
+    validated.set_source(profile.source)
+    return validated
+
+
+def _validated(result: Validation) -> Profile:
     if result.profile is None:
         raise ProfileError(result.problems, result.warnings)
     return result.profile

@@ -22,9 +22,9 @@ from typing import Any, Union
 
 import yaml
 
-from logboot.errors import Problem, ProfileError
+from logboot.errors import Problem
 from logboot.profile.reading import Document, Key, Mark, SourceMap, dotted
-from logboot.profile.schema import LoggerSpec, Profile
+from logboot.profile.schema import LoggerSpec
 
 LEVEL_ENV = "LOGBOOT_LEVEL"
 OVERRIDE_SOURCE = "<override>"
@@ -248,23 +248,3 @@ def _cannot(override: Override, at: Key, found: Any, expected: str) -> Problem:
 def _problem(override: Override, message: str) -> Problem:
     mark = override.key_mark
     return Problem(mark.file, mark.line, mark.column, dotted(override.path), message)
-
-
-def document_from_data(data: Mapping[str, Any], name: str) -> Document:
-    """A document for data that did not come from a file (a ``Profile``, the default)."""
-    return Document(copy.deepcopy(dict(data)), SourceMap(document=Mark(name, 1, 1)), [], name)
-
-
-def override_profile(profile: Profile, overrides: Sequence[Override]) -> Profile:
-    """``profile`` with ``overrides`` applied, validated again; ``ProfileError`` if they break it."""
-    from logboot.profile.dumping import profile_data
-    from logboot.profile.loading import validate_document
-
-    name = profile.source or "<profile>"
-    doc = document_from_data(profile_data(profile), name)
-    apply_overrides(doc, overrides)
-    result = validate_document(doc)
-    if result.profile is None:
-        raise ProfileError(result.problems, result.warnings)
-    result.profile.set_source(profile.source)
-    return result.profile

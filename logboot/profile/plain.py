@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from logboot.profile.wiring import profile_root_queue
+
 if TYPE_CHECKING:
     from logboot.profile.schema import Profile
 
@@ -71,7 +73,7 @@ class PlainProfile(PlainSpec):
 
     def root_queue(self) -> str | None:
         """The queue the root logger feeds: its own, else the only queue."""
-        return root_queue(self)
+        return profile_root_queue(self)
 
 
 _MAP = "$map"  # marks a mapping of the profile (``sinks``), as opposed to a model's fields
@@ -103,16 +105,6 @@ def _thaw(value: Any) -> Any:
 def plain_profile(data: Mapping[str, Any], source: str | None = None) -> PlainProfile:
     """A ``PlainProfile`` from the ``encode``d form of a validated ``Profile``."""
     return PlainProfile({key: _thaw(item) for key, item in data.items()}, source)
-
-
-def root_queue(profile: Profile | PlainProfile) -> str | None:
-    """The queue the root logger feeds: its own, else the only queue."""
-    if profile.root.queue is not None:
-        queue: str = profile.root.queue
-        return queue
-    if len(profile.queues) == 1:
-        return next(iter(profile.queues))
-    return None
 
 
 def as_model(profile: Profile | PlainProfile) -> Profile:

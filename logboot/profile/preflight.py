@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from logboot.errors import Problem
+from logboot.profile.reachability import unreachable
 from logboot.profile.reading import Document
 from logboot.profile.schema import Profile
 from logboot.sinks import missing_dependency
@@ -61,8 +62,6 @@ def check_startup(
 
 
 def _unreachable_receivers(profile: Profile, doc: Document) -> list[Problem]:
-    from logboot.profile.reachability import unreachable  # opens sockets: only when asked for
-
     found = []
     for name, spec in profile.sinks.items():
         reason = unreachable(spec)

@@ -13,6 +13,7 @@ the text, the outcome is a document with located problems, or a ``ProfileError``
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -532,3 +533,8 @@ def _merge(base: dict[str, Any], top: dict[str, Any], path: Key, replaced: set[K
 def _under(key: Key, replaced: set[Key]) -> bool:
     """Whether ``key`` is at or below a replaced key (so its base position is gone)."""
     return bool(replaced) and any(key[:end] in replaced for end in range(1, len(key) + 1))
+
+
+def document_from_data(data: Mapping[str, Any], name: str) -> Document:
+    """A document for data that did not come from a file (a ``Profile``, the default)."""
+    return Document(copy.deepcopy(dict(data)), SourceMap(document=Mark(name, 1, 1)), [], name)

@@ -11,6 +11,8 @@ from typing import Any
 from logboot.errors import Problem
 from logboot.profile.reading import Document, Key
 from logboot.profile.validation import did_you_mean
+from logboot.profile.wiring import code_allowed, fallback_cycles, runs_code, with_fallbacks
+from logboot.profile.wiring import root_queue as wiring_root_queue
 
 _SUGGESTION_BUDGET = 100_000  # name comparisons for "did you mean" hints, per profile
 _SHOWN_NAMES = 10  # names listed in one message at most
@@ -67,13 +69,13 @@ def check_references(doc: Document) -> tuple[list[Problem], list[Problem]]:
     loggers = c.section("loggers")
     root = c.mapping(doc.data.get("root"))
 
-    allowed = doc.data.get("allow_custom") is True  # if not, safety.py reports the sink
+    allowed = code_allowed(doc.data.get("allow_custom"))  # if not, safety.py reports the sink
     for name, raw_sink in sinks.items():
         sink = c.mapping(raw_sink)
         c.ref(("sinks", name, "formatter"), sink.get("formatter"), formatters, "formatter")
         c.refs(("sinks", name, "filters"), sink.get("filters"), filters, "filter")
         c.ref(("sinks", name, "fallback"), sink.get("fallback"), sinks, "sink")
-        if sink.get("type") == "custom" and isinstance(sink.get("factory"), str) and allowed:
+        if runs_code(sink.get("type")) and isinstance(sink.get("factory"), str) and allowed:
             c.warn(
                 ("sinks", name, "factory"),
                 f"custom sink: setup_logging will import and call {sink['factory']!r} "
@@ -106,10 +108,8 @@ def check_references(doc: Document) -> tuple[list[Problem], list[Problem]]:
     fed: set[str] = set()
     c.ref(("root", "queue"), root.get("queue"), queues, "queue")
     c.refs(("root", "filters"), root.get("filters"), filters, "filter")
-    root_queue = root.get("queue")
-    if root_queue is None and len(queues) == 1:
-        root_queue = next(iter(queues))
-    if root_queue is None and len(queues) > 1:
+    root_queue = wiring_root_queue(root.get("queue"), queues)
+    if root.get("queue") is None and len(queues) > 1:
         c.errors.append(
             doc.problem(
                 ("root", "queue") if "root" in doc.data else ("root",),
@@ -138,7 +138,7 @@ def check_references(doc: Document) -> tuple[list[Problem], list[Problem]]:
             )
         elif name not in fed:
             c.warn(("queues", name), "no logger sends records to this queue")
-    used_sinks = _with_fallbacks(used_sinks, sinks)
+    used_sinks = with_fallbacks(used_sinks, lambda name: _fallback(sinks, name))
     for name in sinks:
         if name not in used_sinks:
             c.warn(("sinks", name), "no listener uses this sink")
@@ -154,26 +154,8 @@ def _fallback(sinks: dict[str, Any], name: str) -> str | None:
 
 
 def _check_fallback_cycles(c: _Checker, sinks: dict[str, Any]) -> None:
-    """An error on each sink of a chain of fallbacks that comes back to it.
-
-    Each sink has at most one fallback, so one walk per sink that stops at a sink already
-    seen finds every cycle in time linear in the number of sinks.
-    """
-    done: set[str] = set()
-    cycles: dict[str, list[str]] = {}
-    for start in sinks:
-        walk: list[str] = []
-        on_walk: set[str] = set()
-        current: str | None = start
-        while current is not None and current not in done and current not in on_walk:
-            walk.append(current)
-            on_walk.add(current)
-            current = _fallback(sinks, current)
-        if current is not None and current in on_walk:
-            loop = walk[walk.index(current) :]
-            for at, name in enumerate(loop):
-                cycles[name] = [*loop[at:], *loop[:at], name]
-        done.update(walk)
+    """An error on each sink of a chain of fallbacks that comes back to it."""
+    cycles = fallback_cycles(sinks, lambda name: _fallback(sinks, name))
     for name in sinks:  # in the order of the file
         if name in cycles:
             chain = cycles[name]
@@ -185,18 +167,6 @@ def _check_fallback_cycles(c: _Checker, sinks: dict[str, Any]) -> None:
                     f"fallback cycle: {text}; a chain of fallbacks must end in a sink without one",
                 )
             )
-
-
-def _with_fallbacks(used: set[str], sinks: dict[str, Any]) -> set[str]:
-    """``used`` and every sink reached from them through fallbacks."""
-    reached = set(used)
-    pending = list(used)
-    while pending:
-        target = _fallback(sinks, pending.pop())
-        if target is not None and target not in reached:
-            reached.add(target)
-            pending.append(target)
-    return reached
 
 
 def _some(names: dict[str, Any]) -> str:

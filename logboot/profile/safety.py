@@ -14,6 +14,7 @@ from typing import Any
 
 from logboot.errors import Problem
 from logboot.profile.reading import Document, Key
+from logboot.profile.wiring import code_allowed, runs_code
 
 _NEVER = (
     "logboot never imports, calls or resolves anything named in a profile"
@@ -61,14 +62,14 @@ def _walk(doc: Document, value: Any, path: Key, problems: list[Problem]) -> None
 
 def _custom_sinks(doc: Document) -> list[Problem]:
     """A ``custom`` sink without ``allow_custom: true`` at the top of the profile."""
-    if doc.data.get("allow_custom") is True:
+    if code_allowed(doc.data.get("allow_custom")):
         return []
     sinks = doc.data.get("sinks")
     if not isinstance(sinks, dict):
         return []
     problems = []
     for name, sink in sinks.items():
-        if isinstance(sink, dict) and sink.get("type") == "custom":
+        if isinstance(sink, dict) and runs_code(sink.get("type")):
             factory = sink.get("factory")
             where: Key = ("sinks", name, "factory") if "factory" in sink else ("sinks", name, "type")
             problems.append(

@@ -13,8 +13,17 @@ from typing import TYPE_CHECKING, NamedTuple, cast
 from logboot.errors import LogbootError, SetupError
 from logboot.filters.redaction import RedactFilter
 from logboot.filters.standard import InheritedRedaction, build_filter
-from logboot.formatters.core import build_formatter
+from logboot.formatters.build import build_formatter
 from logboot.profile.plain import PlainProfile
+from logboot.profile.wiring import (
+    code_allowed,
+    fallback_walk,
+    logger_queue,
+    needed_sinks,
+    profile_root_queue,
+    propagates,
+    runs_code,
+)
 from logboot.runtime.handler import QueueHandler
 from logboot.runtime.listener import Listener, Sink
 from logboot.runtime.queues import ThreadQueue
@@ -76,46 +85,32 @@ def build_topology(profile: Profile | PlainProfile, remote: Mapping[str, str] | 
     return topology
 
 
-def _needed_sinks(profile: Profile | PlainProfile, remote: Mapping[str, str]) -> set[str]:
-    """The sinks a process must build itself: those of listeners it runs, and their fallbacks."""
-    if not remote:
-        return set(profile.sinks)
-    needed = {s for spec in profile.listeners.values() if spec.queue not in remote for s in spec.sinks}
-    todo = list(needed)
-    while todo:
-        fallback = getattr(profile.sinks[todo.pop()], "fallback", None)
-        if isinstance(fallback, str) and fallback not in needed:
-            needed.add(fallback)
-            todo.append(fallback)
-    return needed
-
-
 def _wire_fallbacks(profile: Profile | PlainProfile, topology: Topology) -> None:
     """Point each sink at its fallback; a cycle (possible in a Profile built in code) is refused."""
     for name, sink in topology.sinks.items():
         fallback = profile.sinks[name].fallback
         if fallback is not None and fallback in topology.sinks:
             sink.fallback = topology.sinks[fallback]
-    for name, sink in topology.sinks.items():
-        seen = {name}
-        current = sink.fallback
-        while current is not None:
-            if current.name in seen:
-                raise SetupError(f"sink {name!r}: its fallbacks form a cycle through {current.name!r}")
-            seen.add(current.name)
-            current = current.fallback
+    for name in topology.sinks:
+        _, back_at = fallback_walk(name, lambda at: _fallback_name(topology.sinks[at]))
+        if back_at is not None:
+            raise SetupError(f"sink {name!r}: its fallbacks form a cycle through {back_at!r}")
+
+
+def _fallback_name(sink: Sink) -> str | None:
+    return sink.fallback.name if sink.fallback is not None else None
 
 
 def _build(profile: Profile | PlainProfile, topology: Topology, remote: Mapping[str, str]) -> None:
     formatters = {name: build_formatter(spec) for name, spec in profile.formatters.items()}
     filters = {name: build_filter(spec) for name, spec in profile.filters.items()}
     default_formatter = build_formatter(None)
-    needed = _needed_sinks(profile, remote)
+    needed = needed_sinks(profile, remote)
 
     for name, spec in profile.sinks.items():
         if name not in needed:
             continue
-        if spec.type == "custom" and not profile.allow_custom:  # also for a Profile built in code
+        if runs_code(spec.type) and not code_allowed(profile.allow_custom):  # a Profile built in code too
             raise SetupError(f"sink {name!r}: a custom sink needs `allow_custom: true` in the profile")
         try:
             handler = builder(spec.type)(spec)
@@ -165,17 +160,15 @@ def _build(profile: Profile | PlainProfile, topology: Topology, remote: Mapping[
                         handler.addFilter(redact)
         return handler
 
-    root_queue = profile.root_queue()
+    root_queue = profile_root_queue(profile)
     root_handler = handler_for("", root_queue, profile.root.filters) if root_queue else None
     topology.loggers[""] = LoggerPlan(profile.root.level, root_handler, None)
     for name, logger_spec in profile.loggers.items():
-        logger_handler = None
-        queue_name = logger_spec.queue or root_queue
-        if (logger_spec.queue or logger_spec.filters) and queue_name:
-            logger_handler = handler_for(name, queue_name, logger_spec.filters)
+        queue_name = logger_queue(logger_spec.queue, logger_spec.filters, root_queue)
+        logger_handler = handler_for(name, queue_name, logger_spec.filters) if queue_name else None
         propagate = logger_spec.propagate
-        if propagate is None and logger_handler is not None:
-            propagate = False  # its own handler already delivers; propagating would duplicate
+        if logger_handler is not None:  # without one, an unset propagate stays logging's own
+            propagate = propagates(propagate, has_handler=True)
         topology.loggers[name] = LoggerPlan(logger_spec.level, logger_handler, propagate)
 
 

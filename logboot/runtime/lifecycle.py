@@ -18,9 +18,7 @@ from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from logboot.core.reporting import write_stderr
-from logboot.errors import ProfileError
-from logboot.profile import cache as profile_cache
-from logboot.profile.plain import PlainProfile, as_model
+from logboot.profile.plain import as_model
 from logboot.runtime.build import Topology, build_topology
 from logboot.runtime.processes import DirectDelivery, ProcessHandle
 from logboot.runtime.queues import ThreadQueue, stays_taken
@@ -29,20 +27,8 @@ from logboot.runtime.signals import SignalGuard
 if TYPE_CHECKING:
     # Validation (pydantic, yaml) is imported only when a profile must be validated:
     # a start from the profile cache never needs it (see logboot.profile.cache).
-    from logboot.profile.overrides import Override, Overrides
-    from logboot.profile.reading import ExtendsRoots
     from logboot.profile.schema import Profile
     from logboot.runtime.transport import ProcessChannel, ProcessQueue
-
-PROFILE_ENV = "LOGBOOT_PROFILE"
-
-DEFAULT_PROFILE: dict[str, Any] = {
-    "version": 1,
-    "sinks": {"console": {"type": "console", "stream": "stderr"}},
-    "queues": {"main": {"kind": "thread", "max_size": 10_000, "overflow": "block"}},
-    "listeners": {"main": {"queue": "main", "sinks": ["console"]}},
-    "root": {"level": "INFO", "queue": "main"},
-}
 
 _state_lock = threading.RLock()
 _active: Runtime | None = None
@@ -328,100 +314,45 @@ class Runtime:
         return f"<logboot.Runtime {self._plan.source or '<built-in>'} {self._state}>"
 
 
-def resolve_profile(
-    source: str | os.PathLike[str] | Profile | None,
-    overrides: Overrides | None = None,
-    environ: Mapping[str, str] | None = None,
-    *,
-    extends_roots: ExtendsRoots | None = None,
-) -> Profile:
-    """A profile from a path, a ``Profile``, ``$LOGBOOT_PROFILE``, or the built-in default;
-    then ``$LOGBOOT_LEVEL`` and ``overrides`` over it, validated like the file."""
-    from logboot.profile.loading import load_profile
-    from logboot.profile.overrides import override_profile
-    from logboot.profile.schema import Profile
-
-    env = os.environ if environ is None else environ
-    layered = _layered_overrides(overrides, env)
-    if source is None:
-        from_env = env.get(PROFILE_ENV)
-        source = from_env or Profile.model_validate(DEFAULT_PROFILE)
-    if isinstance(source, Profile):
-        return override_profile(source, layered) if layered else source
-    return load_profile(source, env, overrides=layered, extends_roots=extends_roots)
-
-
-def _layered_overrides(overrides: Overrides | None, env: Mapping[str, str]) -> list[Override]:
-    """``$LOGBOOT_LEVEL``, then ``overrides``, parsed (``ProfileError`` when they cannot be)."""
-    from logboot.profile.overrides import environment_overrides, parse_overrides
-
-    parsed, problems = parse_overrides(overrides)
-    if problems:
-        raise ProfileError(problems)
-    return [*environment_overrides(env), *parsed]
-
-
-def startup_profile(
-    source: str | os.PathLike[str] | Profile | None,
-    overrides: Overrides | None = None,
-    environ: Mapping[str, str] | None = None,
-    *,
-    cache: bool = True,
-    extends_roots: ExtendsRoots | None = None,
-) -> Profile | PlainProfile:
-    """``resolve_profile``, through the profile cache when the profile is a file:
-    unchanged inputs give the plain data kept at their last validation."""
-    env = os.environ if environ is None else environ
-    path = source if source is not None else env.get(PROFILE_ENV)
-    folder = profile_cache.cache_folder(env) if cache else None
-    key = profile_cache.overrides_key(overrides, extends_roots)
-    schema = sys.modules.get("logboot.profile.schema")
-    if folder is None or key is None or not path or (schema is not None and isinstance(path, schema.Profile)):
-        return resolve_profile(source, overrides, env, extends_roots=extends_roots)
-    stamp = profile_cache.code_stamp()  # once per start: it reads the package folder
-    if stamp is None:  # code that cannot be read (privileges dropped): no caching
-        return resolve_profile(source, overrides, env, extends_roots=extends_roots)
-    path = os.path.abspath(cast("str | os.PathLike[str]", path))
-    kept = profile_cache.load(path, env, key, stamp, folder)
-    if kept is not None:
-        return kept
-    from logboot.profile.loading import check_profile
-
-    recorder = profile_cache.RecordingEnviron(env)
-    layered = _layered_overrides(overrides, recorder)
-    result = check_profile(path, recorder, overrides=layered, extends_roots=extends_roots)
-    if result.profile is None:
-        raise ProfileError(result.problems, result.warnings)
-    if result.document is not None:
-        profile_cache.store(path, recorder, key, result.document, result.profile, stamp, folder)
-    return result.profile
-
-
-def setup_logging(
-    source: str | os.PathLike[str] | Profile | None = None,
-    *,
-    overrides: Overrides | None = None,
-    cache: bool = True,
-    extends_roots: ExtendsRoots | None = None,
-) -> Runtime:
-    """Validate a profile, build its topology, start it, and swap it in.
-
-    ``overrides`` (``{"queues.main.max_size": 100}`` or ``["root.level=DEBUG"]``) and
-    ``$LOGBOOT_LEVEL`` are applied over the profile and validated with it.
-    Everything is built and validated before anything global is touched: a profile
-    that fails leaves the running configuration as it was. A profile file validated
-    before with the same inputs starts from the profile cache (``cache=False`` or
-    ``LOGBOOT_CACHE=off`` turn it off; see ``logboot.profile.cache``).
-    ``extends`` reads files inside the profile's folder only; ``extends_roots`` (and
-    ``$LOGBOOT_EXTENDS_ROOTS``) name other folders it may read from.
-    """
-    profile = startup_profile(source, overrides, cache=cache, extends_roots=extends_roots)
-    return install(Runtime(build_topology(profile)))
-
-
 def start_child_runtime(handle: ProcessHandle) -> Runtime:
     """The runtime of a child attached to its parent's process queues."""
     return install(Runtime(build_topology(handle.profile, handle.addresses), handle.runtime_id))
+
+
+def attach(handle: ProcessHandle) -> Runtime:
+    """Route this process's logging into the parent's queues, with the profile's levels.
+
+    Usable directly as a pool initializer::
+
+        ProcessPoolExecutor(initializer=logboot.attach, initargs=(runtime.process_handle(),))
+
+    Calling it again for the same runtime (or in a forked child, already attached)
+    does nothing. Loggers that feed a thread queue cannot reach the parent: this
+    process writes their records to the sinks itself, and says so once.
+    """
+    current = active_runtime()
+    if current is not None and current.runtime_id == handle.runtime_id:
+        return current
+    runtime = start_child_runtime(handle)
+    _arm_child_exit()
+    local = sorted(runtime.topology.listeners)
+    if local:
+        write_stderr(
+            f"logboot: process {os.getpid()} attached; queue(s) {', '.join(map(repr, local))} "
+            "are thread queues, so this process writes their records to the sinks itself\n"
+        )
+    return runtime
+
+
+def _arm_child_exit() -> None:
+    """multiprocessing children end with ``os._exit``, skipping atexit: use its finalizers."""
+    if "multiprocessing" not in sys.modules:
+        return
+    import multiprocessing
+    import multiprocessing.util
+
+    if multiprocessing.parent_process() is not None:
+        multiprocessing.util.Finalize(None, stop_at_exit, exitpriority=100)
 
 
 def install(runtime: Runtime) -> Runtime:

@@ -1,9 +1,10 @@
-"""Child processes: the picklable handle, ``attach()``, and what happens after a fork.
+"""Child processes: the picklable handle a child attaches with, and a forked child's writes.
 
-A child started with spawn or forkserver inherits nothing: ``attach(handle)`` (usable
-as a pool ``initializer``) routes its logging into the parent's process queues. A child
+A child started with spawn or forkserver inherits nothing: ``attach(handle)`` (in
+``logboot.runtime.lifecycle``) routes its logging into the parent's process queues. A child
 started with fork inherits the parent's runtime, but not its threads: it is attached
-automatically, so it never writes into a thread queue that nobody reads.
+automatically, and a thread queue's records are delivered by ``DirectDelivery``, so it
+never writes into a thread queue that nobody reads.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import collections
 import logging
 import os
-import sys
 import threading
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -21,7 +21,6 @@ from logboot.runtime.listener import Sink
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
     from logboot.profile.schema import Profile
-    from logboot.runtime.lifecycle import Runtime
 
 
 class ProcessHandle(NamedTuple):
@@ -31,46 +30,6 @@ class ProcessHandle(NamedTuple):
     parent_pid: int
     profile: Profile | PlainProfile
     addresses: dict[str, str]  # process queue name -> the parent's socket path
-
-
-def attach(handle: ProcessHandle) -> Runtime:
-    """Route this process's logging into the parent's queues, with the profile's levels.
-
-    Usable directly as a pool initializer::
-
-        ProcessPoolExecutor(initializer=logboot.attach, initargs=(runtime.process_handle(),))
-
-    Calling it again for the same runtime (or in a forked child, already attached)
-    does nothing. Loggers that feed a thread queue cannot reach the parent: this
-    process writes their records to the sinks itself, and says so once.
-    """
-    from logboot.runtime.lifecycle import active_runtime, start_child_runtime
-
-    current = active_runtime()
-    if current is not None and current.runtime_id == handle.runtime_id:
-        return current
-    runtime = start_child_runtime(handle)
-    _arm_child_exit()
-    local = sorted(runtime.topology.listeners)
-    if local:
-        write_stderr(
-            f"logboot: process {os.getpid()} attached; queue(s) {', '.join(map(repr, local))} "
-            "are thread queues, so this process writes their records to the sinks itself\n"
-        )
-    return runtime
-
-
-def _arm_child_exit() -> None:
-    """multiprocessing children end with ``os._exit``, skipping atexit: use its finalizers."""
-    if "multiprocessing" not in sys.modules:
-        return
-    import multiprocessing
-    import multiprocessing.util
-
-    if multiprocessing.parent_process() is not None:
-        from logboot.runtime.lifecycle import stop_at_exit
-
-        multiprocessing.util.Finalize(None, stop_at_exit, exitpriority=100)
 
 
 class DirectDelivery:

@@ -48,8 +48,9 @@ import weakref
 from collections import deque
 from typing import Any
 
+from logboot.core.records import RECORD_ATTRIBUTE_ORDER, RECORD_ATTRIBUTES
 from logboot.core.reporting import write_stderr
-from logboot.formatters.core import STANDARD_ATTRS
+from logboot.formatters.fields import STANDARD_ATTRS
 from logboot.runtime.queues import Overflow, ThreadQueue, stays_taken
 from logboot.sinks.base import write_bytes
 
@@ -77,8 +78,8 @@ def _plain(value: Any, depth: int = 0) -> Any:
 
 # The standard attributes of a record made in this process, in the order LogRecord sets
 # them, split into what a call site repeats and what each record has of its own.
-_FIELD_NAMES: tuple[str, ...] = tuple(logging.LogRecord("", 0, "", 0, "", None, None).__dict__)
-_FIELD_SET = frozenset(_FIELD_NAMES)
+_FIELD_NAMES = RECORD_ATTRIBUTE_ORDER
+_FIELD_SET = RECORD_ATTRIBUTES
 _SITE_CANDIDATES = frozenset(
     {"name", "levelno", "levelname", "pathname", "filename", "module", "lineno", "funcName"}
     | {"thread", "threadName", "process", "processName", "taskName"}

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from logboot.errors import MissingDependencyError
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
-    from logboot.profile.schema import ConcurrentRotatingFileSinkSpec
+    from logboot.sinks.concurrent_spec import ConcurrentRotatingFileSinkSpec
 
 
 def build(spec: ConcurrentRotatingFileSinkSpec) -> logging.Handler:

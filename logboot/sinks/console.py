@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 from logboot.sinks.base import BatchSink
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
-    from logboot.profile.schema import ConsoleSinkSpec
+    from logboot.sinks.console_spec import ConsoleSinkSpec
 
 _COLORS = {
     logging.DEBUG: "\x1b[2m",  # dim

@@ -14,7 +14,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
-    from logboot.profile.schema import CustomSinkSpec
+    from logboot.sinks.custom_spec import CustomSinkSpec
 
 
 def load_factory(factory: str) -> Any:

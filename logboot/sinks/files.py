@@ -26,7 +26,7 @@ from logboot.errors import SetupError
 from logboot.sinks.base import BatchSink, PartialWriteError, SinkClosedError, append_records
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
-    from logboot.profile.schema import FileSinkSpec, RotatingFileSinkSpec
+    from logboot.sinks.files_spec import FileSinkSpec, RotatingFileSinkSpec
 
 _SAFE = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 APPEND = os.O_WRONLY | os.O_APPEND | _SAFE

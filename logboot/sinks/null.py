@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from logboot.sinks.base import BatchSink
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
-    from logboot.profile.schema import NullSinkSpec
+    from logboot.sinks.null_spec import NullSinkSpec
 
 
 class NullSink(BatchSink):

@@ -18,11 +18,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from logboot.errors import MissingDependencyError
-from logboot.formatters.core import extra_fields
+from logboot.formatters.fields import extra_fields
 from logboot.sinks.remote import RemoteSink, SendError
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
-    from logboot.profile.schema import OtlpSinkSpec
+    from logboot.sinks.otlp_spec import OtlpSinkSpec
 
 try:
     import requests

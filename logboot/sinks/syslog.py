@@ -24,14 +24,14 @@ import time
 from typing import TYPE_CHECKING
 
 from logboot.errors import SetupError
-from logboot.formatters.core import TextFormatter
+from logboot.formatters.text import TextFormatter
 from logboot.sinks.base import whole_chunks
 from logboot.sinks.remote import RemoteSink, SendError
 from logboot.sinks.rfc5424 import MessageBuilder, default_app_name, octet_frame
 from logboot.values.addresses import split_host_port
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
-    from logboot.profile.schema import SyslogSinkSpec, SyslogTlsSpec
+    from logboot.sinks.syslog_spec import SyslogSinkSpec, SyslogTlsSpec
 
 UDP_MAX = 65_507  # largest UDP payload over IPv4; a longer message is cut
 GOODBYE_WAIT = 1.0  # seconds close() waits for the receiver to read what was sent

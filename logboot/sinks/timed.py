@@ -20,7 +20,7 @@ from logboot.sinks.base import PartialWriteError
 from logboot.sinks.files import FileSink
 
 if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
-    from logboot.profile.schema import TimedRotatingFileSinkSpec
+    from logboot.sinks.timed_spec import TimedRotatingFileSinkSpec
 
 _UNITS = {"S": 1, "M": 60, "H": 3600, "D": 86400}
 _SUFFIXES = {

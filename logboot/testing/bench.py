@@ -28,10 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from logboot.bootstrap import setup_logging
 from logboot.errors import LogbootError
+from logboot.profile.resolve import resolve_profile
 from logboot.profile.schema import FileSinkSpec, NullSinkSpec, Profile, SinkSpec
 from logboot.runtime.handler import QueueHandler
-from logboot.runtime.lifecycle import resolve_profile, setup_logging
+from logboot.runtime.lifecycle import attach
 
 Progress = Callable[[int, int], None]  # (records logged so far, records in all)
 
@@ -338,8 +340,6 @@ def _child_main(
     barrier: Any,
 ) -> None:
     """A bench child: attach to the parent's runtime, log, deliver, report latencies."""
-    from logboot.runtime.processes import attach
-
     runtime = attach(handle)
     share = _shares(records, threads)
     offset = index * records

@@ -25,9 +25,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from logboot.profile.overrides import Overrides
+from logboot.profile.resolve import resolve_profile
 from logboot.profile.schema import NullSinkSpec, Profile, SinkCommon
 from logboot.runtime.build import build_topology
-from logboot.runtime.lifecycle import Runtime, install, resolve_profile
+from logboot.runtime.lifecycle import Runtime, install
 from logboot.runtime.listener import Sink
 
 

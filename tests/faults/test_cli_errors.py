@@ -203,7 +203,7 @@ def test_check_reports_every_file_and_exits_2_for_a_usage_error(in_tmp: Path) ->
 
 def test_check_reports_a_bug_for_its_file_and_goes_on(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An unexpected exception while checking one file is reported for that file; the next file is checked."""
-    from logboot.cli import checking
+    from logboot.cli import check as checking
 
     real = checking.check_profile
 
@@ -458,11 +458,12 @@ def test_installed_command_prints_one_line_for_names_too_long(tmp_path: Path) ->
 BROKEN_SHOW = """
 import sys
 import logboot.cli.commands as commands
+import logboot.cli.show as show
 
 def boom(*args, **kwargs):
     raise RuntimeError("boom")
 
-commands.describe_profile = boom
+show.describe_profile = boom
 commands.main(sys.argv[1:])
 """
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import logboot
-from logboot.formatters.core import escape, escape_block
+from logboot.formatters.escaping import escape, escape_block
 
 from .receivers import CI, Rsyslog, TlsSyslogReceiver, make_certificate, rsyslogd_path
 

@@ -1,12 +1,30 @@
-"""``logboot check``: every problem of each profile, as text for people or JSON for tools."""
+"""``logboot check``: every problem of each profile, as text for people or JSON for tools.
+
+Each file is checked on its own (``check_path``): one that cannot be read or trips a bug becomes
+that file's ``failure`` and the next file is still checked. The exit status is the worst outcome.
+"""
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from logboot.cli.output import display_path, plural, shown
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from logboot.cli.common import (
+    DebugOption,
+    ExtendsRootOption,
+    Format,
+    FormatOption,
+    SetOption,
+    examples,
+    wants_debug,
+)
+from logboot.cli.output import console, display_path, plural, print_problems, shown, write_json
 from logboot.cli.paths import unreadable_reason
 from logboot.errors import LogbootError, Problem
 from logboot.profile.loading import check_profile
@@ -15,6 +33,75 @@ from logboot.profile.reading import ProfileNotFoundError
 
 #: Version of the JSON document ``check --format json`` prints.
 REPORT_VERSION = 1
+
+EPILOG = examples(
+    "logboot check logboot.yaml",
+    "logboot check --strict configs/*.yaml",
+    "logboot check --format json configs/*.yaml > report.json",
+    "logboot check --reachable configs/syslog.yaml",
+    "logboot check logboot.yaml --set root.level=DEBUG --set queues.main.max_size=100",
+    before="Exit status: 0 when every profile is valid, 1 when any is invalid,\n"
+    "2 for a usage error (a file that is missing or cannot be read, an unknown option).\n"
+    "Every file is checked, whatever happened to the ones before it.\n\n",
+)
+
+
+def check(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Profiles to check.", metavar="PATH", readable=False),
+    ],
+    output_format: FormatOption = Format.text,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Fail on warnings too (unused sinks, unbounded queues, ...)."),
+    ] = False,
+    reachable: Annotated[
+        bool,
+        typer.Option(
+            "--reachable",
+            help="Also connect to each syslog/OTLP receiver and warn about one that is down.",
+        ),
+    ] = False,
+    overrides: SetOption = None,
+    extends_roots: ExtendsRootOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Validate profiles and what they need at start-up; print every problem with its place.
+
+    Beyond the schema: a log folder that cannot be created or written, a missing optional package,
+    and with --reachable a remote receiver that does not answer. Nothing is created while checking.
+    """
+    debugging = wants_debug(ctx, debug)
+    reports = [
+        check_path(path, overrides, reachable=reachable, extends_roots=extends_roots) for path in paths
+    ]
+    failed = any(report.failed(strict) for report in reports)
+    stderr = console()
+    for report in reports:
+        if report.failure is not None:
+            _print_failure(report, debugging, stderr)
+        elif output_format is Format.text:
+            print_problems(report.problems(), stderr)
+    if output_format is Format.json:
+        write_json(report_document(reports, strict))
+    else:
+        stderr.print(Text(summary(reports, strict), style="red" if failed else "green"))
+    if not debugging and any(report.internal for report in reports):
+        stderr.print(Text("(run again with --debug to see the traceback)", style="red"))
+    raise typer.Exit(2 if any(report.usage for report in reports) else 1 if failed else 0)
+
+
+def _print_failure(report: FileReport, debug: bool, stderr: Console) -> None:
+    """The one line of a file that could not be checked (after its traceback, with --debug)."""
+    cause = report.cause
+    if debug and cause is not None:
+        stderr.file.write("".join(traceback.format_exception(type(cause), cause, cause.__traceback__)))
+    stderr.print(Text(f"logboot: error: {report.failure}", style="red"))
+
+
+# --- checking one file ----------------------------------------------------------------
 
 
 @dataclass

@@ -1,0 +1,96 @@
+"""Escaping for text output: what keeps a message or a field from forging a line.
+
+Control characters in a message or a field are escaped, and the lines of a traceback are
+indented, so every line that starts at column one is the start of a record. The text
+formatter's general path and its compiled layouts escape with these same helpers.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+# The escape of each control character, for str.translate (what ``escape`` does).
+ESCAPES = {i: f"\\x{i:02x}" for i in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+ESCAPES.update({0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x2028: "\\u2028", 0x2029: "\\u2029"})
+_CONTINUATION = "\n    "  # traceback lines are indented under their record
+
+# Fields that never hold text from outside the program, so need no escaping.
+SAFE_FIELDS = frozenset(
+    {"asctime", "levelname", "levelno", "created", "msecs", "relativeCreated", "process", "thread", "lineno"}
+)
+# The types whose values a layout shows as they are: they cannot hold a line break.
+LINE_SAFE_TYPES = frozenset({int, float, bool, type(None)})
+
+
+def escape(text: str) -> str:
+    """Escape CR, LF, ESC and the other control characters so a line cannot be forged."""
+    if text.isprintable():
+        return text
+    return text.translate(ESCAPES)
+
+
+def escape_value(value: object) -> object:
+    """A field's value as a layout may show it: an exact str escaped; a number or None as
+    it is; anything else (a Path, an exception, a str subclass) seen through ``Escaping``."""
+    if value.__class__ is str:
+        return escape(value)
+    if value.__class__ in LINE_SAFE_TYPES:
+        return value
+    return Escaping(value)
+
+
+def _exact(text: str) -> str:
+    """``text`` as an exact str: a str subclass's own ``__str__`` is not asked again."""
+    return text if text.__class__ is str else str.__str__(text)
+
+
+class Escaping:
+    """A value whose every rendering comes out escaped: ``str`` (``%s``, ``$x``), ``repr``
+    (``!r``, ``%r``), a format spec (``{x:>20}``), and the items and attributes a "{"
+    layout looks up (``{x[key]}``, ``{x.name}``). The value's own methods render it first,
+    so a layout shows what it would have shown, on one line. Numeric specs (``%d``,
+    ``%.1f``, ``%x``) read the value's number."""
+
+    __slots__ = ("__value",)  # private: `{x.value}` is the value's own attribute
+
+    def __init__(self, value: object) -> None:
+        self.__value: Any = value
+
+    def __str__(self) -> str:
+        return escape(_exact(str(self.__value)))
+
+    def __repr__(self) -> str:
+        return escape(_exact(repr(self.__value)))
+
+    def __format__(self, spec: str) -> str:
+        return escape(_exact(format(self.__value, spec)))
+
+    def __getattr__(self, name: str) -> object:
+        return escape_value(getattr(self.__value, name))
+
+    def __getitem__(self, key: object) -> object:
+        return escape_value(self.__value[key])
+
+    def __int__(self) -> int:
+        return int(self.__value)
+
+    def __float__(self) -> float:
+        return float(self.__value)
+
+    def __index__(self) -> int:
+        return operator.index(self.__value)
+
+
+def escape_block(text: str) -> str:
+    """A multi-line block (traceback) as indented continuation lines, each one escaped."""
+    return _CONTINUATION + _CONTINUATION.join(escape(line) for line in text.splitlines())
+
+
+def escaped(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """A copy of ``values`` with the fields ``names`` as ``escape_value`` shows them."""
+    values = dict(values)
+    for name in names:
+        if name in values:
+            values[name] = escape_value(values[name])
+    return values

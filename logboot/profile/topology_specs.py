@@ -1,0 +1,105 @@
+"""The profile keys of the fixed sections: queues, listeners, the root and named loggers, shutdown."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from logboot.values.fields import Duration, Level, Name, Spec
+
+
+class QueueSpec(Spec):
+    """A queue between the producers (loggers) and one listener."""
+
+    kind: Literal["thread", "process"] = Field(
+        default="thread", description="`thread`: in-process; `process`: reachable from child processes."
+    )
+    max_size: int = Field(
+        default=10_000, ge=0, description="Most records waiting at once; 0 = unbounded.", examples=[10000]
+    )
+    overflow: Literal["block", "drop_newest", "drop_oldest"] = Field(
+        default="block", description="What happens to a record that arrives when the queue is full."
+    )
+    block_timeout: Duration | None = Field(
+        default=None,
+        description="With `block`: wait at most this long, then drop and count the record.",
+        examples=["2s"],
+    )
+    filters: list[Name] = Field(
+        default_factory=list,
+        description="Filters run in the producer before a record is enqueued.",
+        examples=[["app_only"]],
+    )
+
+    @field_validator("block_timeout")
+    @classmethod
+    def _check_timeout(cls, value: float | None, info: ValidationInfo) -> float | None:
+        overflow = info.data.get("overflow")
+        if value is not None and overflow is not None and overflow != "block":
+            raise ValueError(f"applies only with `overflow: block`, not {overflow!r}")
+        return value
+
+
+class ListenerSpec(Spec):
+    """One thread that drains one queue into its sinks."""
+
+    queue: Name = Field(description="Name of the queue it drains.", examples=["main"])
+    sinks: list[Name] = Field(
+        min_length=1, description="Names of the sinks it writes to.", examples=[["console"]]
+    )
+    batch_size: int = Field(
+        default=1024, ge=1, description="Most records handled between two flushes of the sinks."
+    )
+
+
+class LoggerSpec(Spec):
+    """Settings of one named logger."""
+
+    level: Level | None = Field(default=None, description="The logger's level.", examples=["WARNING"])
+    queue: Name | None = Field(
+        default=None,
+        description="Send this logger's records to that queue (default: the root's).",
+        examples=["audit"],
+    )
+    propagate: bool | None = Field(
+        default=None,
+        description=(
+            "Pass records up to the parent. Default: false when `queue` or `filters` is set, else true."
+        ),
+        examples=[False],
+    )
+    filters: list[Name] = Field(
+        default_factory=list, description="Filters run in the producer.", examples=[["app_only"]]
+    )
+
+
+class RootSpec(Spec):
+    """The root logger."""
+
+    level: Level = Field(default=logging.WARNING, description="The root level.", examples=["INFO"])
+    queue: Name | None = Field(
+        default=None,
+        description="The queue of the root logger; default the only queue, if there is one.",
+        examples=["main"],
+    )
+    filters: list[Name] = Field(
+        default_factory=list, description="Filters run in the producer.", examples=[["app_only"]]
+    )
+
+
+SIGNAL_NAMES = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT")
+
+
+class ShutdownSpec(Spec):
+    """How the runtime ends."""
+
+    timeout: Duration = Field(
+        default=5.0, description="Longest time spent draining at stop.", examples=["5s"]
+    )
+    signals: list[Literal[SIGNAL_NAMES]] = Field(  # type: ignore[valid-type]
+        default_factory=list,
+        description="On these signals, drain the queues, then end as the process would have.",
+        examples=[["SIGTERM"]],
+    )
