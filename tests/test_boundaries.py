@@ -7,9 +7,11 @@ The convention (one for what is public; also in docs/architecture.md, "Conventio
   on an object. What another module needs gets a public name in its owner, or a small
   public method that does the job (``ThreadQueue.lock_held``). Dunders (``__version__``)
   are not private.
-- A module whose own name starts with an underscore (``logboot/formatters/text_layout.py``) is private
-  to the package: users do not import it, but any logboot module may import it and its
-  public names (``from ._layout import compile_layout``); its underscored names stay its own.
+- Modules are not named private: which modules users import is said once, by what
+  ``logboot/__init__.py`` exports and by the documented public homes (``logboot.dictconfig``,
+  ``logboot.integrations``, ``logboot.capture``, ``logboot.testing``, ``logboot.errors``);
+  every other module is the package's own, and its public names are for other logboot
+  modules. No module's file name starts with an underscore (checked below).
 - Within its own module a private name may be used on any object (``other._fields`` in
   ``__eq__``, ``previous._hand_over()`` from one runtime to the next).
 - Tests are white-box: all of this is about the package only.
@@ -271,3 +273,13 @@ def test_the_check_finds_what_it_should(source: str, found: list[str]) -> None:
     """The check flags each kind of use of another module's private name, and nothing else."""
     hits = hits_in("logboot.cli.probe", PACKAGE / "cli" / "probe.py", source)
     assert [hit.code for hit in hits if excuse(hit) is None] == found
+
+
+def test_no_module_is_named_private() -> None:
+    """No module of the package has a file name with a leading underscore (``__init__`` aside)."""
+    named = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if path.name.startswith("_") and path.name != "__init__.py"
+    )
+    assert named == []

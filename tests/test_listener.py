@@ -14,7 +14,7 @@ import pytest
 import logboot
 from logboot.core.reporting import ErrorReporter
 from logboot.formatters.text import TextFormatter
-from logboot.runtime.listener import Listener, Sink
+from logboot.runtime.listener import Listener, ListenerSink
 from logboot.runtime.queues import ThreadQueue
 from logboot.sinks.base import BatchSink, PartialWriteError
 from logboot.sinks.files import FileSink
@@ -62,7 +62,7 @@ class CountingFileSink(FileSink):
 class Running:
     """A queue and a listener over the given sinks, drained and stopped on exit."""
 
-    def __init__(self, sinks: list[Sink], batch_size: int = 1024, start: bool = True) -> None:
+    def __init__(self, sinks: list[ListenerSink], batch_size: int = 1024, start: bool = True) -> None:
         self.queue = ThreadQueue("main", 0, "block")
         self.listener = Listener("main", self.queue, sinks, batch_size)
         if start:
@@ -84,7 +84,7 @@ class Running:
 def running() -> Iterator[Callable[..., Running]]:
     made: list[Running] = []
 
-    def make(sinks: list[Sink], batch_size: int = 1024, start: bool = True) -> Running:
+    def make(sinks: list[ListenerSink], batch_size: int = 1024, start: bool = True) -> Running:
         made.append(Running(sinks, batch_size, start))
         return made[-1]
 
@@ -98,7 +98,7 @@ def test_failing_sink_does_not_starve_a_healthy_one(
     running: Callable[..., Running], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A sink whose write raises is counted per record; its neighbour gets every record."""
-    bad, good = Sink("bad", ExplodingSink()), Sink("good", ListSink())
+    bad, good = ListenerSink("bad", ExplodingSink()), ListenerSink("good", ListSink())
     topology = running([bad, good], batch_size=100, start=False)
     topology.put(500)
     topology.listener.start()
@@ -131,7 +131,7 @@ def test_raising_filter_is_counted_on_its_sink(running: Callable[..., Running]) 
 
     picky_handler, plain_handler = ListSink(), ListSink()
     picky_handler.addFilter(Picky())
-    picky, plain = Sink("bad", picky_handler), Sink("plain", plain_handler)
+    picky, plain = ListenerSink("bad", picky_handler), ListenerSink("plain", plain_handler)
     topology = running([picky, plain])
     topology.put(100)
     topology.flush()
@@ -152,7 +152,7 @@ def test_raising_formatter_is_counted_on_its_sink(running: Callable[..., Running
 
     fussy_handler, plain_handler = ListSink(), ListSink()
     fussy_handler.setFormatter(Fussy())
-    fussy, plain = Sink("bad", fussy_handler), Sink("plain", plain_handler)
+    fussy, plain = ListenerSink("bad", fussy_handler), ListenerSink("plain", plain_handler)
     topology = running([fussy, plain])
     topology.put(100)
     topology.flush()
@@ -176,7 +176,7 @@ def test_text_layout_formats_a_batch_in_one_call(
         return format_batch(records)
 
     monkeypatch.setattr(formatter, "format_batch", counted)
-    sink = Sink("text", handler, logging.INFO)
+    sink = ListenerSink("text", handler, logging.INFO)
     topology = running([sink], batch_size=40, start=False)
     topology.put(100, level=logging.DEBUG)
     topology.put(100)
@@ -193,7 +193,7 @@ def test_a_record_the_batch_cannot_format_costs_its_sink_that_record_only(
     """When one record of a batch cannot be laid out, the others are written, in order."""
     text, plain = ListSink(), ListSink()
     text.setFormatter(TextFormatter("{levelname} {message}"))
-    sinks = [Sink("bad", text), Sink("plain", plain)]
+    sinks = [ListenerSink("bad", text), ListenerSink("plain", plain)]
     topology = running(sinks, start=False)
     topology.put(5)
     # Never prepared (put straight on the queue): its message cannot be made.
@@ -219,7 +219,7 @@ def test_a_handler_with_its_own_format_gets_it_for_every_record(running: Callabl
 
     handler = Tagged()
     handler.setFormatter(TextFormatter("{message}"))
-    topology = running([Sink("tagged", handler)])
+    topology = running([ListenerSink("tagged", handler)])
     topology.put(3)
     topology.flush()
     assert handler.lines == ["tag r0", "tag r1", "tag r2"]
@@ -234,7 +234,7 @@ def test_system_exit_from_a_sink_does_not_end_the_listener(
         def write_lines(self, lines: list[str]) -> int:
             raise SystemExit(3)
 
-    quitter, good = Sink("bad", Quitter()), Sink("good", ListSink())
+    quitter, good = ListenerSink("bad", Quitter()), ListenerSink("good", ListSink())
     topology = running([quitter, good], batch_size=10, start=False)
     topology.put(30)
     topology.listener.start()
@@ -250,11 +250,11 @@ def test_a_sink_that_breaks_outside_its_records_does_not_stop_the_others(
 ) -> None:
     """An error escaping a sink's delivery is counted on it; later sinks and the counters go on."""
 
-    class Broken(Sink):
+    class Broken(ListenerSink):
         def deliver(self, batch: Iterable[logging.LogRecord]) -> None:
             raise RuntimeError("bug in a sink")
 
-    broken, good = Broken("bad", ListSink()), Sink("good", ListSink())
+    broken, good = Broken("bad", ListSink()), ListenerSink("good", ListSink())
     topology = running([broken, good], batch_size=25, start=False)
     topology.put(100)
     topology.listener.start()
@@ -277,7 +277,7 @@ def test_plain_handler_errors_are_counted_not_printed(
             return super().write(text)
 
     stream = Brittle()
-    brittle = Sink("bad", logging.StreamHandler(stream))
+    brittle = ListenerSink("bad", logging.StreamHandler(stream))
     topology = running([brittle])
     topology.put(20)
     topology.flush()
@@ -300,7 +300,7 @@ def test_partial_write_counts_exactly_what_was_lost(running: Callable[..., Runni
             return super().write_lines(lines)
 
     handler = HalfFull()
-    sink = Sink("bad", handler)
+    sink = ListenerSink("bad", handler)
     topology = running([sink], batch_size=10, start=False)
     topology.put(20)
     topology.listener.start()
@@ -320,7 +320,7 @@ def test_filters_see_only_records_at_the_sink_level(running: Callable[..., Runni
     handler = ListSink()
     handler.setFormatter(TextFormatter("{levelname} {message}"))
     handler.addFilter(note)
-    topology = running([Sink("filtered", handler, logging.WARNING)])
+    topology = running([ListenerSink("filtered", handler, logging.WARNING)])
     topology.put(3, prefix="debug", level=logging.DEBUG)
     topology.put(3, prefix="warn", level=logging.WARNING)
     topology.flush()
@@ -362,7 +362,7 @@ def test_sink_filters_from_a_profile_run_in_the_listener(
 def test_file_sink_gets_one_write_per_batch(tmp_path: Path, running: Callable[..., Running]) -> None:
     """The listener hands a file sink each batch in one write, not one write per record."""
     handler = CountingFileSink(tmp_path / "batched.log")
-    topology = running([Sink("file", handler)], batch_size=256, start=False)
+    topology = running([ListenerSink("file", handler)], batch_size=256, start=False)
     topology.put(1000)
     topology.listener.start()
     topology.flush()
@@ -389,7 +389,7 @@ def test_plain_handler_is_flushed_once_per_batch(running: Callable[..., Running]
             self.flushes += 1
 
     handler = Buffered()
-    topology = running([Sink("plain", handler)], batch_size=100, start=False)
+    topology = running([ListenerSink("plain", handler)], batch_size=100, start=False)
     topology.put(250)
     topology.listener.start()
     topology.flush()
@@ -400,7 +400,7 @@ def test_plain_handler_is_flushed_once_per_batch(running: Callable[..., Running]
 def test_records_below_a_sink_level_never_reach_it(running: Callable[..., Running]) -> None:
     """Each sink sees only records at or above its own level."""
     everything, warnings = ListSink(), ListSink()
-    topology = running([Sink("all", everything), Sink("warn", warnings, logging.WARNING)])
+    topology = running([ListenerSink("all", everything), ListenerSink("warn", warnings, logging.WARNING)])
     levels = [logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL]
     for level in levels * 20:
         assert topology.queue.put(make_record(logging.getLevelName(level), level))
@@ -455,7 +455,7 @@ def test_reports_are_rate_limited_and_summarise_the_rest(capsys: pytest.CaptureF
 def test_listener_thread_is_named_for_its_queue() -> None:
     """The listener thread is called logboot-listener-<name> and ends when stopped."""
     queue = ThreadQueue("main", 0, "block")
-    listener = Listener("audit", queue, [Sink("null", ListSink())])
+    listener = Listener("audit", queue, [ListenerSink("null", ListSink())])
     listener.start()
     names = {t.name for t in threading.enumerate()}
     assert "logboot-listener-audit" in names

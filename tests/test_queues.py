@@ -13,7 +13,7 @@ from conftest import GatedSink, wait_until
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logboot.runtime.listener import Listener, Sink
+from logboot.runtime.listener import Listener, ListenerSink
 from logboot.runtime.queues import ThreadQueue
 
 
@@ -188,7 +188,7 @@ def test_accounting_holds_for_any_sequence(policy: str, max_size: int, operation
 def gated() -> Iterator[tuple[ThreadQueue, GatedSink, Listener]]:
     queue = ThreadQueue("q", 0, "block")
     sink = GatedSink()
-    listener = Listener("q", queue, [Sink("gated", sink)])
+    listener = Listener("q", queue, [ListenerSink("gated", sink)])
     listener.start()
     yield queue, sink, listener
     sink.gate.set()

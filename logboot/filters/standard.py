@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from logboot.filters.redaction import RedactFilter
 
-if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+if TYPE_CHECKING:
     from logboot.profile.schema import FilterSpec
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from logboot.formatters.json import JsonFormatter
 from logboot.formatters.text import TextFormatter
 
-if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+if TYPE_CHECKING:
     import logging
 
     from logboot.profile.schema import JsonFormatterSpec, TextFormatterSpec

@@ -19,6 +19,7 @@ from logboot.interop.dictconfig import DictConfigError, exported_profile
 from logboot.profile.dumping import to_yaml
 from logboot.profile.wiring import DEFAULT_QUEUE
 from logboot.sinks.rfc5424 import SYSLOG_FACILITIES
+from logboot.values.addresses import is_loopback
 
 _DEFAULT_FORMATS = {"%": "%(message)s", "{": "{message}", "$": "${message}"}
 _STREAMS = {
@@ -391,8 +392,6 @@ class Importer:
         elif isinstance(address, (list, tuple)) and len(address) == 2:
             stream = "SOCK_STREAM" in str(spec.get("socktype", ""))
             out["protocol"], out["address"] = ("tcp" if stream else "udp"), f"{address[0]}:{address[1]}"
-            from logboot.values.addresses import is_loopback
-
             if not is_loopback(str(address[0])):
                 out["insecure"] = True
                 self.note(

@@ -1,4 +1,4 @@
-"""Read and validate a profile: the one entry point from a file to a ``Profile``."""
+"""Read and validate a profile: a file, or data, to a ``Profile``, every problem collected."""
 
 from __future__ import annotations
 

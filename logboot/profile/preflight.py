@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from logboot.errors import Problem
-from logboot.profile.reachability import unreachable
+from logboot.profile.reachability import receiver_of, unreachable
 from logboot.profile.reading import Document
 from logboot.profile.schema import Profile
 from logboot.sinks import missing_dependency
@@ -64,10 +64,10 @@ def check_startup(
 def _unreachable_receivers(profile: Profile, doc: Document) -> list[Problem]:
     found = []
     for name, spec in profile.sinks.items():
+        receiver = receiver_of(spec)
         reason = unreachable(spec)
-        if reason is not None:
-            key = "endpoint" if hasattr(spec, "endpoint") else "address"
-            problem = doc.problem(("sinks", name, key), f"receiver not reachable now: {reason}")
+        if receiver is not None and reason is not None:
+            problem = doc.problem(("sinks", name, receiver.key), f"receiver not reachable now: {reason}")
             found.append(problem._replace(severity="warning"))
     return found
 

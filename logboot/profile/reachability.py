@@ -10,28 +10,23 @@ from __future__ import annotations
 
 import os
 import socket
-from urllib.parse import urlsplit
 
-from logboot.profile.schema import OtlpSinkSpec, SyslogSinkSpec
-from logboot.values.addresses import split_host_port
+from logboot.sinks.remote_spec import Receiver, RemoteSinkCommon
+
+
+def receiver_of(spec: object) -> Receiver | None:
+    """Where the receiver of ``spec`` listens, or None (not a remote sink, or not probeable)."""
+    return spec.receiver() if isinstance(spec, RemoteSinkCommon) else None
 
 
 def unreachable(spec: object, timeout: float = 2.0) -> str | None:
     """Why the receiver of ``spec`` cannot be reached, or None (reachable, or not a remote sink)."""
-    if isinstance(spec, SyslogSinkSpec):
-        if spec.protocol == "unix":
-            if not os.path.exists(spec.address):
-                return f"no socket at {spec.address!r}"
-            return None
-        if spec.protocol == "udp":
-            return None
-        host, port = split_host_port(spec.address)
-        return _connect(host, port, timeout)
-    if isinstance(spec, OtlpSinkSpec):
-        parts = urlsplit(spec.endpoint)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        return _connect(parts.hostname or "", port, timeout)
-    return None
+    receiver = receiver_of(spec)
+    if receiver is None:
+        return None
+    if receiver.path:
+        return None if os.path.exists(receiver.path) else f"no socket at {receiver.path!r}"
+    return _connect(receiver.host, receiver.port, timeout)
 
 
 def _connect(host: str, port: int, timeout: float) -> str | None:

@@ -25,11 +25,11 @@ from logboot.profile.wiring import (
     runs_code,
 )
 from logboot.runtime.handler import QueueHandler
-from logboot.runtime.listener import Listener, Sink
+from logboot.runtime.listener import Listener, ListenerSink
 from logboot.runtime.queues import ThreadQueue
 from logboot.sinks import builder
 
-if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+if TYPE_CHECKING:
     from logboot.profile.schema import Profile, QueueSpec
 
     # The transport (sockets, pickle, temporary folders) is imported only by a profile
@@ -51,7 +51,7 @@ class Topology:
     def __init__(self, profile: Profile | PlainProfile) -> None:
         self.profile = profile  # a PlainProfile when started from the profile cache
         self.queues: dict[str, ThreadQueue] = {}
-        self.sinks: dict[str, Sink] = {}
+        self.sinks: dict[str, ListenerSink] = {}
         self.listeners: dict[str, Listener] = {}
         self.loggers: dict[str, LoggerPlan] = {}
         self.channels: dict[str, ProcessChannel] = {}  # in a child: process queues' connections
@@ -97,7 +97,7 @@ def _wire_fallbacks(profile: Profile | PlainProfile, topology: Topology) -> None
             raise SetupError(f"sink {name!r}: its fallbacks form a cycle through {back_at!r}")
 
 
-def _fallback_name(sink: Sink) -> str | None:
+def _fallback_name(sink: ListenerSink) -> str | None:
     return sink.fallback.name if sink.fallback is not None else None
 
 
@@ -125,7 +125,7 @@ def _build(profile: Profile | PlainProfile, topology: Topology, remote: Mapping[
             handler.setFormatter(default_formatter)
         for filter_name in spec.filters:
             handler.addFilter(filters[filter_name])
-        topology.sinks[name] = Sink(name, handler, spec.level, spec.type)
+        topology.sinks[name] = ListenerSink(name, handler, spec.level, spec.type)
     _wire_fallbacks(profile, topology)
 
     for name, queue_spec in profile.queues.items():

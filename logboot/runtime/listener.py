@@ -22,8 +22,8 @@ from logboot.sinks.base import BatchSink, PartialWriteError
 IDLE_WAIT = 0.5  # seconds an idle listener sleeps before looking again (a safety net)
 
 
-class Sink:
-    """A live sink: its handler, its level, and its counters."""
+class ListenerSink:
+    """A sink as a listener runs it: its handler, level, fallback, and counters."""
 
     def __init__(self, name: str, handler: logging.Handler, level: int = 0, kind: str = "") -> None:
         self.name = name
@@ -32,7 +32,7 @@ class Sink:
         self.kind = kind or type(handler).__name__
         self.records = 0
         self.errors = 0
-        self.fallback: Sink | None = None
+        self.fallback: ListenerSink | None = None
         self.reporter = ErrorReporter(f"sink {name!r} failed")
         if not isinstance(handler, BatchSink):
             # Make a plain handler's errors reach us instead of logging's printer.
@@ -201,7 +201,9 @@ def _reraise(record: logging.LogRecord) -> None:
 class Listener:
     """Drains one queue into its sinks on a thread named ``logboot-listener-<name>``."""
 
-    def __init__(self, name: str, queue: ThreadQueue, sinks: list[Sink], batch_size: int = 1024) -> None:
+    def __init__(
+        self, name: str, queue: ThreadQueue, sinks: list[ListenerSink], batch_size: int = 1024
+    ) -> None:
         self.name = name
         self.queue = queue
         self.sinks = sinks
@@ -247,7 +249,7 @@ class Listener:
                 self.reporter.report(err, "unexpected error in the listener; it keeps running")
                 time.sleep(0.01)
 
-    def _deliver(self, sink: Sink, batch: Sequence[logging.LogRecord]) -> None:
+    def _deliver(self, sink: ListenerSink, batch: Sequence[logging.LogRecord]) -> None:
         """Hand a batch to one sink; whatever escapes it is that sink's error alone."""
         try:
             sink.deliver(batch)

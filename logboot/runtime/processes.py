@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from logboot.core.reporting import write_stderr
 from logboot.profile.plain import PlainProfile
-from logboot.runtime.listener import Sink
+from logboot.runtime.listener import ListenerSink
 
-if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+if TYPE_CHECKING:
     from logboot.profile.schema import Profile
 
 
@@ -37,7 +37,7 @@ class DirectDelivery:
 
     kind = "direct"
 
-    def __init__(self, name: str, sinks: list[Sink]) -> None:
+    def __init__(self, name: str, sinks: list[ListenerSink]) -> None:
         self.name = name
         self.sinks = sinks
         self.delivered = 0

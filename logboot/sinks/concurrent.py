@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from logboot.errors import MissingDependencyError
 
-if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+if TYPE_CHECKING:
     from logboot.sinks.concurrent_spec import ConcurrentRotatingFileSinkSpec
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from logboot.sinks.base import BatchSink
 
-if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+if TYPE_CHECKING:
     from logboot.sinks.console_spec import ConsoleSinkSpec
 
 _COLORS = {

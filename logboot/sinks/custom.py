@@ -13,7 +13,7 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+if TYPE_CHECKING:
     from logboot.sinks.custom_spec import CustomSinkSpec
 
 

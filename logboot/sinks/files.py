@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from logboot.errors import SetupError
 from logboot.sinks.base import BatchSink, PartialWriteError, SinkClosedError, append_records
 
-if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+if TYPE_CHECKING:
     from logboot.sinks.files_spec import FileSinkSpec, RotatingFileSinkSpec
 
 _SAFE = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from logboot.sinks.base import BatchSink
 
-if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+if TYPE_CHECKING:
     from logboot.sinks.null_spec import NullSinkSpec
 
 

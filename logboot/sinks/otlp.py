@@ -21,7 +21,7 @@ from logboot.errors import MissingDependencyError
 from logboot.formatters.fields import extra_fields
 from logboot.sinks.remote import RemoteSink, SendError
 
-if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+if TYPE_CHECKING:
     from logboot.sinks.otlp_spec import OtlpSinkSpec
 
 try:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from logboot.sinks.remote_spec import RemoteSinkCommon
+from logboot.sinks.remote_spec import Receiver, RemoteSinkCommon
 from logboot.values.addresses import is_loopback, url_host
 from logboot.values.fields import Duration, Name
 
@@ -53,3 +54,9 @@ class OtlpSinkSpec(RemoteSinkCommon):
 
     def target(self) -> str:
         return self.endpoint or self.type
+
+    def receiver(self) -> Receiver | None:
+        parts = urlsplit(self.endpoint)
+        return Receiver(
+            "endpoint", parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+        )

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from pydantic import Field
 
 from logboot.sinks.base_spec import SinkCommon
 from logboot.values.fields import Duration
+
+
+class Receiver(NamedTuple):
+    """Where a remote sink's receiver listens, for ``check --reachable`` to look."""
+
+    key: str  # the profile key that names it (``address``, ``endpoint``)
+    host: str = ""  # with ``port``: a TCP receiver
+    port: int = 0
+    path: str = ""  # a Unix socket
 
 
 class RemoteSinkCommon(SinkCommon):
@@ -33,3 +44,7 @@ class RemoteSinkCommon(SinkCommon):
         description="Allow plain text (no TLS) to a host other than this machine's loopback.",
         examples=[False],
     )
+
+    def receiver(self) -> Receiver | None:
+        """Where the receiver listens; ``None`` when it cannot be probed without sending."""
+        return None

@@ -30,7 +30,7 @@ from logboot.sinks.remote import RemoteSink, SendError
 from logboot.sinks.rfc5424 import MessageBuilder, default_app_name, octet_frame
 from logboot.values.addresses import split_host_port
 
-if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+if TYPE_CHECKING:
     from logboot.sinks.syslog_spec import SyslogSinkSpec, SyslogTlsSpec
 
 UDP_MAX = 65_507  # largest UDP payload over IPv4; a longer message is cut

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from logboot.sinks.remote_spec import RemoteSinkCommon
+from logboot.sinks.remote_spec import Receiver, RemoteSinkCommon
 from logboot.sinks.rfc5424 import SYSLOG_FACILITIES
 from logboot.values.addresses import is_loopback, split_host_port
 from logboot.values.fields import Duration, Spec
@@ -171,3 +171,11 @@ class SyslogSinkSpec(RemoteSinkCommon):
 
     def target(self) -> str:
         return f"{self.protocol}://{self.address}" if self.address else self.type
+
+    def receiver(self) -> Receiver | None:
+        if self.protocol == "unix":
+            return Receiver("address", path=self.address)
+        if self.protocol == "udp":
+            return None  # UDP cannot be probed without sending
+        host, port = split_host_port(self.address)
+        return Receiver("address", host, port)

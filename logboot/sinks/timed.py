@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from logboot.sinks.base import PartialWriteError
 from logboot.sinks.files import FileSink
 
-if TYPE_CHECKING:  # the models are for the type checker: a cached start never imports pydantic
+if TYPE_CHECKING:
     from logboot.sinks.timed_spec import TimedRotatingFileSinkSpec
 
 _UNITS = {"S": 1, "M": 60, "H": 3600, "D": 86400}

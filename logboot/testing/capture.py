@@ -29,7 +29,7 @@ from logboot.profile.resolve import resolve_profile
 from logboot.profile.schema import NullSinkSpec, Profile, SinkCommon
 from logboot.runtime.build import build_topology
 from logboot.runtime.lifecycle import Runtime, install
-from logboot.runtime.listener import Sink
+from logboot.runtime.listener import ListenerSink
 
 
 class CaptureHandler(logging.Handler):
@@ -136,12 +136,12 @@ def capture_logging(
         spec = silence(spec)
     topology = build_topology(spec)
     handlers: dict[str, CaptureHandler] = {}
-    captures: dict[str, Sink] = {}
+    captures: dict[str, ListenerSink] = {}
     for name, sink in topology.sinks.items():
         handler = handlers[name] = CaptureHandler()
         handler.setFormatter(sink.handler.formatter)
         handler.filters = list(sink.handler.filters)
-        captures[name] = Sink(name, handler, sink.level, "capture")
+        captures[name] = ListenerSink(name, handler, sink.level, "capture")
     for listener in topology.listeners.values():
         listener.sinks = [*listener.sinks, *(captures[s.name] for s in listener.sinks)]
     runtime = install(Runtime(topology))  # captures are in place before the first record

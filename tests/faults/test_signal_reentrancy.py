@@ -20,7 +20,7 @@ from conftest import GatedSink, wait_until
 
 from logboot.core.reporting import ErrorReporter
 from logboot.runtime.handler import QueueHandler
-from logboot.runtime.listener import Listener, Sink
+from logboot.runtime.listener import Listener, ListenerSink
 from logboot.runtime.queues import ThreadQueue
 
 from .harness import bare_profile, run_child, whole_lines
@@ -279,7 +279,7 @@ def test_a_handler_that_interrupts_a_wait_for_room_waits_its_turn(
     (the wait lets the lock go), and every record is written, the handler's in its place."""
     queue = ThreadQueue("q", 1, "block")
     sink = GatedSink()
-    listener = Listener("q", queue, [Sink("gated", sink)])
+    listener = Listener("q", queue, [ListenerSink("gated", sink)])
     listener.start()
     log = logger_of(queue)
     on_sigusr1(lambda: log.info("alarm"))
@@ -311,7 +311,7 @@ def test_the_listener_never_waits_for_a_flush_that_a_handler_interrupted(
     the flush's progress lock completes: the listener does not wait for that lock."""
     queue = ThreadQueue("q", 1, "block")
     sink = GatedSink(gated=False)
-    listener = Listener("q", queue, [Sink("out", sink)])
+    listener = Listener("q", queue, [ListenerSink("out", sink)])
     listener.start()
     log = logger_of(queue)
     on_sigusr1(lambda: log_alarms(log, 4))
