@@ -14,9 +14,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from logboot.bootstrap import setup_logging
+from logboot.bootstrap import attach, setup_logging
+from logboot.core.context import bind, bound, carry, context, unbind
+from logboot.core.version import VERSION
 from logboot.errors import LogbootError, MissingDependencyError, Problem, ProfileError, SetupError
-from logboot.runtime.lifecycle import Runtime, ShutdownReport, active_runtime, attach
+from logboot.runtime.lifecycle import Runtime, ShutdownReport, active_runtime
 from logboot.runtime.processes import ProcessHandle
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from logboot.profile.reading import ProfileNotFoundError
     from logboot.profile.schema import Profile
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 # Validation (pydantic, yaml) loads on first use: a start from the profile cache never
 # needs it, and it is most of the memory and start-up time logboot would otherwise cost.
@@ -61,7 +63,12 @@ __all__ = [
     "__version__",
     "active_runtime",
     "attach",
+    "bind",
+    "bound",
+    "carry",
     "check_profile",
+    "context",
     "load_profile",
     "setup_logging",
+    "unbind",
 ]

@@ -3,19 +3,35 @@
 It sits above both halves of the house: ``logboot.profile.resolve`` turns what names the
 profile into a validated (or cached) profile, and ``logboot.runtime`` builds and swaps in
 its topology. The runtime never imports validation; this module is where the two meet.
+
+A profile with ``reload.watch`` or ``reload.signal`` also gets a reloader
+(``logboot.control.reload``), imported only then: a profile without ``reload`` starts no
+thread and installs no handler for it, and a cached start still imports no validation.
+
+A profile with ``control.socket`` gets a control server (``logboot.control.server``): one
+per process, kept across a new ``setup_logging`` with the same ``socket`` (so ``logboot
+ctl`` never sees it vanish), replaced when ``socket`` changes, stopped when it goes away or
+the runtime stops. Its socket is bound before anything global is touched: a socket that
+cannot be served leaves the running configuration as it was.
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from logboot.profile.resolve import ProfileSource, startup_profile
 from logboot.runtime.build import build_topology
-from logboot.runtime.lifecycle import Runtime, install
+from logboot.runtime.lifecycle import Runtime, active_runtime, install
+from logboot.runtime.lifecycle import attach as attach_runtime
 
 if TYPE_CHECKING:
+    from logboot.control.server import ControlServer
     from logboot.profile.overrides import Overrides
     from logboot.profile.reading import ExtendsRoots
+    from logboot.runtime.processes import ProcessHandle
+
+_control: ControlServer | None = None  # this process's control server, across setup_logging calls
 
 
 def setup_logging(
@@ -35,6 +51,67 @@ def setup_logging(
     ``LOGBOOT_CACHE=off`` turn it off; see ``logboot.profile.cache``).
     ``extends`` reads files inside the profile's folder only; ``extends_roots`` (and
     ``$LOGBOOT_EXTENDS_ROOTS``) name other folders it may read from.
+
+    With ``reload.watch`` or ``reload.signal`` in the profile, a reloader resolves it again
+    the same way (this file, these overrides and roots) when it changes or the signal
+    arrives, and swaps the result into the returned runtime (see ``logboot.control.reload``).
     """
+    global _control
     profile = startup_profile(source, overrides, cache=cache, extends_roots=extends_roots)
-    return install(Runtime(build_topology(profile)))
+    topology = build_topology(profile)
+    previous = _control
+    try:
+        control = _control_server(profile.control.socket, previous)  # binds: may raise ControlError
+    except BaseException:
+        topology.close_sinks()
+        topology.close_servers()
+        raise
+    runtime = install(Runtime(topology))
+    if profile.reload.watch or profile.reload.signal is not None:
+        from logboot.control.reload import ReloadSource, start_reloader
+
+        start_reloader(runtime, ReloadSource.of(source, overrides, extends_roots, cache))
+    if previous is not None and previous is not control:
+        previous.stop()
+    _control = control
+    if control is not None:
+        from logboot.control.reload import ReloadSource, reload_now
+        from logboot.control.server import CONTROL_NAME, Attachment
+
+        reload_source = ReloadSource.of(source, overrides, extends_roots, cache)
+        control.reload = lambda: reload_now(runtime, reload_source)
+        runtime.add_control(CONTROL_NAME, Attachment(control, runtime, active_runtime))
+    return runtime
+
+
+def _control_server(socket: str | None, current: ControlServer | None) -> ControlServer | None:
+    """The server for ``socket``: the running one if it serves the same path in this process,
+    else a new one, started (bound) now; None without ``socket``."""
+    if socket is None:
+        return None
+    if (
+        current is not None
+        and current.template == socket
+        and current.serving
+        and current.owner_pid == os.getpid()
+    ):
+        return current
+    from logboot.control.server import ControlServer
+
+    return ControlServer(socket, active_runtime).start()
+
+
+def attach(handle: ProcessHandle) -> Runtime:
+    """``logboot.attach``, and with ``{pid}`` (or ``default``) in ``control.socket``, this
+    child's own control socket (without ``{pid}`` only the parent serves one)."""
+    global _control
+    runtime = attach_runtime(handle)
+    socket = handle.profile.control.socket
+    if socket is not None and _control is None:
+        from logboot.control.server import CONTROL_NAME, Attachment, ControlServer
+        from logboot.values.control_paths import per_process
+
+        if per_process(socket):
+            _control = ControlServer(socket, active_runtime).start()
+            runtime.add_control(CONTROL_NAME, Attachment(_control, runtime, active_runtime))
+    return runtime

@@ -20,7 +20,7 @@ from typer.testing import Result
 
 import logboot
 from logboot import sinks
-from logboot.cli import app
+from logboot.cli import app, ctl
 from logboot.cli.commands import COMMANDS
 from logboot.cli.output import SourceLines, display_path, problem_text
 from logboot.errors import Problem, ProfileError
@@ -82,18 +82,28 @@ def test_help_lists_every_command() -> None:
 
 #: The commands of `logboot`, as documented, in the order `logboot --help` lists them.
 DOCUMENTED_COMMANDS = ["init", "check", "show", "schema", "bench", "import", "export"]
+#: The groups of sub-commands of `logboot` (each a module of logboot/cli/ of that name).
+DOCUMENTED_GROUPS = ["ctl"]
 #: The modules of logboot/cli/ that define no command: the app and what the commands share.
 NOT_COMMANDS = {"__init__", "commands", "common", "output", "paths", "templates", "tree"}
 
 
 def test_every_command_module_is_registered() -> None:
-    """COMMANDS, the app and the command modules agree with the documented commands: a command
-    module that is written but left out of COMMANDS fails here."""
+    """COMMANDS, the app and the command modules agree with the documented commands, and the
+    `ctl` group with its sub-commands: a command module that is written but left out of
+    COMMANDS (or the groups) fails here."""
     assert [command.name for command in COMMANDS] == DOCUMENTED_COMMANDS
     registered = [(info.name, info.callback) for info in app.registered_commands]
     assert registered == [(command.name, command.function) for command in COMMANDS]
+    groups = {info.name: info.typer_instance for info in app.registered_groups}
+    assert list(groups) == DOCUMENTED_GROUPS
+    subcommands = [(info.name, info.callback) for info in groups["ctl"].registered_commands]
+    assert subcommands == [(sub.name, sub.function) for sub in ctl.SUBCOMMANDS]
+    assert [sub.name for sub in ctl.SUBCOMMANDS] == ["status", "levels", "set-level", "reload", "flush"]
     modules = {path.stem for path in Path(logboot.cli.__file__).parent.glob("*.py")} - NOT_COMMANDS
-    assert modules == {command.function.__module__.rpartition(".")[2] for command in COMMANDS}
+    assert modules == {command.function.__module__.rpartition(".")[2] for command in COMMANDS} | set(
+        DOCUMENTED_GROUPS
+    )
 
 
 @pytest.mark.parametrize("command", ["init", "check", "show", "schema"])

@@ -19,6 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import logboot
+from logboot.core.context import CONTEXT_NAMES, capture, current_snapshot
 from logboot.core.records import prepare
 from logboot.formatters.base import ClockCache as _ClockCache
 from logboot.formatters.base import CompiledFormatter
@@ -255,6 +257,15 @@ def brace_record(msg: str, *args: object) -> logging.LogRecord:
     return with_fields(BraceRecord("app", logging.INFO, __file__, 1, msg, args, None), T0)
 
 
+def in_context(record: logging.LogRecord, **fields: Any) -> logging.LogRecord:
+    """``record`` as the handler leaves it when ``fields`` are bound (logboot.context)."""
+    with logboot.context(**fields):
+        snapshot = current_snapshot()
+    assert snapshot is not None
+    capture(record, snapshot)
+    return record
+
+
 T0 = 1_700_000_000.1234  # 2023-11-14T22:13:20.123Z
 TRICKY: list[tuple[str, Callable[[], logging.LogRecord]]] = [
     ("prepared", lambda: prepare(record_at(T0, "user %s did %s", ("alice", "login")))),
@@ -285,6 +296,7 @@ TRICKY: list[tuple[str, Callable[[], logging.LogRecord]]] = [
     ("second 0", lambda: record_at(0.5, "epoch")),
     ("number level name", lambda: record_at(T0, levelname=7)),
     ("level name as before", lambda: record_at(T0)),
+    ("context fields", lambda: in_context(record_at(T0, "ctx"), request_id="r\n1", user=Opaque(), n=3)),
 ]
 COMPILED_LAYOUTS = [
     ("{", LAYOUT, None),
@@ -471,16 +483,26 @@ def test_split_layout_keeps_literals_and_specs() -> None:
         lambda: record_at(T0, "failed %s", ("once",), exc_info=raised_info()),
     ],
 )
-def test_queue_handler_prepares_a_record_as_prepare_does(make: Callable[[], logging.LogRecord]) -> None:
-    """QueueHandler.handle (which inlines prepare) enqueues exactly what prepare makes."""
+@pytest.mark.parametrize("bound", [{}, {"request_id": "r-1", "user": "ann"}])
+def test_queue_handler_prepares_a_record_as_prepare_does(
+    make: Callable[[], logging.LogRecord], bound: dict[str, str]
+) -> None:
+    """QueueHandler.handle (which inlines prepare) enqueues exactly what prepare makes, plus
+    the request context when one is bound (and no attribute at all when none is)."""
     queue = ThreadQueue("q", 0)
-    assert QueueHandler(queue).handle(make())
+    with logboot.context(**bound):
+        assert QueueHandler(queue).handle(make())
     (handled,) = queue.take(10)
     prepared = prepare(make())
     fields = ("msg", "args", "exc_info", "exc_text", "exc_type", "exc_message")
     assert [getattr(handled, f, None) for f in fields] == [getattr(prepared, f, None) for f in fields]
     assert handled.args is None
     assert isinstance(handled.msg, str)
+    context = {name: handled.__dict__[name] for name in handled.__dict__.get(CONTEXT_NAMES, ())}
+    assert context == bound
+    assert handled.__dict__.keys() - prepared.__dict__.keys() == (
+        set(bound) | {CONTEXT_NAMES} if bound else set()
+    )
 
 
 def test_queue_handler_counts_a_record_it_could_not_enqueue(capsys: pytest.CaptureFixture[str]) -> None:
@@ -564,6 +586,8 @@ JSON_TRICKY: list[tuple[str, Callable[[], logging.LogRecord]]] = [
     ("surrogate message", lambda: record_at(T0, "lone \udc80 half")),
     ("unicode", lambda: record_at(T0, "naïve ☃ \u2028 end", name="ünïcode")),
     ("exception, prepared", lambda: prepare(record_at(T0, "failed", exc_info=raised_info()))),
+    ("context and an extra of one name", lambda: in_context(with_extras(user="x"), user="y", deep=cycle())),
+    ("context named like nothing written", lambda: in_context(record_at(T0), funcname="f", Level="l")),
 ]
 JSON_FIELD_CHOICES = [
     None,

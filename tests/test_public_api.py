@@ -30,9 +30,14 @@ PUBLIC = [
     "__version__",
     "active_runtime",
     "attach",
+    "bind",
+    "bound",
+    "carry",
     "check_profile",
+    "context",
     "load_profile",
     "setup_logging",
+    "unbind",
 ]
 
 # The documented homes of names users import from a module (docs/recipes.md,

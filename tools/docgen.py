@@ -38,6 +38,8 @@ _SINGLE = (
     ("root", "RootSpec", "Root", "The `root` mapping: the root logger."),
     ("loggers", "LoggerSpec", "Loggers", "Each entry of `loggers`, by logger name (`app.db`)."),
     ("shutdown", "ShutdownSpec", "Shutdown", "The `shutdown` mapping."),
+    ("reload", "ReloadSpec", "Reload", "The `reload` mapping."),
+    ("control", "ControlSpec", "Control", "The `control` mapping: the socket `logboot ctl` talks to."),
 )
 
 

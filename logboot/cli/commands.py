@@ -20,7 +20,7 @@ from typing import Annotated
 import typer
 
 from logboot import __version__
-from logboot.cli import bench, check, export_config, import_config, init, schema, show
+from logboot.cli import bench, check, ctl, export_config, import_config, init, schema, show
 from logboot.cli.common import DebugOption, examples, print_error
 
 
@@ -85,6 +85,7 @@ def create_app() -> typer.Typer:
     app.callback()(_main)
     for command in COMMANDS:
         app.command(command.name, epilog=command.epilog)(command.function)
+    app.add_typer(ctl.create_app(), name="ctl", help=ctl.HELP, epilog=ctl.EPILOG)  # a group of sub-commands
     return app
 
 

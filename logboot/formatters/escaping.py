@@ -8,7 +8,10 @@ formatter's general path and its compiled layouts escape with these same helpers
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping
 from typing import Any
+
+from logboot.core.context import CONTEXT_NAMES
 
 # The escape of each control character, for str.translate (what ``escape`` does).
 ESCAPES = {i: f"\\x{i:02x}" for i in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
@@ -58,13 +61,22 @@ class Escaping:
         self.__value: Any = value
 
     def __str__(self) -> str:
-        return escape(_exact(str(self.__value)))
+        try:
+            return escape(_exact(str(self.__value)))
+        except Exception:  # noqa: BLE001 - a broken __str__ or a value too deep must not lose the record
+            return unprintable(self.__value)
 
     def __repr__(self) -> str:
-        return escape(_exact(repr(self.__value)))
+        try:
+            return escape(_exact(repr(self.__value)))
+        except Exception:  # noqa: BLE001 - as __str__
+            return unprintable(self.__value)
 
     def __format__(self, spec: str) -> str:
-        return escape(_exact(format(self.__value, spec)))
+        try:
+            return escape(_exact(format(self.__value, spec)))
+        except Exception:  # noqa: BLE001 - as __str__
+            return unprintable(self.__value)
 
     def __getattr__(self, name: str) -> object:
         return escape_value(getattr(self.__value, name))
@@ -82,14 +94,60 @@ class Escaping:
         return operator.index(self.__value)
 
 
+def unprintable(value: object) -> str:
+    """What a layout shows for a value whose rendering raised (a nesting too deep for str())."""
+    return f"<unprintable {type(value).__name__} object>"
+
+
+def text_of(value: object) -> str:
+    """``value`` as ``%s`` and ``{}`` show it, as an exact str; never raises."""
+    if value.__class__ is str:
+        return value
+    try:
+        return _exact(str(value))
+    except Exception:  # noqa: BLE001 - as Escaping.__str__
+        return unprintable(value)
+
+
+# What makes a value of `{context}` quoted: a space, `=`, a quote or a backslash (so that a
+# value can neither start a pair of its own nor end its quotes), or no text at all.
+_QUOTE_IF = (" ", "=", '"', "\\")
+
+
+def context_text(attributes: Mapping[str, Any]) -> str:
+    """The `{context}` layout field: a record's context fields as ``name=value`` pairs, in
+    the order bound, separated by spaces; "" for a record without any.
+
+    A value is its text (what ``{name}`` shows), quoted as logfmt quotes (``"`` and ``\\``
+    escaped inside) when it has a space, ``=``, ``"`` or ``\\`` or is empty, and with its
+    control characters escaped as in a message: no value can forge a pair or a line. A
+    field the record no longer has (``redact`` renamed it) is left out."""
+    names = attributes.get(CONTEXT_NAMES)
+    if names.__class__ is not tuple:
+        return ""
+    pairs = []
+    for name in names:
+        if name.__class__ is not str or name not in attributes or not name.isidentifier():
+            continue  # only bind's own names: a list set by hand may hold anything
+        text = text_of(attributes[name])
+        if text and text.isprintable() and not any(mark in text for mark in _QUOTE_IF):
+            pairs.append(f"{name}={text}")
+        else:
+            quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+            pairs.append(f'{name}="{escape(quoted)}"')
+    return " ".join(pairs)
+
+
 def escape_block(text: str) -> str:
     """A multi-line block (traceback) as indented continuation lines, each one escaped."""
     return _CONTINUATION + _CONTINUATION.join(escape(line) for line in text.splitlines())
 
 
-def escaped(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    """A copy of ``values`` with the fields ``names`` as ``escape_value`` shows them."""
-    values = dict(values)
+def escaped(values: dict[str, Any], names: tuple[str, ...], *, copy: bool = True) -> dict[str, Any]:
+    """A copy of ``values`` (or ``values`` itself) with the fields ``names`` as
+    ``escape_value`` shows them."""
+    if copy:
+        values = dict(values)
     for name in names:
         if name in values:
             values[name] = escape_value(values[name])

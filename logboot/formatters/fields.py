@@ -12,6 +12,7 @@ import re
 import string
 from typing import Any
 
+from logboot.core.context import CONTEXT_NAMES
 from logboot.core.records import RECORD_ATTRIBUTES
 
 # What a `json` formatter can write (its `fields`); the default is all of them.
@@ -52,8 +53,12 @@ COMPUTED_FIELDS = frozenset({"message", "asctime"})
 # formatter computes. (Not `taskName` before 3.12: records lack it.)
 RECORD_FIELDS = RECORD_ATTRIBUTES | COMPUTED_FIELDS
 # Attributes that are not `extra` fields: those of RECORD_FIELDS, the exception's type and
-# message (``logboot.core.records.exception_fields``), and `taskName` on every version.
-STANDARD_ATTRS = RECORD_FIELDS | {"exc_type", "exc_message", "taskName"}
+# message (``logboot.core.records.exception_fields``), `taskName` on every version, and the
+# names of a record's context fields (``logboot.core.context``; the fields themselves are
+# written as `extra` fields are, the list of their names never).
+STANDARD_ATTRS = RECORD_FIELDS | {"exc_type", "exc_message", "taskName", CONTEXT_NAMES}
+# The layout field that shows a record's context fields as `k=v` pairs (text formatters).
+CONTEXT_FIELD = "context"
 
 
 def extra_fields(record: logging.LogRecord) -> dict[str, Any]:

@@ -17,10 +17,11 @@ from logboot.formatters.escaping import (
     ESCAPES,
     LINE_SAFE_TYPES,
     SAFE_FIELDS,
+    context_text,
     escape_block,
     escaped,
 )
-from logboot.formatters.fields import format_fields
+from logboot.formatters.fields import CONTEXT_FIELD, RECORD_FIELDS, format_fields
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -39,6 +40,11 @@ class TextFormatter(CompiledFormatter):
     functions that read the fields straight off the record (``logboot.formatters.text_layout``); any
     other layout takes the general path, which renders from the record's ``__dict__``.
     Both write the same text. ``format_batch`` lays out a whole batch in one call.
+
+    Besides a record's attributes, ``message`` and ``asctime``, a layout may name
+    ``context`` (the record's request-context fields as ``name=value`` pairs,
+    ``escaping.context_text``) and any context or `extra` field, which is empty in a
+    record that lacks it; such a layout takes the general path.
     """
 
     def __init__(
@@ -55,6 +61,11 @@ class TextFormatter(CompiledFormatter):
         fields = format_fields(fmt, style)
         # Only fields that may carry outside text are checked, and copied only to be escaped.
         self._escaped_fields = tuple(f for f in fields if f not in SAFE_FIELDS and f != "message")
+        # Fields a record may lack (`context`, a context or `extra` field by name): a layout
+        # that names one renders from a copy of the record's fields in which a missing
+        # one reads as "" (as logback's %X{key}), and `context` as its `k=v` pairs.
+        self._optional = tuple(f for f in dict.fromkeys(fields) if f not in RECORD_FIELDS)
+        self._with_context = CONTEXT_FIELD in fields
         self._style_char = style
         self._template = string.Template(fmt) if style == "$" else None
         # A "{" layout of plain fields renders the same, and faster, as a %-format.
@@ -82,6 +93,10 @@ class TextFormatter(CompiledFormatter):
         if self._needs_time:
             record.asctime = self._clock.format(record.created, record.msecs)
         values = record.__dict__
+        if self._optional:
+            values = _LayoutFields(values)  # a copy: the record stays as it was
+            if self._with_context:
+                values[CONTEXT_FIELD] = context_text(record.__dict__)  # escaped already
         for name in self._escaped_fields:
             value = values.get(name)
             if value.__class__ is str:
@@ -89,7 +104,8 @@ class TextFormatter(CompiledFormatter):
                     continue
             elif value.__class__ in LINE_SAFE_TYPES:
                 continue
-            values = escaped(values, self._escaped_fields)  # a copy: the record stays as it was
+            # A copy, unless it is one already: the record stays as it was.
+            values = escaped(values, self._escaped_fields, copy=not self._optional)
             break
         text = self._render(values)
         if not (record.exc_info or record.exc_text or record.stack_info):
@@ -116,6 +132,15 @@ class TextFormatter(CompiledFormatter):
         if self._template is not None:
             return self._template.substitute(values)
         return fmt % values
+
+
+class _LayoutFields(dict):  # type: ignore[type-arg]
+    """A record's fields for a layout that names a field a record may lack: "" for it."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 # Fields str.format renders exactly as %s does: text (or None), and the ints and floats

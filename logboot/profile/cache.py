@@ -34,6 +34,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from logboot.core.version import VERSION
 from logboot.profile.files import read_source
 from logboot.profile.plain import PlainProfile, encode, plain_profile
 
@@ -94,8 +95,6 @@ def code_stamp() -> str | None:
     """The logboot version, its modules (how many in each folder of the package, and the
     newest modification), and pydantic's install; None when they cannot be read (a process
     that dropped privileges after its imports): no caching."""
-    from logboot import __version__
-
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # logboot/, not profile/
     newest = 0
     counts: list[str] = []  # "folder=modules": a module moved to another folder keeps its mtime
@@ -118,7 +117,7 @@ def code_stamp() -> str | None:
         validator = os.stat(found.origin).st_mtime_ns if found and found.origin else 0
     except (OSError, ImportError, ValueError):
         return None
-    return f"{__version__}:{','.join(sorted(counts))}:{newest}:{validator}"
+    return f"{VERSION}:{','.join(sorted(counts))}:{newest}:{validator}"
 
 
 def overrides_key(overrides: object, extends_roots: ExtendsRoots | None = None) -> str | None:
@@ -158,14 +157,21 @@ def load(
             overrides,
         ):
             return None
-        if any(environ.get(name) != value for name, value in entry["environ"].items()):
+        if not inputs_unchanged(entry["files"], entry["environ"], environ):
             return None
-        for path, text in entry["files"].items():
-            if read_source(path, strict=True) != text:  # never blocks on a FIFO put there since
-                return None
         return plain_profile(entry["profile"], entry["source"])
     except (OSError, UnicodeDecodeError, KeyError, TypeError, AttributeError, ValueError):
         return None
+
+
+def inputs_unchanged(
+    files: Mapping[str, str | None], values: Mapping[str, str | None], environ: Mapping[str, str]
+) -> bool:
+    """The rule for "the same inputs" (an entry's, a reload's): every variable has the value
+    it had (None: unset) and every file the text it had (read without blocking on a FIFO)."""
+    if any(environ.get(name) != value for name, value in values.items()):
+        return False
+    return all(read_source(path, strict=True) == text for path, text in files.items())
 
 
 def _read_entry(path: Path) -> dict[str, Any] | None:

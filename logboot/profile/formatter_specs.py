@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
+import string
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from logboot.formatters.fields import JSON_FIELDS
+from logboot.formatters.fields import CONTEXT_FIELD, JSON_FIELDS
 from logboot.values.fields import Spec
 
 
@@ -20,8 +22,13 @@ class TextFormatterSpec(Spec):
     )
     format: str | None = Field(
         default=None,
-        description="The layout, in the chosen `style`. Default: time, level, logger, message.",
-        examples=["{asctime} {levelname:<8} {name}: {message}"],
+        description=(
+            "The layout, in the chosen `style`. Default: time, level, logger, message. Fields: "
+            "a record's attributes, `message`, `asctime`, `context` (the request context's "
+            "fields as `name=value` pairs) and any context or `extra` field by name (empty "
+            "when a record lacks it); control characters are escaped in all of them."
+        ),
+        examples=["{asctime} {levelname:<8} {name}: {message}", "{asctime} {levelname} {message} {context}"],
     )
     datefmt: str | None = Field(
         default=None,
@@ -39,7 +46,28 @@ class TextFormatterSpec(Spec):
                 logging.Formatter(value, style=style, validate=True)
             except (ValueError, KeyError) as err:
                 raise ValueError(f"does not match style {style!r}: {err}") from err
+            _check_context_field(value, style)
         return value
+
+
+# `%(context)` with a conversion that takes text (`s`, `r`, `a`), its flags and width.
+_PERCENT_CONTEXT = re.compile(r"%\(context\)(?P<spec>[-#0 +]*[0-9]*(?:\.[0-9]+)?[a-zA-Z%]?)")
+
+
+def _check_context_field(layout: str, style: str) -> None:
+    """`context` is text: refuse a layout that would render it as a number (every record
+    would fail in the sink, not at start)."""
+    if style == "%":
+        for match in _PERCENT_CONTEXT.finditer(layout):
+            if match.group("spec")[-1:] not in ("s", "r", "a"):
+                raise ValueError(f"`%(context){match.group('spec')}`: `context` is text; use `%(context)s`")
+    elif style == "{":
+        for _, name, spec, _ in string.Formatter().parse(layout):
+            if name == CONTEXT_FIELD and spec:
+                try:
+                    format("k=v", spec)
+                except ValueError as err:
+                    raise ValueError(f"`{{context:{spec}}}`: `context` is text: {err}") from err
 
 
 class JsonFormatterSpec(Spec):

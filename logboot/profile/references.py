@@ -144,7 +144,24 @@ def check_references(doc: Document) -> tuple[list[Problem], list[Problem]]:
             c.warn(("sinks", name), "no listener uses this sink")
     if not queues and sinks:
         c.warn(("sinks",), "there are no queues, so no record reaches these sinks")
+    _check_reload_signal(c)
     return c.errors, c.warnings
+
+
+def _check_reload_signal(c: _Checker) -> None:
+    """A signal either reloads the profile or ends the process, never both."""
+    reload_signal = c.mapping(c.doc.data.get("reload")).get("signal")
+    signals = c.mapping(c.doc.data.get("shutdown")).get("signals")
+    if not isinstance(reload_signal, str) or not isinstance(signals, list) or reload_signal not in signals:
+        return
+    where = c.doc.source.value_mark(("shutdown", "signals", signals.index(reload_signal)))
+    c.errors.append(
+        c.doc.problem(
+            ("reload", "signal"),
+            f"{reload_signal} is also in shutdown.signals (line {where.line}): a signal either "
+            "reloads the profile or drains and ends the process; remove it from one of them",
+        )
+    )
 
 
 def _fallback(sinks: dict[str, Any], name: str) -> str | None:

@@ -21,6 +21,7 @@ from logboot.profile import cache as profile_cache
 from logboot.profile.wiring import DEFAULT_QUEUE
 
 if TYPE_CHECKING:
+    from logboot.profile.loading import Validation
     from logboot.profile.overrides import Override, Overrides
     from logboot.profile.plain import PlainProfile
     from logboot.profile.reading import ExtendsRoots
@@ -86,16 +87,46 @@ def startup_profile(
     kept = profile_cache.load(path, env, key, stamp, folder)
     if kept is not None:
         return kept
-    from logboot.profile.loading import check_profile
-
     recorder = profile_cache.RecordingEnviron(env)
-    layered = layered_overrides(overrides, recorder)
-    result = check_profile(path, recorder, overrides=layered, extends_roots=extends_roots)
+    result = check_recorded(path, overrides, recorder, extends_roots)
     if result.profile is None:
         raise ProfileError(result.problems, result.warnings)
     if result.document is not None:
         profile_cache.store(path, recorder, key, result.document, result.profile, stamp, folder)
     return result.profile
+
+
+def check_recorded(
+    path: str,
+    overrides: Overrides | None,
+    recorder: profile_cache.RecordingEnviron,
+    extends_roots: ExtendsRoots | None = None,
+) -> Validation:
+    """Validate a profile file as a start does (``$LOGBOOT_LEVEL``, then ``overrides``),
+    reading the environment through ``recorder``: what the cache and a reload key on."""
+    from logboot.profile.loading import check_profile
+
+    layered = layered_overrides(overrides, recorder)
+    return check_profile(path, recorder, overrides=layered, extends_roots=extends_roots)
+
+
+def remember(
+    path: str,
+    recorder: profile_cache.RecordingEnviron,
+    result: Validation,
+    overrides: Overrides | None,
+    extends_roots: ExtendsRoots | None,
+    environ: Mapping[str, str],
+) -> None:
+    """Keep a profile ``check_recorded`` validated in the profile cache, as a start would
+    (nothing when caching is off or cannot be done)."""
+    folder = profile_cache.cache_folder(environ)
+    key = profile_cache.overrides_key(overrides, extends_roots)
+    if folder is None or key is None or result.profile is None or result.document is None:
+        return
+    stamp = profile_cache.code_stamp()
+    if stamp is not None:
+        profile_cache.store(path, recorder, key, result.document, result.profile, stamp, folder)
 
 
 def profile_from_data(data: Mapping[str, Any], name: str = "<dictConfig>") -> Profile:

@@ -18,13 +18,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import Field, PrivateAttr
 
+from logboot.profile.control_specs import ControlSpec
 from logboot.profile.filter_specs import LevelFilterSpec, NameFilterSpec, RedactFilterSpec, Regex
 from logboot.profile.formatter_specs import JsonFormatterSpec, TextFormatterSpec
 from logboot.profile.topology_specs import (
+    RELOAD_SIGNAL_NAMES,
     SIGNAL_NAMES,
     ListenerSpec,
     LoggerSpec,
     QueueSpec,
+    ReloadSpec,
     RootSpec,
     ShutdownSpec,
 )
@@ -106,6 +109,22 @@ class Profile(Spec):
         description="How the runtime drains and stops at exit and on signals.",
         examples=[{"timeout": "5s", "signals": ["SIGTERM"]}],
     )
+    reload: ReloadSpec = Field(
+        default_factory=ReloadSpec,
+        description=(
+            "Live reload: watch the profile (and what it extends and read from the environment), "
+            "or wait for a signal, then validate it again and swap the new topology in."
+        ),
+        examples=[{"watch": True, "interval": "2s", "signal": "SIGHUP"}],
+    )
+    control: ControlSpec = Field(
+        default_factory=ControlSpec,
+        description=(
+            "Runtime control: a Unix socket (0600, same user only) that `logboot ctl` talks to: "
+            "status, levels, set-level (for a while), reload, flush. None unless `socket` is set."
+        ),
+        examples=[{"socket": "${XDG_RUNTIME_DIR}/myapp/{pid}.sock"}],
+    )
     _source: str | None = PrivateAttr(default=None)
 
     @property
@@ -166,11 +185,13 @@ def _complete_fields(schema: dict[str, Any]) -> None:
 
 
 __all__ = [
+    "RELOAD_SIGNAL_NAMES",
     "SCHEMA_URL",
     "SIGNAL_NAMES",
     "SYSLOG_FACILITIES",
     "ConcurrentRotatingFileSinkSpec",
     "ConsoleSinkSpec",
+    "ControlSpec",
     "CustomSinkSpec",
     "Duration",
     "FileMode",
@@ -190,6 +211,7 @@ __all__ = [
     "QueueSpec",
     "RedactFilterSpec",
     "Regex",
+    "ReloadSpec",
     "RemoteSinkCommon",
     "RootSpec",
     "RotatingFileSinkSpec",

@@ -1,4 +1,4 @@
-"""The profile keys of the fixed sections: queues, listeners, the root and named loggers, shutdown."""
+"""The profile keys of the fixed sections: queues, listeners, the root and named loggers, shutdown, reload."""
 
 from __future__ import annotations
 
@@ -103,3 +103,45 @@ class ShutdownSpec(Spec):
         description="On these signals, drain the queues, then end as the process would have.",
         examples=[["SIGTERM"]],
     )
+
+
+#: The signals ``reload.signal`` may name: catchable, and none of them ends a process by convention.
+RELOAD_SIGNAL_NAMES = ("SIGHUP", "SIGUSR1", "SIGUSR2")
+#: The shortest ``reload.interval``. A look is a few ``stat`` calls (microseconds), so 50ms
+#: costs nothing worth counting; shorter would only spin.
+MIN_RELOAD_INTERVAL = 0.05
+
+
+class ReloadSpec(Spec):
+    """Live reload: when the profile changes (or a signal asks), validate it again and swap it in."""
+
+    watch: bool = Field(
+        default=False,
+        strict=True,
+        description=(
+            "Poll the profile file, the files it `extends` and the environment variables it read; "
+            "on a change, validate again and swap the new topology in. A profile that does not "
+            "validate leaves the running one in place and is reported once."
+        ),
+        examples=[True],
+    )
+    interval: Duration = Field(
+        default=2.0,
+        description="How often `watch` looks for a change (at least 50ms).",
+        examples=["2s"],
+    )
+    signal: Literal[RELOAD_SIGNAL_NAMES] | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description=(
+            "Reload when this signal arrives (with or without `watch`); it may not also be in "
+            "`shutdown.signals`."
+        ),
+        examples=["SIGHUP"],
+    )
+
+    @field_validator("interval")
+    @classmethod
+    def _check_interval(cls, value: float) -> float:
+        if value < MIN_RELOAD_INTERVAL:
+            raise ValueError(f"expected at least 50ms (a shorter wait only spins), got {value * 1000:g}ms")
+        return value

@@ -6,6 +6,7 @@ import contextlib
 import logging
 from typing import Protocol
 
+from logboot.core.context import capture, current_snapshot
 from logboot.core.records import apply_filters, merge_message, prepare
 from logboot.core.reporting import ErrorReporter
 
@@ -35,6 +36,11 @@ class QueueHandler(logging.Handler):
 
     def handle(self, record: logging.LogRecord) -> bool:
         try:
+            # The request context (logboot.core.context), taken in the thread that logs and
+            # before the filters (so `redact` sees it). Nothing bound: one read, one test.
+            snapshot = current_snapshot()
+            if snapshot is not None:
+                capture(record, snapshot)
             if self.filters:
                 kept = apply_filters(self, record)  # a filter may return a new record (redact)
                 if kept is None:

@@ -3,6 +3,12 @@
 Only this module touches the global logging configuration. It saves what it replaces,
 so that ``stop()`` restores it exactly, and a new ``setup_logging`` replaces a running
 runtime without a gap: the new one is complete and started before the old one drains.
+
+``Runtime.replace`` is the same hand-over inside one runtime (a live reload, see
+``logboot.control.reload``): the handle the application holds stays the running one, and
+its old topology drains behind the new one. A retired process queue that children are
+still connected to keeps receiving, and forwards what they send to its successor, until
+no child is connected any more (checked at each later swap) or the runtime stops.
 """
 
 from __future__ import annotations
@@ -13,9 +19,9 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
 from logboot.core.reporting import write_stderr
 from logboot.profile.plain import as_model
@@ -33,6 +39,9 @@ if TYPE_CHECKING:
 _state_lock = threading.RLock()
 _active: Runtime | None = None
 _atexit_armed = False
+# Seconds a swap waits for each of its locks before it lets go of those it holds and tries
+# again: a holder may be a main thread interrupted by a signal handler that stops the runtime.
+_SWAP_PROBE = 0.05
 
 
 class LoggerState(NamedTuple):
@@ -73,6 +82,20 @@ class ShutdownReport(NamedTuple):
     already_stopped: bool = False
 
 
+class Control(Protocol):
+    """What operates a running runtime from outside it (the reloader of ``logboot.control``).
+
+    It is stopped before the runtime drains (a reload under way finishes or gives up first),
+    told when the process forks, and its counters are part of ``Runtime.stats()``.
+    """
+
+    def stop(self, timeout: float) -> None: ...
+
+    def after_fork(self) -> None: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+
 def _logger(name: str) -> logging.Logger:
     return logging.getLogger(name) if name else logging.getLogger()
 
@@ -96,6 +119,9 @@ class Runtime:
         self._forked = False  # a copy inherited by fork: no threads of its own
         self._direct: list[DirectDelivery] = []
         self._signals: SignalGuard | None = None  # shutdown.signals, armed by install
+        self._controls: dict[str, Control] = {}  # by the name of their entry in stats()
+        self._retiring: Topology | None = None  # the topology a replace() is draining
+        self._relays: list[ProcessQueue] = []  # retired process queues children still send to
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -138,6 +164,89 @@ class Runtime:
                 state.restore(_logger(name))
             self._saved = {}
 
+    def replace(self, topology: Topology, cancelled: Callable[[], bool]) -> ShutdownReport | None:
+        """Swap ``topology`` in, in place of this runtime's own; the old one drains behind it.
+
+        Exactly the hand-over of a second ``setup_logging`` (the new topology starts, the
+        old queues forward to their successors, the old topology drains and stops), but
+        this object stays the running runtime: the handle the application holds, and
+        ``active_runtime()``, act on the new topology. Returns the report of the topology
+        swapped out; None when this runtime no longer runs (stopped, replaced, or
+        ``cancelled()`` while waiting for the locks), and ``topology`` is then closed unused.
+        """
+        if not self._take_swap_locks(cancelled):
+            _discard(topology)
+            return None
+        try:
+            try:
+                if _active is not self or self._report is not None or self._forked or not self.running:
+                    _discard(topology)
+                    return None
+                retired = Runtime(self.topology, self.runtime_id)  # carries the old topology to its stop
+                retired._saved, self._saved = self._saved, {}
+                self._retiring = self.topology  # before the new one is in: flush() sees either
+                self.topology = topology
+                self._plan = topology.profile
+                self._model = None
+                predecessor_drained = threading.Event()
+                self._start(retired, predecessor_drained)
+            finally:
+                _logging_lock().release()
+                _state_lock.release()
+            try:
+                _hand_over_queues(retired, self)
+                report = retired._shut_down(None, keep_connected=True)
+            finally:
+                predecessor_drained.set()
+                self._retiring = None
+            self._relays.extend(retired._relays)
+            self._close_idle_relays()
+            return report
+        finally:
+            self._lock.release()
+
+    def _take_swap_locks(self, cancelled: Callable[[], bool]) -> bool:
+        """Take this runtime's lock, the state lock and logging's, in the order ``stop`` takes
+        them; never wait long for one while holding another (False once ``cancelled()``)."""
+        logging_lock = _logging_lock()
+        while not cancelled():
+            if self._lock.acquire(timeout=_SWAP_PROBE):
+                if _state_lock.acquire(timeout=_SWAP_PROBE):
+                    if logging_lock.acquire(timeout=_SWAP_PROBE):
+                        return True
+                    _state_lock.release()
+                self._lock.release()
+        return False
+
+    def _close_idle_relays(self) -> None:
+        """Stop the retired process queues that no child is connected to any more."""
+        timeout = self._plan.shutdown.timeout
+        for relay in [r for r in self._relays if r.children_attached <= r.children_detached]:
+            relay.stop_receiving(timeout)
+            relay.close_server()
+            self._relays.remove(relay)
+
+    def add_control(self, name: str, control: Control) -> None:
+        """Attach ``control``: stopped first by ``stop()``, its ``stats()`` under ``name``."""
+        self._controls[name] = control
+
+    def control(self, name: str) -> Control | None:
+        """The control attached under ``name``, if any."""
+        return self._controls.get(name)
+
+    def rearm_signals(self) -> None:
+        """Arm the running profile's ``shutdown.signals`` in place of those armed before.
+
+        Only the main thread may install handlers: the reloader asks for this from its own
+        signal handler, which runs there; anywhere else this does nothing.
+        """
+        if threading.current_thread() is not threading.main_thread() or not self.running or self._forked:
+            return
+        previous = self._signals
+        self._signals = SignalGuard.arm(self)  # takes over what ``previous`` replaced
+        if previous is not None:
+            previous.disarm()  # puts back only the signals the new guard did not take
+
     @property
     def profile(self) -> Profile:
         """The running profile (a start from the profile cache validates it again on first use)."""
@@ -162,6 +271,12 @@ class Runtime:
         """In a forked child: reach process queues through a connection of our own, and
         write thread queues' records directly (their listener threads did not fork)."""
         self._forked = True
+        self._lock = threading.Lock()  # a parent's thread that held it (a swap) does not exist here
+        for relay in self._relays:
+            relay.forget_in_child()
+        self._relays = []
+        for control in self._controls.values():
+            control.after_fork()
         listeners = {listener.queue.name: listener for listener in self.topology.listeners.values()}
         replacements: dict[str, ProcessChannel | DirectDelivery] = {}
         for name, queue in self.topology.queues.items():
@@ -199,14 +314,20 @@ class Runtime:
         deadline = time.monotonic() + timeout
         if self._forked:  # a forked child writes synchronously; only remote sinks hold records
             return all(sink.drain(deadline) for direct in self._direct for sink in direct.sinks)
-        targets = [(queue, queue.barrier()) for queue in self.topology.queues.values()]
+        topology = self.topology
+        retiring = self._retiring  # read second: a swap sets it before it changes the topology
+        queues = list(topology.queues.values())
+        if retiring is not None and retiring is not topology:  # a reload is draining it now
+            queues[:0] = retiring.queues.values()
+        targets = [(queue, queue.barrier()) for queue in queues]
         if not all(queue.wait_for(position, deadline) for queue, position in targets):
             return False
-        return all(sink.drain(deadline) for sink in self.topology.sinks.values())  # remote sinks buffer
+        return all(sink.drain(deadline) for sink in topology.sinks.values())  # remote sinks buffer
 
     def stop(self, timeout: float | None = None) -> ShutdownReport:
         """Drain, flush, close, and restore what was there before. Safe to call twice."""
         global _active
+        self._stop_controls(timeout)  # a reload under way finishes (or gives up) first
         with self._lock:
             if self._report is not None:
                 return self._report._replace(already_stopped=True)
@@ -216,7 +337,14 @@ class Runtime:
                     self._restore()
             return self._shut_down(timeout)
 
-    def _shut_down(self, timeout: float | None) -> ShutdownReport:
+    def _stop_controls(self, timeout: float | None) -> None:
+        bound = self._plan.shutdown.timeout if timeout is None else timeout
+        for control in self._controls.values():
+            control.stop(bound)
+
+    def _shut_down(self, timeout: float | None, *, keep_connected: bool = False) -> ShutdownReport:
+        """Drain and close the topology. ``keep_connected`` (a topology a reload retires):
+        a process queue with children connected keeps receiving, forwarding to its successor."""
         started = time.monotonic()
         deadline = started + (self._plan.shutdown.timeout if timeout is None else timeout)
         self._state = "stopping"
@@ -225,7 +353,16 @@ class Runtime:
         if self._forked:
             return self._shut_down_fork_child(started)
         queues = self.topology.queues
-        for process_queue in self.topology.process_queues():
+        relays, self._relays = self._relays, []
+        for relay in relays:  # first: what children sent them goes on into the queues below
+            relay.stop_receiving(max(0.0, deadline - time.monotonic()))
+        kept = [
+            queue
+            for queue in self.topology.process_queues()
+            if keep_connected and queue.children_attached > queue.children_detached
+        ]
+        closing = [queue for queue in self.topology.process_queues() if queue not in kept]
+        for process_queue in closing:
             process_queue.stop_receiving(max(0.0, deadline - time.monotonic()))
         for queue in queues.values():
             queue.close()
@@ -245,7 +382,9 @@ class Runtime:
                 sink.drain(deadline)
                 sink.flush()
                 sink.close()
-        self.topology.close_servers()
+        for process_queue in (*relays, *closing):
+            process_queue.close_server()
+        self._relays = kept
         per_queue = {name: queue.stats() for name, queue in queues.items()}
         for name, stats in per_queue.items():
             if stats["dropped"]:
@@ -290,7 +429,7 @@ class Runtime:
             queues[name] = queue.stats()
         for name, channel in self.topology.channels.items():
             queues[name] = channel.stats()
-        return {
+        stats: dict[str, Any] = {
             "queues": queues,
             "sinks": {name: sink.stats() for name, sink in self.topology.sinks.items()},
             "listeners": {
@@ -298,6 +437,9 @@ class Runtime:
                 for name, listener in self.topology.listeners.items()
             },
         }
+        for name, control in self._controls.items():
+            stats[name] = control.stats()
+        return stats
 
     def __enter__(self) -> Runtime:
         return self
@@ -370,6 +512,7 @@ def install(runtime: Runtime) -> Runtime:
     if previous is not None:
         assert predecessor_drained is not None
         try:
+            previous._stop_controls(None)  # its reloader: a swap under way ends, none begins
             _hand_over_queues(previous, runtime)
             with previous._lock:
                 if previous._report is None:
@@ -377,6 +520,12 @@ def install(runtime: Runtime) -> Runtime:
         finally:
             predecessor_drained.set()
     return runtime
+
+
+def _discard(topology: Topology) -> None:
+    """Close a topology that was built but never started."""
+    topology.close_sinks()
+    topology.close_servers()
 
 
 def _hand_over_queues(old: Runtime, new: Runtime) -> None:
@@ -408,6 +557,8 @@ def stop_at_exit() -> None:
 
 
 def _after_fork_in_child() -> None:
+    global _state_lock
+    _state_lock = threading.RLock()  # a parent's thread may have held it (a swap): gone here
     runtime = _active
     if runtime is not None and runtime.running:
         runtime._become_fork_child()

@@ -122,7 +122,7 @@ def test_the_whole_app_builds_into_a_click_command() -> None:
     """typer turns every command and its callbacks into click parameters without an error."""
     command = typer.main.get_command(app)
     assert isinstance(command, typer.core.TyperGroup)
-    assert sorted(command.commands) == ["bench", "check", "export", "import", "init", "schema", "show"]
+    assert sorted(command.commands) == ["bench", "check", "ctl", "export", "import", "init", "schema", "show"]
 
 
 # --- files that cannot be read, as root -------------------------------------------------
