@@ -11,8 +11,10 @@ thread and installs no handler for it, and a cached start still imports no valid
 A profile with ``control.socket`` gets a control server (``logboot.control.server``): one
 per process, kept across a new ``setup_logging`` with the same ``socket`` (so ``logboot
 ctl`` never sees it vanish), replaced when ``socket`` changes, stopped when it goes away or
-the runtime stops. Its socket is bound before anything global is touched: a socket that
-cannot be served leaves the running configuration as it was.
+the runtime stops. Its socket is bound before anything global is touched; a socket that
+cannot be served (a symlink or another user's folder there, another process serving it) is
+reported on stderr and logging starts without it: another local user must not be able to
+keep a service's logging from starting.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from logboot.core.reporting import framed, write_stderr
 from logboot.profile.resolve import ProfileSource, startup_profile
 from logboot.runtime.build import build_topology
 from logboot.runtime.lifecycle import Runtime, active_runtime, install
@@ -61,7 +64,7 @@ def setup_logging(
     topology = build_topology(profile)
     previous = _control
     try:
-        control = _control_server(profile.control.socket, previous)  # binds: may raise ControlError
+        control = _control_server(profile.control.socket, previous)  # bound before anything global
     except BaseException:
         topology.close_sinks()
         topology.close_servers()
@@ -96,9 +99,13 @@ def _control_server(socket: str | None, current: ControlServer | None) -> Contro
         and current.owner_pid == os.getpid()
     ):
         return current
-    from logboot.control.server import ControlServer
+    from logboot.control.server import ControlError, ControlServer
 
-    return ControlServer(socket, active_runtime).start()
+    try:
+        return ControlServer(socket, active_runtime).start()
+    except ControlError as err:  # logging matters more than its remote control: go on without it
+        write_stderr(framed("the control socket is not served; logging runs without it", str(err)))
+        return None
 
 
 def attach(handle: ProcessHandle) -> Runtime:
@@ -113,5 +120,6 @@ def attach(handle: ProcessHandle) -> Runtime:
 
         if per_process(socket):
             _control = ControlServer(socket, active_runtime).start()
+            _control.parent_pid = handle.parent_pid  # the process that reloads (its `reload` says so)
             runtime.add_control(CONTROL_NAME, Attachment(_control, runtime, active_runtime))
     return runtime

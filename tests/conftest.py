@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import tempfile
 import textwrap
 import threading
@@ -127,3 +128,14 @@ class GatedSink(BatchSink):
 
 
 __all__ = ["REPO", "Gate", "GatedSink", "file_profile", "logboot", "wait_until"]
+
+
+def read_line(sock: socket.socket) -> bytes:
+    """One line from ``sock``, byte by byte (no file object left to close, nothing read past it)."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = sock.recv(1)
+        if not chunk:
+            break
+        data += chunk
+    return data

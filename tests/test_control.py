@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, file_profile, wait_until
+from conftest import REPO, file_profile, read_line, wait_until
 from pydantic import ValidationError
 
 import logboot
@@ -143,17 +143,6 @@ def test_the_server_imports_no_validation() -> None:
     assert result.stdout.strip() == "[]"
 
 
-def read_line(sock: socket.socket) -> bytes:
-    """One line from ``sock``, byte by byte (no file object left to close, nothing read past it)."""
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = sock.recv(1)
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
 # --- the socket file --------------------------------------------------------------------------
 
 
@@ -207,6 +196,38 @@ def test_a_folder_writable_by_others_is_refused(folder: Path) -> None:
     folder.chmod(0o777)
     with pytest.raises(ControlError, match="writable by other users"):
         ControlServer(str(folder / "ctl.sock"), active_runtime).start()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a folder to another user needs root")
+def test_a_folder_of_another_user_is_refused(folder: Path) -> None:
+    """A folder another user owns is refused, even if only its owner may write it: that user
+    could replace the socket (the /tmp/logboot-<uid> fallback planted in advance)."""
+    planted = folder / "planted"
+    planted.mkdir(mode=0o755)
+    os.chown(planted, 65534, 65534)
+    with pytest.raises(ControlError, match="owned by uid 65534"):
+        ControlServer(str(planted / "ctl.sock"), active_runtime).start()
+    assert list(planted.iterdir()) == []
+
+
+def test_setup_logging_goes_on_without_a_socket_it_cannot_serve(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A control socket that cannot be served is reported on stderr and logging starts
+    without it: writing records matters more than controlling them."""
+    taken = tmp_path / "taken.sock"
+    taken.write_text("not a socket")
+    log = tmp_path / "out.log"
+    profile = tmp_path / "p.yaml"
+    profile.write_text(file_profile(log, extra=f"control: {{socket: '{taken}'}}\n"), encoding="utf-8")
+    runtime = logboot.setup_logging(profile, cache=False)
+    logging.getLogger("app").info("logged anyway")
+    runtime.stop()
+    err = capsys.readouterr().err
+    assert "the control socket is not served; logging runs without it" in err and "not a socket" in err
+    assert "control" not in runtime.stats()
+    assert log.read_text(encoding="utf-8").splitlines() == ["logged anyway"]
+    assert taken.read_text() == "not a socket"
 
 
 def test_a_symlink_or_regular_file_is_refused_and_left_alone(folder: Path) -> None:

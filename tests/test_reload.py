@@ -562,10 +562,11 @@ def test_no_reload_section_means_no_thread_no_handler_and_no_import(
     runtime.stop()
     program = (
         "import json, signal, sys, threading, logboot\n"
+        "before = signal.getsignal(signal.SIGHUP)\n"  # SIG_DFL, or SIG_IGN under nohup
         "rt = logboot.setup_logging(sys.argv[1])\n"
         "threads = sorted(t.name for t in threading.enumerate())\n"
         "imported = 'logboot.control.reload' in sys.modules\n"
-        "print(json.dumps([threads, imported, signal.getsignal(signal.SIGHUP) == signal.SIG_DFL]))\n"
+        "print(json.dumps([threads, imported, signal.getsignal(signal.SIGHUP) == before]))\n"
         "rt.stop()\n"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}

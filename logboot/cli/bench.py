@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich import box
 from rich.console import Console, Group
 from rich.progress import (
     BarColumn,
@@ -42,7 +41,7 @@ from logboot.cli.common import (
     failures,
     wants_debug,
 )
-from logboot.cli.output import console, display_path, plural, wants_color
+from logboot.cli.output import console, display_path, number_table, plural, wants_color
 from logboot.cli.paths import os_reason
 from logboot.errors import ProfileError
 from logboot.profile.loading import check_profile
@@ -272,15 +271,6 @@ def _where(result: BenchResult, real_sinks: bool, kept: bool) -> str:
     return f"sinks redirected to {folder}" + ("" if kept else " (removed afterwards)")
 
 
-def _table(*headers: str) -> Table:
-    """A table whose columns are numbers (right-aligned) but for those whose header ends in '<'."""
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for header in headers:
-        text = header.removesuffix("<")
-        table.add_column(text, justify="left" if text != header else "right")
-    return table
-
-
 def _figures(result: BenchResult) -> Table:
     table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 2, 0, 0))
     table.add_column(style="bold")
@@ -315,7 +305,7 @@ def _microseconds() -> str:
 
 
 def _queues(result: BenchResult) -> Table:
-    table = _table("queue<", "kind<", "handled", "dropped", "peak / max_size", "overflow<")
+    table = number_table("queue<", "kind<", "handled", "dropped", "peak / max_size", "overflow<")
     for name, stats in result.queues.items():
         max_size = stats.get("max_size", 0)
         peak = f"{stats.get('peak', 0):,} / {f'{max_size:,}' if max_size else 'unbounded'}"
@@ -331,7 +321,7 @@ def _queues(result: BenchResult) -> Table:
 
 
 def _sinks(profile: Profile, result: BenchResult) -> Table:
-    table = _table("sink<", "type<", "records", "errors", "wrote to<")
+    table = number_table("sink<", "type<", "records", "errors", "wrote to<")
     for name, stats in result.sinks.items():
         spec = profile.sinks.get(name)
         kind = spec.type if spec is not None else str(stats.get("type", ""))

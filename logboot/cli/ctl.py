@@ -15,11 +15,9 @@ from collections.abc import Callable
 from typing import Annotated, Any, NamedTuple, NoReturn, Optional
 
 import typer
-from rich import box
-from rich.table import Table
 
 from logboot.cli.common import DebugOption, Format, FormatOption, examples, fail, wants_debug
-from logboot.cli.output import console, write_json
+from logboot.cli.output import console, number_table, write_json
 from logboot.control.client import ConnectError, ServiceError, request
 from logboot.control.protocol import ProtocolError
 from logboot.control.server import MAX_FLUSH
@@ -142,7 +140,7 @@ def status(ctx: typer.Context, output_format: FormatOption = Format.text) -> Non
     if not result.get("running") or not isinstance(stats, dict):
         out.print("logging is not running in this process")
         return
-    queues = _table("queue<", "kind<", "enqueued", "handled", "dropped", "queued", "peak / max_size")
+    queues = number_table("queue<", "kind<", "enqueued", "handled", "dropped", "queued", "peak / max_size")
     for name, q in (stats.get("queues") or {}).items():
         max_size = q.get("max_size", 0)
         queues.add_row(
@@ -154,22 +152,13 @@ def status(ctx: typer.Context, output_format: FormatOption = Format.text) -> Non
             _count(q.get("size")),
             f"{_count(q.get('peak'))} / {_count(max_size) if max_size else 'unbounded'}",
         )
-    sinks = _table("sink<", "type<", "records", "errors")
+    sinks = number_table("sink<", "type<", "records", "errors")
     for name, s in (stats.get("sinks") or {}).items():
         sinks.add_row(name, str(s.get("type", "")), _count(s.get("records")), _count(s.get("errors")))
     out.print()
     out.print(queues)
     out.print()
     out.print(sinks)
-
-
-def _table(*headers: str) -> Table:
-    """Number columns right-aligned, but for those whose header ends in '<'."""
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for header in headers:
-        text = header.removesuffix("<")
-        table.add_column(text, justify="left" if text != header else "right")
-    return table
 
 
 def _count(value: Any) -> str:
@@ -198,7 +187,7 @@ def levels(ctx: typer.Context, output_format: FormatOption = Format.text) -> Non
     if output_format is Format.json:
         write_json(result)
         return
-    table = _table("logger<", "configured<", "level<", "effective<", "note<")
+    table = number_table("logger<", "configured<", "level<", "effective<", "note<")
     for entry in result.get("loggers", []):
         note = ""
         if entry.get("expires_in") is not None:

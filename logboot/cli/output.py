@@ -14,7 +14,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
+from rich import box
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from logboot.errors import Problem
@@ -134,3 +136,13 @@ def print_problems(problems: Iterable[Problem], err: Console) -> None:
 def plural(count: int, word: str) -> str:
     """``1 error``, ``2 errors``."""
     return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def number_table(*headers: str) -> Table:
+    """A table whose columns hold numbers (right-aligned), but for those whose header ends in
+    ``<`` (left-aligned text; the ``<`` is not shown)."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for header in headers:
+        text = header.removesuffix("<")
+        table.add_column(text, justify="left" if text != header else "right")
+    return table

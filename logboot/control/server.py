@@ -326,6 +326,11 @@ class ControlServer:
             return
         if not stat.S_ISDIR(info.st_mode):
             raise ControlError(f"control socket folder {folder}: not a folder")
+        if info.st_uid not in (self._uid, 0):
+            raise ControlError(
+                f"control socket folder {folder}: owned by uid {info.st_uid}, who could replace the "
+                "socket; use a folder of your own (or root's)"
+            )
         if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
             raise ControlError(
                 f"control socket folder {folder}: writable by other users "

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+from conftest import read_line, wait_until
 
 from logboot.control.protocol import decode_reply, encode_request
 from logboot.values.control_paths import default_socket
@@ -156,25 +157,6 @@ def ctl_json(service: Service, *args: str) -> Any:
     return json.loads(result.stdout)
 
 
-def poll(condition: Any, timeout: float = 10.0) -> None:
-    """Wait until ``condition()`` is true (fail after ``timeout``)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never became true"
-        time.sleep(0.01)
-
-
-def read_line(sock: socket.socket) -> bytes:
-    """One line from ``sock``, byte by byte (no file object left to close, nothing read past it)."""
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = sock.recv(1)
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
 def levels_of(service: Service) -> dict[str, dict[str, Any]]:
     return {entry["name"]: entry for entry in ctl_json(service, "levels")["loggers"]}
 
@@ -209,11 +191,11 @@ def test_levels_lists_configured_loggers(service: Service) -> None:
 
 def test_set_level_takes_effect_on_the_records(service: Service) -> None:
     """DEBUG records appear from the moment set-level DEBUG answers, and stop after set-level INFO."""
-    poll(lambda: len(service.records()) > 20)
+    wait_until(lambda: len(service.records()) > 20, timeout=10.0)
     assert debug_seqs(service.records()) == []
     result = ctl("-s", service.socket, "set-level", "app", "DEBUG")
     assert (result.returncode, result.stdout.strip()) == (0, "app: INFO -> DEBUG (effective DEBUG)")
-    poll(lambda: len(debug_seqs(service.records())) > 20)
+    wait_until(lambda: len(debug_seqs(service.records())) > 20, timeout=10.0)
     assert ctl("-s", service.socket, "set-level", "app", "info").returncode == 0
     assert ctl("-s", service.socket, "flush").returncode == 0
     records = service.records()
@@ -229,7 +211,7 @@ def test_a_level_for_a_while_goes_back_by_itself(service: Service) -> None:
     result = ctl("-s", service.socket, "set-level", "app.work", "DEBUG", "--for", "0.3s")
     assert result.returncode == 0, result.stderr
     assert "back to NOTSET in 0.3s" in result.stdout
-    poll(lambda: not levels_of(service).get("app.work", {}).get("changed", False))
+    wait_until(lambda: not levels_of(service).get("app.work", {}).get("changed", False), timeout=10.0)
     assert levels_of(service)["app"]["effective"] == "INFO"
     assert ctl("-s", service.socket, "flush").returncode == 0
     records = service.records()
@@ -385,5 +367,5 @@ def test_a_forked_child_serves_its_own_socket(folder: Path) -> None:
     finally:
         os.kill(child_pid, signal.SIGTERM)  # it ends its loop, stops its server: its socket goes
         running.stop()
-    poll(lambda: not os.path.exists(child_socket))
+    wait_until(lambda: not os.path.exists(child_socket), timeout=10.0)
     assert not os.path.exists(parent_socket)

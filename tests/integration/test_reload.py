@@ -37,6 +37,7 @@ PROGRAM = textwrap.dedent(
     import json, logging, signal, sys, threading, time
     import logboot
 
+    before = signal.getsignal(signal.SIGHUP)  # SIG_DFL, or SIG_IGN under nohup
     runtime = logboot.setup_logging(sys.argv[1])
     log = logging.getLogger("app")
     done = threading.Event()
@@ -81,7 +82,7 @@ PROGRAM = textwrap.dedent(
                 "counts": counts,
                 "reload": runtime.stats()["reload"],
                 "report": {"clean": report.clean, "handled": report.handled, "dropped": report.dropped},
-                "handlers_back": signal.getsignal(signal.SIGHUP) == signal.SIG_DFL,
+                "handlers_back": signal.getsignal(signal.SIGHUP) == before,
                 "threads": sorted(t.name for t in threading.enumerate()),
             })
         print(answer, flush=True)
