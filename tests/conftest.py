@@ -67,8 +67,21 @@ def write_profile(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
-def file_profile(path: Path, *, max_size: int = 10_000, overflow: str = "block", extra: str = "") -> str:
-    """A profile writing bare messages to one file through one thread queue."""
+def file_profile(
+    path: Path,
+    *,
+    max_size: int = 10_000,
+    overflow: str = "block",
+    extra: str = "",
+    level: str = "DEBUG",
+    queue: str | None = None,
+    batch_size: int | None = None,
+) -> str:
+    """A profile writing bare messages to one file through one thread queue; ``queue`` (the
+    YAML of the queue's mapping) replaces ``max_size`` and ``overflow``. The queue's mapping is
+    always line 7, so tests can name its location."""
+    queue_yaml = queue if queue is not None else f"{{max_size: {max_size}, overflow: {overflow}}}"
+    batch = f", batch_size: {batch_size}" if batch_size is not None else ""
     return textwrap.dedent(
         f"""\
         version: 1
@@ -77,10 +90,10 @@ def file_profile(path: Path, *, max_size: int = 10_000, overflow: str = "block",
         sinks:
           out: {{type: file, path: "{path}", formatter: bare}}
         queues:
-          main: {{max_size: {max_size}, overflow: {overflow}}}
+          main: {queue_yaml}
         listeners:
-          main: {{queue: main, sinks: [out]}}
-        root: {{level: DEBUG, queue: main}}
+          main: {{queue: main, sinks: [out]{batch}}}
+        root: {{level: {level}, queue: main}}
         """
     ) + textwrap.dedent(extra)
 

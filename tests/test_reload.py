@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from clirunner import runner
-from conftest import REPO, wait_until
+from conftest import REPO, file_profile, wait_until
 
 import logboot
 from logboot.cli import app
@@ -32,23 +32,8 @@ SIGNALS = (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM)
 
 def profile_text(log: Path | str, *, level: str = "INFO", reload: str | None = WATCH, extra: str = "") -> str:
     """One file sink of bare messages behind one queue; ``reload`` is the YAML of the section."""
-    text = textwrap.dedent(
-        f"""\
-        version: 1
-        formatters:
-          bare: {{type: text, format: "{{message}}"}}
-        sinks:
-          out: {{type: file, path: "{log}", formatter: bare}}
-        queues:
-          main: {{}}
-        listeners:
-          main: {{queue: main, sinks: [out]}}
-        root: {{level: {level}, queue: main}}
-        """
-    )
-    if reload is not None:
-        text += f"reload: {reload}\n"
-    return text + textwrap.dedent(extra)
+    section = f"reload: {reload}\n" if reload is not None else ""
+    return file_profile(Path(log), level=level, queue="{}", extra=section + textwrap.dedent(extra))
 
 
 def replace_file(path: Path, text: str) -> None:

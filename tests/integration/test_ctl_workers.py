@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import file_profile
 
 import logboot
 from logboot.control.client import ServiceError, request
@@ -26,23 +26,9 @@ def test_an_attached_child_serves_its_own_socket(tmp_path: Path, method: str) ->
     log = tmp_path / "out.log"
     sockets = tmp_path / "ctl"
     profile = tmp_path / "p.yaml"
+    control = f'control: {{socket: "{sockets}/{{pid}}.sock"}}\n'
     profile.write_text(
-        textwrap.dedent(
-            f"""\
-            version: 1
-            formatters:
-              bare: {{type: text, format: "{{message}}"}}
-            sinks:
-              out: {{type: file, path: "{log}", formatter: bare}}
-            queues:
-              main: {{kind: process}}
-            listeners:
-              main: {{queue: main, sinks: [out]}}
-            root: {{level: INFO, queue: main}}
-            control: {{socket: "{sockets}/{{pid}}.sock"}}
-            """
-        ),
-        encoding="utf-8",
+        file_profile(log, level="INFO", queue="{kind: process}", extra=control), encoding="utf-8"
     )
     runtime = logboot.setup_logging(profile, cache=False)
     context = multiprocessing.get_context(method)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from conftest import REPO, wait_until
+from conftest import REPO, file_profile, wait_until
 
 import logboot
 
@@ -94,21 +94,7 @@ PROGRAM = textwrap.dedent(
 
 def profile_text(log: Path, *, reload: str, batch_size: int = 1024, queue: str = "{max_size: 1000}") -> str:
     """Bare messages into one file through one bounded (block) queue."""
-    return textwrap.dedent(
-        f"""\
-        version: 1
-        formatters:
-          bare: {{type: text, format: "{{message}}"}}
-        sinks:
-          out: {{type: file, path: "{log}", formatter: bare}}
-        queues:
-          main: {queue}
-        listeners:
-          main: {{queue: main, sinks: [out], batch_size: {batch_size}}}
-        root: {{level: INFO, queue: main}}
-        reload: {reload}
-        """
-    )
+    return file_profile(log, level="INFO", queue=queue, batch_size=batch_size, extra=f"reload: {reload}\n")
 
 
 def replace_file(path: Path, text: str) -> None:
