@@ -70,18 +70,19 @@ def setup_logging(
         topology.close_servers()
         raise
     runtime = install(Runtime(topology))
-    if profile.reload.watch or profile.reload.signal is not None:
-        from logboot.control.reload import ReloadSource, start_reloader
+    reloads = profile.reload.watch or profile.reload.signal is not None
+    if reloads or control is not None:  # both resolve the profile again the way it was resolved now
+        from logboot.control.reload import ReloadSource, reload_now, start_reloader
 
-        start_reloader(runtime, ReloadSource.of(source, overrides, extends_roots, cache))
+        reload_source = ReloadSource.of(source, overrides, extends_roots, cache)
+        if reloads:
+            start_reloader(runtime, reload_source)
     if previous is not None and previous is not control:
         previous.stop()
     _control = control
     if control is not None:
-        from logboot.control.reload import ReloadSource, reload_now
         from logboot.control.server import CONTROL_NAME, Attachment
 
-        reload_source = ReloadSource.of(source, overrides, extends_roots, cache)
         control.reload = lambda: reload_now(runtime, reload_source)
         runtime.add_control(CONTROL_NAME, Attachment(control, runtime, active_runtime))
     return runtime
