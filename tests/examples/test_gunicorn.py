@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import wait_until
 
 from .support import (
     EXAMPLES,
@@ -23,6 +24,32 @@ from .support import (
 pytestmark = pytest.mark.timeout(60)
 
 
+def caught_signals(pid: int) -> int:
+    """The mask of signals ``pid`` has a handler for (``SigCgt`` in /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return int(line.split()[1], 16)
+    return 0
+
+
+def wait_for_workers_ready(master: int, count: int) -> None:
+    """Wait until ``master`` has ``count`` workers that have installed their own signal handlers.
+
+    Until then a new worker still runs the master's handlers, which only queue a SIGTERM in the
+    worker's copy of the master's queue: a stop sent then is lost and the worker is killed after
+    ``graceful_timeout``, without its "Worker exiting" record (gunicorn's race, not logboot's).
+    A worker catches SIGABRT, which the master does not, once its own handlers are in place.
+    """
+    abort = 1 << (signal.SIGABRT - 1)
+    assert not caught_signals(master) & abort
+
+    def ready() -> bool:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        return len(children) == count and all(caught_signals(int(pid)) & abort for pid in children)
+
+    wait_until(ready)
+
+
 def test_every_workers_records_arrive_in_the_masters_sinks(tmp_path: Path) -> None:
     """40 requests over 2 workers: each is logged once by the worker that served it, and counted."""
     require("gunicorn")
@@ -35,6 +62,7 @@ def test_every_workers_records_arrive_in_the_masters_sinks(tmp_path: Path) -> No
     with recipe(args, example_env(tmp_path / "logs"), tmp_path) as server:
         served = [wait_for_http(f"{base}/requests/0", server)]
         served += [get_json(f"{base}/requests/{n}") for n in range(1, 40)]
+        wait_for_workers_ready(server.process.pid, 2)
         assert server.stop(signal.SIGTERM) == 0, server.output()
     records = read_jsonl(tmp_path / "logs" / "service.jsonl")
 
