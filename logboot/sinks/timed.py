@@ -13,6 +13,7 @@ import os
 import re
 import stat
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,21 @@ def next_rollover(now: float, when: str, interval: int, utc: bool) -> float:
     return float(calendar.timegm(day)) if utc else time.mktime(day)
 
 
+def interval_start(rollover_at: float, when: str, interval: int, utc: bool) -> float:
+    """The start of the interval that ends at ``rollover_at``: what a rolled file is named after.
+
+    As ``logging.handlers.TimedRotatingFileHandler`` names it: a weekly file after the day
+    7 x ``interval`` days before its rollover, a daily one after ``interval`` days before
+    (calendar days, so a 23- or 25-hour local day changes nothing).
+    """
+    if when in _UNITS:
+        return rollover_at - _UNITS[when] * interval
+    days = 7 * interval if when != "midnight" else interval
+    parts = time.gmtime(rollover_at) if utc else time.localtime(rollover_at)
+    day = (parts.tm_year, parts.tm_mon, parts.tm_mday - days, 0, 0, 0, 0, 0, -1)
+    return float(calendar.timegm(day)) if utc else time.mktime(day)
+
+
 class TimedRotatingFileSink(FileSink):
     """Rolls over when a record's time passes the next boundary."""
 
@@ -57,7 +73,15 @@ class TimedRotatingFileSink(FileSink):
         mode: int = 0o640,
         encoding: str = "utf-8",
         reopen: str = "watch",
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self.clock = clock
+        now = clock()
+        try:  # as the standard library's handler: a file written before a restart is timed
+            info = os.stat(path)  # from its last write, so two intervals never mix in one file
+            base = min(info.st_mtime, now) if info.st_size else now
+        except OSError:
+            base = now
         super().__init__(path, mode, encoding, reopen)
         self.when = when
         self.interval = interval
@@ -66,11 +90,12 @@ class TimedRotatingFileSink(FileSink):
         unit = when if when in _UNITS else "D"
         self.suffix, pattern = _SUFFIXES[unit]
         self._rolled = re.compile(re.escape(self.path.name) + r"\." + pattern + r"(\.\d+)?$")
-        self.started = time.time()
-        self.rollover_at = next_rollover(self.started, when, interval, utc)
+        self.started = now
+        # Past already (restarted after the boundary): the first write rolls the old file over.
+        self.rollover_at = next_rollover(base, when, interval, utc)
 
     def write_lines(self, lines: list[str]) -> int:
-        now = time.time()  # as the stdlib's handler, the time of the write decides
+        now = self.clock()  # as the stdlib's handler, the time of the write decides
         if now < self.rollover_at:
             return super().write_lines(lines)  # no rollover in this batch: all but one a period
         return self.write_timed([(now, line) for line in lines])
@@ -111,7 +136,7 @@ class TimedRotatingFileSink(FileSink):
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
-        start = self.rollover_at - (_UNITS.get(self.when, 86400) * self.interval)
+        start = interval_start(self.rollover_at, self.when, self.interval, self.utc)
         parts = time.gmtime(start) if self.utc else time.localtime(start)
         target = self.path.with_name(f"{self.path.name}.{time.strftime(self.suffix, parts)}")
         serial = 1
