@@ -169,6 +169,14 @@ def test_build_formatter_follows_the_spec() -> None:
     assert json.loads(as_json.format(make_record())) == {"level": "INFO", "message": "hello"}
 
 
+def test_build_formatter_passes_a_preset_and_a_rename() -> None:
+    """A `json` spec's preset and rename reach the formatter: GCP's names, then the rename's."""
+    spec = JsonFormatterSpec(
+        type="json", fields=["level", "message"], preset="gcp", rename={"message": "text"}
+    )
+    assert json.loads(build_formatter(spec).format(make_record())) == {"severity": "INFO", "text": "hello"}
+
+
 def test_json_has_every_field_by_default() -> None:
     """A JSON line carries time, level, logger, message, process, thread and place fields."""
     record = make_record("n=%d", 5)

@@ -18,5 +18,7 @@ def build_formatter(spec: TextFormatterSpec | JsonFormatterSpec | None) -> loggi
     if spec is None:
         return TextFormatter()
     if spec.type == "json":  # not isinstance: a cached profile is plain data (see logboot.profile.plain)
-        return JsonFormatter(list(spec.fields) if spec.fields else None, spec.utc)
+        return JsonFormatter(
+            list(spec.fields) if spec.fields else None, spec.utc, spec.preset, dict(spec.rename)
+        )
     return TextFormatter(spec.format, spec.datefmt, spec.style, spec.utc)

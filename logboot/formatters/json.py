@@ -18,6 +18,8 @@ from logboot.formatters.fields import JSON_ATTRIBUTES, JSON_FIELDS, JSON_GENERAL
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
+    from logboot.formatters.json_shape import ShapedLine
+
 
 def _json_fallback(value: Any) -> str:
     try:
@@ -65,9 +67,24 @@ class JsonFormatter(CompiledFormatter):
     path, which builds a dict and encodes it. Both write the same text.
     """
 
-    def __init__(self, fields: list[str] | None = None, utc: bool = True) -> None:
+    def __init__(
+        self,
+        fields: list[str] | None = None,
+        utc: bool = True,
+        preset: str | None = None,
+        rename: dict[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.fields = frozenset(fields or JSON_FIELDS)
+        # A vendor's shape or renamed fields: nested objects, written by logboot.formatters.json_shape.
+        self.preset = preset
+        self.rename = dict(rename or {})
+        self._shaped: ShapedLine | None = None
+        if preset or rename:
+            from logboot.formatters.json_shape import ShapedLine  # only for a line shaped so
+            from logboot.formatters.presets import shape
+
+            self._shaped = ShapedLine(shape(preset, self.rename, self.fields))
         # The fields written before `exception`, `stack` and `extra`, in the line's order.
         self._plain = tuple(
             f for f in JSON_FIELDS if f in self.fields and f not in (*JSON_GENERAL_ONLY, "extra")
@@ -79,6 +96,8 @@ class JsonFormatter(CompiledFormatter):
     def _compile_paths(
         self,
     ) -> tuple[Callable[[logging.LogRecord], str], Callable[[Iterable[logging.LogRecord]], list[str]]]:
+        if self._shaped is not None:
+            return self._shaped.compile(self._clock.format, self._format_general, _json_value)
         from logboot.formatters.json_layout import compile_fields  # on first use, as in TextFormatter
 
         return compile_fields(
@@ -87,6 +106,8 @@ class JsonFormatter(CompiledFormatter):
 
     def _format_general(self, record: logging.LogRecord) -> str:
         """``format`` for any record: a dict of the fields, encoded."""
+        if self._shaped is not None:
+            return self._shaped.general(record, self._clock.format, _json_value, self.formatException)
         f = self.fields
         out: dict[str, Any] = {}
         for field in self._plain:

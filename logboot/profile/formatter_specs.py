@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from logboot.formatters.fields import CONTEXT_FIELD, JSON_FIELDS
+from logboot.formatters.presets import PRESETS, shape
 from logboot.values.fields import Spec
 
 
@@ -83,3 +84,33 @@ class JsonFormatterSpec(Spec):
         examples=[["time", "level", "logger", "message", "exception", "extra"]],
     )
     utc: bool = Field(default=True, description="Render `time` in UTC (ISO 8601).")
+    preset: Literal[PRESETS] | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description=(
+            "Shape each object as a log pipeline expects it: `ecs` (Elastic Common Schema, as "
+            "ecs-logging writes it), `gcp` (Cloud Logging structured logging), `datadog`, `otel` "
+            "(the OpenTelemetry log data model) or `logstash` (logstash-logback-encoder's "
+            "fields). `fields` still chooses what is written; see docs/recipes.md for a line "
+            "of each."
+        ),
+        examples=["ecs"],
+    )
+    rename: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Output names for fields (`level`, `logger`, `exc_traceback`... and any `extra` or "
+            "context field), on top of the preset's: a dotted name nests "
+            '(`{level: log.level}` writes `{"log": {"level": ...}}`). Two fields at one '
+            "name, or a field where another needs an object, are refused."
+        ),
+        examples=[{"level": "severity", "request_id": "http.request.id"}],
+    )
+
+    @field_validator("rename")
+    @classmethod
+    def _check_rename(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        if "fields" not in info.data or "preset" not in info.data:
+            return value  # one of them is wrong already: that error is the one to read
+        fields = info.data["fields"]
+        shape(info.data["preset"], value, frozenset(fields) if fields else None)
+        return value
