@@ -736,3 +736,88 @@ def test_compiled_json_agrees_with_the_general_path_on_any_record(
     expected = [formatter._format_general(record) for record in records]
     assert formatter.format_batch(records) == expected
     assert [formatter.format(record) for record in records] == expected
+
+
+# --- JSON presets and `rename` (logboot.formatters.json_shape) --------------------------------
+
+SHAPES: list[tuple[str | None, dict[str, str] | None, list[str] | None]] = [
+    ("ecs", None, None),
+    ("gcp", None, None),
+    ("datadog", None, None),
+    ("otel", None, None),
+    ("logstash", None, None),
+    (None, {"level": "log.level", "request_id": "http.request.id"}, None),
+    (
+        "ecs",
+        {"logger": "service.logger", "user": "user.name"},
+        ["time", "level", "logger", "message", "extra"],
+    ),
+    ("otel", {"deep": "Attributes.deep.value"}, ["message", "extra"]),
+    ("otel", None, ["logger"]),
+    ("gcp", {"message": "textPayload"}, ["level", "message", "exception", "stack"]),
+]
+SHAPED_TRICKY = [
+    *JSON_TRICKY,
+    (
+        "extras named like preset keys",
+        lambda: with_extras(**{"@timestamp": "f", "log.level": "f", "status": "f"}),
+    ),
+    ("dotted extras", lambda: with_extras(**{"log": 1, "log.origin": 2, "a.b": 3, "Timestamp": 4, "a": 5})),
+    ("renamed extra", lambda: with_extras(request_id="r-1", user="ann", deep=cycle())),
+    ("custom level", lambda: record_at(T0, levelname="TRACE", levelno=5)),
+    ("level above critical", lambda: record_at(T0, levelname="FATAL", levelno=60)),
+]
+
+
+def shaped_formatter(
+    preset: str | None, rename: dict[str, str] | None, fields: list[str] | None
+) -> JsonFormatter:
+    formatter = JsonFormatter(fields, True, preset, rename)
+    formatter._compile()
+    assert formatter._one != formatter._format_general, "the shape should be compiled"
+    return formatter
+
+
+@pytest.mark.parametrize(("preset", "rename", "fields"), SHAPES)
+def test_compiled_json_shape_writes_what_the_general_path_writes(
+    preset: str | None, rename: dict[str, str] | None, fields: list[str] | None
+) -> None:
+    """For every tricky record, a preset's or a rename's compiled line is the general path's line."""
+    formatter = shaped_formatter(preset, rename, fields)
+    for name, make in SHAPED_TRICKY:
+        assert formatter.format(make()) == formatter._format_general(make()), name
+    expected = [formatter._format_general(make()) for _, make in SHAPED_TRICKY]
+    assert formatter.format_batch([make() for _, make in SHAPED_TRICKY]) == expected
+    assert formatter.format_batch([make() for _, make in reversed(SHAPED_TRICKY)]) == expected[::-1]
+    for line in expected:
+        assert isinstance(json.loads(line), dict)
+        assert "\n" not in line
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    shape=st.sampled_from(SHAPES),
+    records=st.lists(json_records(), min_size=1, max_size=5),
+)
+def test_compiled_json_shape_agrees_with_the_general_path_on_any_record(
+    shape: tuple[str | None, dict[str, str] | None, list[str] | None], records: list[logging.LogRecord]
+) -> None:
+    """Whatever the fields hold, and whatever `extra` a record carries, both paths of a shape agree."""
+    formatter = shaped_formatter(*shape)
+    expected = [formatter._format_general(record) for record in records]
+    assert formatter.format_batch(records) == expected
+    assert [formatter.format(record) for record in records] == expected
+
+
+def test_a_shaped_json_formatter_in_use_can_be_pickled_and_deep_copied() -> None:
+    """Copies of a compiled preset formatter leave the closures behind and compile their own."""
+    formatter = JsonFormatter(["time", "level", "message"], True, "ecs")
+    line = formatter.format(record_at(T0, "x"))
+    assert json.loads(line) == {
+        "@timestamp": "2023-11-14T22:13:20.123Z",
+        "log.level": "info",
+        "message": "x",
+        "ecs.version": "1.6.0",
+    }
+    for copy_ in (pickle.loads(pickle.dumps(formatter)), copy.deepcopy(formatter)):  # noqa: S301 - our own bytes
+        assert copy_.format_batch([record_at(T0, "x")] * 2) == [line, line]

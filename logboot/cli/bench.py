@@ -282,6 +282,8 @@ def _figures(result: BenchResult) -> Table:
         ("records", f"{result.records:,}", ""),
         ("handled", f"{result.handled:,}", ""),
         ("dropped", f"{result.dropped:,}", ""),
+        *([("shed", f"{result.shed:,}", "of dropped: below a queue's shed_below")] if _sheds(result) else []),
+        *_throttle_row(result),
         ("producer p50", f"{result.latency_p50_us:,.1f} {us}", "one logging call"),
         ("producer p99", f"{result.latency_p99_us:,.1f} {us}", ""),
         ("producer max", f"{result.latency_max_us:,.1f} {us}", ""),
@@ -304,8 +306,21 @@ def _microseconds() -> str:
     return "µs"
 
 
+def _throttle_row(result: BenchResult) -> list[tuple[str, str, str]]:
+    """``throttled`` (not counted in dropped), for a profile with a throttle filter."""
+    if result.throttled is None:
+        return []
+    return [("throttled", f"{result.throttled:,}", "by throttle filters, before any queue or in a sink")]
+
+
+def _sheds(result: BenchResult) -> bool:
+    return any(stats.get("shed_below") is not None for stats in result.queues.values())
+
+
 def _queues(result: BenchResult) -> Table:
-    table = number_table("queue<", "kind<", "handled", "dropped", "peak / max_size", "overflow<")
+    shedding = _sheds(result)
+    columns = ("queue<", "kind<", "handled", "dropped", *(("shed",) if shedding else ()), "peak / max_size")
+    table = number_table(*columns, "overflow<")
     for name, stats in result.queues.items():
         max_size = stats.get("max_size", 0)
         peak = f"{stats.get('peak', 0):,} / {f'{max_size:,}' if max_size else 'unbounded'}"
@@ -314,6 +329,7 @@ def _queues(result: BenchResult) -> Table:
             str(stats.get("kind", "")),
             f"{stats.get('handled', 0):,}",
             f"{stats.get('dropped', 0):,}",
+            *((f"{stats.get('shed', 0):,}",) if shedding else ()),
             peak,
             str(stats.get("overflow", "")),
         )

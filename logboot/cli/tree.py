@@ -105,6 +105,8 @@ def _queue_label(queue: QueueNode) -> Text:
     if queue.block_timeout is not None:
         overflow += f" {_seconds(queue.block_timeout)}"
     details = [queue.kind, size, overflow]
+    if queue.shed:
+        details.append(f"sheds {queue.shed}")
     if queue.filters:
         details.append(f"filters {', '.join(queue.filters)}")
     text.append(f" ({'; '.join(details)})")

@@ -74,7 +74,7 @@ from logboot.control.protocol import (
 from logboot.core.reporting import write_stderr
 from logboot.errors import LogbootError
 from logboot.values.control_paths import per_process, socket_path
-from logboot.values.units import parse_duration, parse_level
+from logboot.values.units import level_name, parse_duration, parse_level
 
 if TYPE_CHECKING:
     from logboot.runtime.lifecycle import Runtime
@@ -115,12 +115,6 @@ def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
     data = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _CRED.size)
     pid, uid, gid = _CRED.unpack(data)
     return pid, uid, gid
-
-
-def level_name(level: int) -> str:
-    """``20`` -> ``"INFO"``; a number without a name stays a number in text (``"15"``)."""
-    name = logging.getLevelName(level)
-    return name if isinstance(name, str) and not name.startswith("Level ") else str(level)
 
 
 def _logger(name: str) -> logging.Logger:

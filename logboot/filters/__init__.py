@@ -1,1 +1,1 @@
-"""Filters a profile can name: ``name``, ``level`` and ``redact``."""
+"""Filters a profile can name: ``name``, ``level``, ``redact`` and ``throttle``."""

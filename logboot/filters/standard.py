@@ -1,5 +1,5 @@
-"""Filter types a profile can name: ``name`` (a logger and its children), ``level``, ``redact``;
-and the redaction a logger's handler owes to the records that propagate up to it."""
+"""Filter types a profile can name: ``name`` (a logger and its children), ``level``, ``redact``,
+``throttle``; and the redaction a logger's handler owes to the records that propagate up to it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from logboot.filters.redaction import RedactFilter
+from logboot.filters.throttle import ThrottleFilter
+from logboot.values.rates import parse_rate
 
 if TYPE_CHECKING:
     from logboot.profile.schema import FilterSpec
@@ -55,4 +57,6 @@ def build_filter(spec: FilterSpec) -> logging.Filter:
         return logging.Filter(spec.prefix)
     if spec.type == "redact":
         return RedactFilter(spec.patterns, spec.keys, spec.replacement)
+    if spec.type == "throttle":  # the rate is kept as text: "100/s"
+        return ThrottleFilter(parse_rate(spec.rate), spec.burst, spec.key)
     return LevelRangeFilter(spec.min, spec.max)

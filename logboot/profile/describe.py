@@ -8,12 +8,13 @@ same rules as ``build_topology`` for which logger feeds which queue.
 from __future__ import annotations
 
 import dataclasses
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from logboot.profile.schema import Profile
+from logboot.profile.schema import FilterSpec, Profile, ThrottleFilterSpec
 from logboot.profile.wiring import logger_queue, profile_root_queue, propagates
+from logboot.values.rates import parse_rate
+from logboot.values.units import DEFAULT_SHED_AT, level_name
 
 _COMMON_KEYS = frozenset({"type", "level", "formatter", "filters", "fallback"})
 
@@ -41,6 +42,7 @@ class QueueNode:
     listener: str | None
     loggers: list[str] = field(default_factory=list)
     filters: list[str] = field(default_factory=list)
+    shed: str | None = None  # "below WARNING at 80% full": graceful shedding, when set
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,15 @@ class SinkNode:
 
 
 @dataclass(frozen=True)
+class FilterNode:
+    """One named filter: its type and keys (a throttle's ``burst`` as it applies)."""
+
+    name: str
+    type: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Description:
     """The whole topology of a profile, in profile order."""
 
@@ -78,6 +89,7 @@ class Description:
     listeners: list[ListenerNode]
     sinks: list[SinkNode]
     shutdown: dict[str, Any]
+    filters: list[FilterNode] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The description as JSON-ready data."""
@@ -93,10 +105,10 @@ class Description:
         return next((s for s in self.sinks if s.name == name), None)
 
 
-def level_name(level: int) -> str:
-    """``20`` -> ``"INFO"``; a number without a registered name stays a number."""
-    name = logging.getLevelName(level)
-    return name if isinstance(name, str) and not name.startswith("Level ") else str(level)
+def _shedding(below: int | None, at: float | None) -> str | None:
+    if below is None:
+        return None
+    return f"below {level_name(below)} at {DEFAULT_SHED_AT if at is None else at:.0%} full"
 
 
 def describe_profile(profile: Profile) -> Description:
@@ -121,6 +133,7 @@ def describe_profile(profile: Profile) -> Description:
             drained_by.get(name),
             [logger.name for logger in loggers if logger.queue == name],
             list(spec.filters),
+            _shedding(spec.shed_below, spec.shed_at),
         )
         for name, spec in profile.queues.items()
     ]
@@ -143,7 +156,15 @@ def describe_profile(profile: Profile) -> Description:
         for name, spec in profile.sinks.items()
     ]
     shutdown = profile.shutdown.model_dump(mode="json")
-    return Description(profile.source, loggers, queues, listeners, sinks, shutdown)
+    filters = [FilterNode(name, spec.type, _filter_options(spec)) for name, spec in profile.filters.items()]
+    return Description(profile.source, loggers, queues, listeners, sinks, shutdown, filters)
+
+
+def _filter_options(spec: FilterSpec) -> dict[str, Any]:
+    options = spec.model_dump(mode="json", exclude={"type"})
+    if isinstance(spec, ThrottleFilterSpec) and spec.burst is None:
+        options["burst"] = parse_rate(spec.rate).records  # the default: the rate's count
+    return options
 
 
 def sink_target(spec: object) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from logboot.values.fields import Level, Name, Spec
+from logboot.values.fields import Level, Name, Rate, Spec
 
 
 class NameFilterSpec(Spec):
@@ -65,3 +65,26 @@ class RedactFilterSpec(Spec):
         if not self.patterns and not self.keys:
             raise ValueError("a redact filter needs `patterns` or `keys` (or both)")
         return self
+
+
+class ThrottleFilterSpec(Spec):
+    """Let at most `rate` records of each key through (a token bucket per key); the rest are
+    dropped, counted, and summed up in one record when the key is quiet again."""
+
+    type: Literal["throttle"]
+    rate: Rate = Field(
+        description="Records let through per interval, per key: 100/s, 10/min, 5/h, 20/500ms.",
+        examples=["100/s"],
+    )
+    burst: int | None = Field(
+        default=None,
+        ge=1,
+        description="How many records of a key may pass at once before the rate applies; "
+        "default: the rate's count.",
+        examples=[100],
+    )
+    key: Literal["message", "logger"] = Field(
+        default="message",
+        description="What is counted together: `message` (the logger and the message template, "
+        "before its args are merged) or `logger` (every record of a logger).",
+    )

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import Field, PrivateAttr
 
 from logboot.profile.control_specs import ControlSpec
-from logboot.profile.filter_specs import LevelFilterSpec, NameFilterSpec, RedactFilterSpec, Regex
+from logboot.profile.filter_specs import (
+    LevelFilterSpec,
+    NameFilterSpec,
+    RedactFilterSpec,
+    Regex,
+    ThrottleFilterSpec,
+)
 from logboot.profile.formatter_specs import JsonFormatterSpec, TextFormatterSpec
 from logboot.profile.topology_specs import (
     RELOAD_SIGNAL_NAMES,
@@ -47,7 +53,9 @@ from logboot.sinks.timed_spec import TimedRotatingFileSinkSpec
 from logboot.values.fields import Duration, FileMode, Level, Name, Size, Spec
 
 FormatterSpec = Annotated[Union[TextFormatterSpec, JsonFormatterSpec], Field(discriminator="type")]
-FilterSpec = Annotated[Union[NameFilterSpec, LevelFilterSpec, RedactFilterSpec], Field(discriminator="type")]
+FilterSpec = Annotated[
+    Union[NameFilterSpec, LevelFilterSpec, RedactFilterSpec, ThrottleFilterSpec], Field(discriminator="type")
+]
 
 # The sink types are the entries of SINK_TYPES, in its order: a new one is its modules and
 # one line there. The type checker sees their common base (every sink's keys, and `type`);
@@ -223,6 +231,7 @@ __all__ = [
     "SyslogSinkSpec",
     "SyslogTlsSpec",
     "TextFormatterSpec",
+    "ThrottleFilterSpec",
     "TimedRotatingFileSinkSpec",
     "json_schema",
 ]

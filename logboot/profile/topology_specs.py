@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from logboot.values.fields import Duration, Level, Name, Spec
 
@@ -27,11 +27,36 @@ class QueueSpec(Spec):
         description="With `block`: wait at most this long, then drop and count the record.",
         examples=["2s"],
     )
+    shed_below: Level | None = Field(
+        default=None,
+        description=(
+            "Graceful shedding: while the queue is at least `shed_at` full, records below this "
+            "level are dropped (counted as `shed`); the others follow `overflow`. Needs `max_size`."
+        ),
+        examples=["WARNING"],
+    )
+    shed_at: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="With `shed_below`: the fill fraction of `max_size` where shedding starts (default 0.8).",
+        examples=[0.8],
+    )
     filters: list[Name] = Field(
         default_factory=list,
         description="Filters run in the producer before a record is enqueued.",
         examples=[["app_only"]],
     )
+
+    @model_validator(mode="after")
+    def _check_shedding(self) -> QueueSpec:
+        if self.shed_below is not None and self.max_size == 0:
+            raise ValueError("`shed_below` needs a bounded queue: set `max_size` (0 = unbounded never fills)")
+        if self.shed_below is None and self.shed_at is not None:
+            raise ValueError(
+                "`shed_at` applies only with `shed_below` (the level below which records are shed)"
+            )
+        return self
 
     @field_validator("block_timeout")
     @classmethod

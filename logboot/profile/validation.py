@@ -28,6 +28,13 @@ _EXPECTED = {
     "model_attributes_type": "expected a mapping",
     "list_type": "expected a list",
 }
+# A bound a number broke: the sign and the key of the bound in the error's context.
+_BOUNDS = {
+    "greater_than_equal": (">=", "ge"),
+    "greater_than": (">", "gt"),
+    "less_than_equal": ("<=", "le"),
+    "less_than": ("<", "lt"),
+}
 
 
 def did_you_mean(word: object, choices: typing.Iterable[str]) -> str:
@@ -92,10 +99,9 @@ def _problem(detail: ErrorDetails, doc: Document) -> Problem:
         return doc.problem(path, message)
     if kind in _EXPECTED:
         return doc.problem(path, f"{_EXPECTED[kind]}, got {describe(found)}")
-    if kind in ("greater_than_equal", "greater_than"):
-        sign = ">=" if kind == "greater_than_equal" else ">"
-        bound = ctx.get("ge", ctx.get("gt"))
-        return doc.problem(path, f"expected a number {sign} {bound}, got {describe(found)}")
+    if kind in _BOUNDS:
+        sign, key = _BOUNDS[kind]
+        return doc.problem(path, f"expected a number {sign} {ctx.get(key)}, got {describe(found)}")
     if kind == "too_short":
         return doc.problem(path, f"expected at least {ctx.get('min_length', 1)} item(s), got none")
     if kind == "string_too_short":

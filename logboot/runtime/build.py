@@ -7,12 +7,13 @@ opened is closed again and the error is raised, so a failed build leaves no trac
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, NamedTuple, cast
 
 from logboot.errors import LogbootError, SetupError
 from logboot.filters.redaction import RedactFilter
 from logboot.filters.standard import InheritedRedaction, build_filter
+from logboot.filters.throttle import ThrottleFilter
 from logboot.formatters.build import build_formatter
 from logboot.profile.plain import PlainProfile
 from logboot.profile.wiring import (
@@ -26,7 +27,7 @@ from logboot.profile.wiring import (
 )
 from logboot.runtime.handler import QueueHandler
 from logboot.runtime.listener import Listener, ListenerSink
-from logboot.runtime.queues import ThreadQueue
+from logboot.runtime.queues import Overflow, ThreadQueue
 from logboot.sinks import builder
 
 if TYPE_CHECKING:
@@ -45,6 +46,13 @@ class LoggerPlan(NamedTuple):
     propagate: bool | None
 
 
+class ThrottleUse(NamedTuple):
+    """One place a throttle filter is named, with buckets of its own."""
+
+    filter: ThrottleFilter
+    sink: str | None  # the sink it filters for (in the listener); None: a producer's handler
+
+
 class Topology:
     """The live objects of a profile, not yet started."""
 
@@ -55,6 +63,7 @@ class Topology:
         self.listeners: dict[str, Listener] = {}
         self.loggers: dict[str, LoggerPlan] = {}
         self.channels: dict[str, ProcessChannel] = {}  # in a child: process queues' connections
+        self.throttles: dict[str, list[ThrottleUse]] = {}  # by filter name: every place it is used
 
     def close_sinks(self) -> None:
         for sink in self.sinks.values():
@@ -124,8 +133,10 @@ def _build(profile: Profile | PlainProfile, topology: Topology, remote: Mapping[
         elif handler.formatter is None:  # a sink may bring its own default (syslog: the message)
             handler.setFormatter(default_formatter)
         for filter_name in spec.filters:
-            handler.addFilter(filters[filter_name])
-        topology.sinks[name] = ListenerSink(name, handler, spec.level, spec.type)
+            handler.addFilter(_placed(profile, topology, filters, filter_name, name))
+        topology.sinks[name] = sink = ListenerSink(name, handler, spec.level, spec.type)
+        for use in _throttles_of(topology, name):
+            use.filter.emit_to(_delivery_to(sink))  # its summaries are written by this sink alone
     _wire_fallbacks(profile, topology)
 
     for name, queue_spec in profile.queues.items():
@@ -152,7 +163,10 @@ def _build(profile: Profile | PlainProfile, topology: Topology, remote: Mapping[
         if below:  # first, as the records met them in their own loggers' handlers
             handler.addFilter(InheritedRedaction(below))
         for filter_name in (*filter_names, *profile.queues[queue_name].filters):
-            handler.addFilter(filters[filter_name])
+            placed = _placed(profile, topology, filters, filter_name, None)
+            if isinstance(placed, ThrottleFilter):
+                placed.emit_to(handler.handle)  # its summaries go the way its records go
+            handler.addFilter(placed)
         for name, found in redactions.items():
             if _is_below(logger, name):  # a parent's redaction covers its children's records
                 for redact in found:
@@ -170,6 +184,34 @@ def _build(profile: Profile | PlainProfile, topology: Topology, remote: Mapping[
         if logger_handler is not None:  # without one, an unset propagate stays logging's own
             propagate = propagates(propagate, has_handler=True)
         topology.loggers[name] = LoggerPlan(logger_spec.level, logger_handler, propagate)
+
+
+def _placed(
+    profile: Profile | PlainProfile,
+    topology: Topology,
+    filters: Mapping[str, logging.Filter],
+    name: str,
+    sink: str | None,
+) -> logging.Filter:
+    """The filter ``name`` for one handler: the one shared by all, or for a throttle (whose
+    buckets count what passes one place) one of its own, kept in ``topology.throttles``."""
+    spec = profile.filters[name]
+    if spec.type != "throttle":
+        return filters[name]
+    throttle = cast("ThrottleFilter", build_filter(spec))
+    topology.throttles.setdefault(name, []).append(ThrottleUse(throttle, sink))
+    return throttle
+
+
+def _throttles_of(topology: Topology, sink: str) -> list[ThrottleUse]:
+    return [use for uses in topology.throttles.values() for use in uses if use.sink == sink]
+
+
+def _delivery_to(sink: ListenerSink) -> Callable[[logging.LogRecord], None]:
+    def deliver(record: logging.LogRecord) -> None:
+        sink.deliver([record])
+
+    return deliver
 
 
 def _logger_redactions(
@@ -202,8 +244,12 @@ def _build_queue(name: str, spec: QueueSpec, in_child: bool) -> ThreadQueue:
         from logboot.runtime.transport import ProcessQueue
 
         try:
-            return ProcessQueue(name, spec.max_size, spec.overflow, spec.block_timeout)
+            return ProcessQueue(name, *_queue_settings(spec))
         except OSError as err:
             raise SetupError(f"queue {name!r}: cannot create its socket: {err}") from err
     # A thread queue; in a child, also a process queue it cannot reach (none here).
-    return ThreadQueue(name, spec.max_size, spec.overflow, spec.block_timeout)
+    return ThreadQueue(name, *_queue_settings(spec))
+
+
+def _queue_settings(spec: QueueSpec) -> tuple[int, Overflow, float | None, int | None, float | None]:
+    return spec.max_size, spec.overflow, spec.block_timeout, spec.shed_below, spec.shed_at

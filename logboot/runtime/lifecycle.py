@@ -19,16 +19,18 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
 from logboot.core.reporting import write_stderr
+from logboot.filters.throttle import combined_stats
 from logboot.profile.plain import as_model
 from logboot.runtime.build import Topology, build_topology
 from logboot.runtime.processes import DirectDelivery, ProcessHandle
 from logboot.runtime.queues import ThreadQueue, stays_taken
 from logboot.runtime.signals import SignalGuard
+from logboot.values.units import level_name
 
 if TYPE_CHECKING:
     # Validation (pydantic, yaml) is imported only when a profile must be validated:
@@ -316,12 +318,14 @@ class Runtime:
             return all(sink.drain(deadline) for direct in self._direct for sink in direct.sinks)
         topology = self.topology
         retiring = self._retiring  # read second: a swap sets it before it changes the topology
+        _emit_throttle_summaries(topology, in_listener=False)  # enqueued before the barrier
         queues = list(topology.queues.values())
         if retiring is not None and retiring is not topology:  # a reload is draining it now
             queues[:0] = retiring.queues.values()
         targets = [(queue, queue.barrier()) for queue in queues]
         if not all(queue.wait_for(position, deadline) for queue, position in targets):
             return False
+        _emit_throttle_summaries(topology, in_listener=True)  # written now, under each sink's lock
         return all(sink.drain(deadline) for sink in topology.sinks.values())  # remote sinks buffer
 
     def stop(self, timeout: float | None = None) -> ShutdownReport:
@@ -348,6 +352,7 @@ class Runtime:
         started = time.monotonic()
         deadline = started + (self._plan.shutdown.timeout if timeout is None else timeout)
         self._state = "stopping"
+        _emit_throttle_summaries(self.topology, in_listener=False)  # while the queues take records
         for channel in self.topology.channels.values():
             channel.close()
         if self._forked:
@@ -377,6 +382,7 @@ class Runtime:
             if not finished[name]
             for sink in listener.sinks
         }
+        _emit_throttle_summaries(self.topology, in_listener=True, busy=busy)  # before the sinks close
         for sink in self.topology.sinks.values():
             if id(sink) not in busy:  # a listener still writing keeps its sinks open
                 sink.drain(deadline)
@@ -390,12 +396,16 @@ class Runtime:
             if stats["dropped"]:
                 queue = queues[name]
                 in_loop = stats.get("dropped_in_event_loop", 0)
+                shed = stats.get("shed", 0)
+                shed_below = level_name(queue.shed_below or 0)
                 write_stderr(
                     f"logboot: queue {name!r} dropped {stats['dropped']} of {stats['enqueued']} "
                     f"records (overflow: {queue.overflow}, max_size: {queue.max_size}"
+                    f"{f', {shed} shed below {shed_below} at {queue.shed_at:.0%} full' if shed else ''}"
                     f"{f', {queue.abandoned} abandoned at stop' if queue.abandoned else ''}"
                     f"{f', {in_loop} in an event loop' if in_loop else ''})\n"
                 )
+        _report_throttles(self.topology)
         self._disarm_signals()
         self._state = "stopped"
         self._report = ShutdownReport(
@@ -437,6 +447,11 @@ class Runtime:
                 for name, listener in self.topology.listeners.items()
             },
         }
+        if self.topology.throttles:  # per throttle filter, its places added up
+            stats["filters"] = {
+                name: combined_stats(use.filter for use in uses)
+                for name, uses in self.topology.throttles.items()
+            }
         for name, control in self._controls.items():
             stats[name] = control.stats()
         return stats
@@ -454,6 +469,32 @@ class Runtime:
 
     def __repr__(self) -> str:
         return f"<logboot.Runtime {self._plan.source or '<built-in>'} {self._state}>"
+
+
+def _emit_throttle_summaries(topology: Topology, *, in_listener: bool, busy: Collection[int] = ()) -> None:
+    """Have the throttle filters of one side log what they suppressed and have not said yet:
+    the producers' (into the queues) or the sinks' (written directly; not to a ``busy`` sink)."""
+    for uses in topology.throttles.values():
+        for use in uses:
+            if (use.sink is not None) is not in_listener:
+                continue
+            if use.sink is not None and id(topology.sinks[use.sink]) in busy:  # its listener still writes
+                continue
+            use.filter.emit_summaries()
+
+
+def _report_throttles(topology: Topology) -> None:
+    """One line on stderr per throttle filter that dropped anything."""
+    for name, uses in topology.throttles.items():
+        stats = combined_stats(use.filter for use in uses)
+        if stats["throttled"]:
+            throttle = uses[0].filter
+            write_stderr(
+                f"logboot: filter {name!r} throttled {stats['throttled']:,} of "
+                f"{stats['throttled'] + stats['passed']:,} records (rate: {throttle.rate.text}, "
+                f"burst: {throttle.burst:g}, key: {throttle.key}; summed up in {stats['summaries']:,} "
+                f"record{'s' if stats['summaries'] != 1 else ''})\n"
+            )
 
 
 def start_child_runtime(handle: ProcessHandle) -> Runtime:

@@ -1,9 +1,10 @@
 """Thread queues with overflow policies and exact counters.
 
 Accounting, per queue: ``enqueued`` counts every record offered; each one ends up
-``handled`` by the listener or ``dropped`` (rejected when full or closed, evicted by
-``drop_oldest``, or abandoned at a stop that timed out: still queued, or taken by a
-listener that had not finished writing them). After a stop,
+``handled`` by the listener or ``dropped`` (rejected when full or closed, shed below
+``shed_below`` while the queue is ``shed_at`` full, evicted by ``drop_oldest``, or
+abandoned at a stop that timed out: still queued, or taken by a listener that had not
+finished writing them). After a stop,
 ``enqueued == handled + dropped`` exactly. A record given up on at the deadline that
 the listener still manages to write afterwards is counted as ``late``, not ``handled``:
 the counts a stop reported never change.
@@ -29,12 +30,15 @@ from __future__ import annotations
 import _thread
 import contextlib
 import logging
+import math
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator
 from typing import Any, Literal
+
+from logboot.values.units import DEFAULT_SHED_AT
 
 Overflow = Literal["block", "drop_newest", "drop_oldest"]
 
@@ -134,11 +138,22 @@ class ThreadQueue:
         max_size: int = 0,
         overflow: Overflow = "block",
         block_timeout: float | None = None,
+        shed_below: int | None = None,
+        shed_at: float | None = None,
     ) -> None:
         self.name = name
         self.max_size = max_size
         self.overflow = overflow
         self.block_timeout = block_timeout
+        # Graceful shedding: at `shed_size` records or more, a record below `shed_below` is
+        # dropped and counted as shed; the others follow `overflow`. Needs a bounded queue.
+        self.shed_below = shed_below if max_size else None
+        self.shed_at = DEFAULT_SHED_AT if shed_at is None else shed_at
+        self._shed_level = self.shed_below or 0  # 0: no level is below it
+        self._shed_size = max(1, math.ceil(self.shed_at * max_size)) if self.shed_below else 0
+        # A put at `_room` records or more takes the slow path: at the capacity, or where
+        # shedding starts; 0 once closed or while a re-entrant put has left records aside.
+        self._open_room = self._shed_size or max_size or sys.maxsize
         self._items: deque[logging.LogRecord] = deque()
         # Reentrant only so that a signal handler that logs inside this thread's own section
         # is let in and sent aside (see the module's docstring); never taken twice otherwise.
@@ -163,6 +178,7 @@ class ThreadQueue:
         self.evicted = 0
         self.abandoned = 0
         self.dropped_in_event_loop = 0  # of `rejected`: full `block` queue, caller in an event loop
+        self.shed = 0  # of `rejected`: below `shed_below` while the queue was `shed_at` full
         self.reentrant = 0  # records put from inside their own thread's section (signal handler)
         self.dropped_reentrant = 0  # of `rejected`: such records refused (full or closed)
         self.handled = 0
@@ -171,7 +187,7 @@ class ThreadQueue:
         self._owed = 0  # of those, not yet seen by done(): what done() counts as late
         self.late = 0  # given up on at the deadline, but written afterwards
         self._peak = 0  # the largest size seen when records left the queue
-        self._room = max_size or sys.maxsize  # a put at this size takes the slow path; 0 once closed
+        self._room = self._open_room
 
     # --- producer side --------------------------------------------------------------
 
@@ -188,8 +204,13 @@ class ThreadQueue:
         self._inside = True
         try:
             items = self._items
-            if len(items) >= self._room:  # full, closed, or records put aside: the slow path decides
+            # Full, shedding, closed, or records put aside: the slow path decides.
+            if len(items) >= self._room:
                 items = self._take_in_side()
+                if record.levelno < self._shed_level and len(items) >= self._shed_size and not self._closed:
+                    self.rejected += 1
+                    self.shed += 1
+                    return False
                 # Against the capacity, not _room: a signal handler may have lowered it again.
                 full = self._closed or 0 < self.max_size <= len(items)
                 if full and not self._make_room():
@@ -227,7 +248,9 @@ class ThreadQueue:
 
     def _put_aside(self, record: logging.LogRecord) -> bool:
         """(Re-entrant: the section this thread interrupted is changing the queue.) Only
-        atomic steps here, as this too may be interrupted by another handler."""
+        atomic steps here, as this too may be interrupted by another handler; so no
+        shedding either (the counters cannot change here): a handler's record follows the
+        capacity alone."""
         if self._closed:
             if self.successor is not None:
                 return self.successor.put(record)
@@ -246,7 +269,7 @@ class ThreadQueue:
         """(Inside a section.) Move what re-entrant puts left aside into the queue and counters;
         return the queue."""
         # First: a re-entrant put from here on lowers it again, and the next put comes back.
-        self._room = 0 if self._closed else self.max_size or sys.maxsize
+        self._room = 0 if self._closed else self._open_room
         side, items = self._side, self._items
         moved = 0
         while side:  # popleft, not a copy and clear: a handler may append meanwhile
@@ -498,6 +521,8 @@ class ThreadQueue:
                 "overflow": self.overflow,
                 "peak": max(self._peak, self.size()),
                 "dropped_in_event_loop": self.dropped_in_event_loop,
+                "shed": self.shed,
+                "shed_below": self.shed_below,
                 "reentrant": self.reentrant,
                 "dropped_reentrant": self.dropped_reentrant + len(self._refused),
             }

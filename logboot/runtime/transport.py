@@ -371,8 +371,10 @@ class ProcessQueue(ThreadQueue):
         max_size: int = 0,
         overflow: Overflow = "block",
         block_timeout: float | None = None,
+        shed_below: int | None = None,
+        shed_at: float | None = None,
     ) -> None:
-        super().__init__(name, max_size, overflow, block_timeout)
+        super().__init__(name, max_size, overflow, block_timeout, shed_below, shed_at)
         self.owner = os.getpid()
         self._folder = tempfile.mkdtemp(prefix="logboot-")  # 0700: only this user connects
         self.address = os.path.join(self._folder, f"{name}.sock")

@@ -68,6 +68,9 @@ class BenchResult:
     sinks: dict[str, dict[str, Any]] = field(default_factory=dict)  # per sink: records, errors
     redirected: dict[str, str] = field(default_factory=dict)  # sink -> the file it wrote instead
     bytes_written: int = 0  # in the redirected files (0 with real sinks)
+    shed: int = 0  # of `dropped`: below a queue's `shed_below` while it was `shed_at` full
+    throttled: int | None = None  # dropped by the profile's throttle filters (None: it has none)
+    filters: dict[str, dict[str, Any]] = field(default_factory=dict)  # per throttle filter: its stats
 
     @property
     def records_per_second(self) -> float:
@@ -170,7 +173,17 @@ def run_bench(
         sinks=stats["sinks"],
         redirected=moved,
         bytes_written=written,
+        shed=sum(q.get("shed", 0) for q in report.queues.values()),
+        throttled=_throttled(stats.get("filters")),
+        filters=stats.get("filters", {}),
     )
+
+
+def _throttled(filters: dict[str, dict[str, Any]] | None) -> int | None:
+    """The records the throttle filters dropped, in all; None for a profile without one."""
+    if not filters:
+        return None
+    return sum(int(f.get("throttled", 0)) for f in filters.values() if f.get("type") == "throttle")
 
 
 @contextmanager

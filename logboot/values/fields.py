@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from logboot.values.rates import RATE_PATTERN, normalize_rate
 from logboot.values.units import LEVEL_NAMES, parse_duration, parse_level, parse_mode, parse_size
 
 Level = Annotated[
@@ -66,6 +67,17 @@ FileMode = Annotated[
         }
     ),
 ]
+Rate = Annotated[
+    str,
+    BeforeValidator(normalize_rate),  # kept as its normalised text: "100 / second" -> "100/s"
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": RATE_PATTERN,
+            "description": "Records per interval: 100/s, 10/min, 5/h, 20/500ms.",
+        }
+    ),
+]
 Name = Annotated[str, Field(min_length=1)]
 
 
@@ -75,4 +87,4 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-__all__ = ["Duration", "FileMode", "Level", "Name", "Size", "Spec"]
+__all__ = ["Duration", "FileMode", "Level", "Name", "Rate", "Size", "Spec"]

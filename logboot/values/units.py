@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 LEVEL_NAMES = ("NOTSET", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_SHED_AT = 0.8  # a queue's `shed_at` (a fill fraction) when the profile gives none
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -50,6 +51,12 @@ def parse_level(value: Any) -> int:
         choices = ", ".join(map(repr, LEVEL_NAMES))
         raise ValueError(f"expected one of {choices} or a number, got {value!r}{hint}")
     raise ValueError(f"expected a level name or number, got {value!r}")
+
+
+def level_name(level: int) -> str:
+    """``20`` -> ``"INFO"``; a number without a registered name stays a number in text (``"15"``)."""
+    name = logging.getLevelName(level)
+    return name if isinstance(name, str) and not name.startswith("Level ") else str(level)
 
 
 def parse_duration(value: Any) -> float:
