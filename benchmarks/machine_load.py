@@ -21,18 +21,29 @@ class CpuClock:
     def load(self) -> dict[str, float]:
         """``steal_pct``, ``others_pct`` and ``own_pct`` since this clock started: shares
         of all the CPU time that passed, in percent (empty where there is no /proc/stat)."""
+        ticks = self.ticks()
+        return shares(*ticks) if ticks is not None else {}
+
+    def ticks(self) -> tuple[int, int, int, float] | None:
+        """Clock ticks since this clock started: all CPUs' time, the busy and the stolen
+        part of it, and the run's own (children of this process reaped meanwhile)."""
         end = _cpu_ticks()
         if self.start is None or end is None:
-            return {}
+            return None
         total, busy, steal = (e - s for e, s in zip(end, self.start, strict=True))
-        if total <= 0:
-            return {}
         own = (_children_cpu_seconds() - self.own_start) * os.sysconf("SC_CLK_TCK")
-        return {
-            "steal_pct": steal / total * 100,
-            "others_pct": max(0.0, busy - own) / total * 100,
-            "own_pct": own / total * 100,  # the run's processes (children of this one)
-        }
+        return total, busy, steal, own
+
+
+def shares(total: int, busy: int, steal: int, own: float) -> dict[str, float]:
+    """The tick counts of ``CpuClock.ticks`` as percentages of ``total``."""
+    if total <= 0:
+        return {}
+    return {
+        "steal_pct": steal / total * 100,
+        "others_pct": max(0.0, busy - own) / total * 100,
+        "own_pct": own / total * 100,  # the run's processes (children of this one)
+    }
 
 
 def _cpu_ticks() -> tuple[int, int, int] | None:
