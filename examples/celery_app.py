@@ -1,9 +1,10 @@
 """A Celery app whose worker, and every prefork child of it, logs through logboot.
 
-The broker is kombu's filesystem transport (a folder, no server). Run from the
-repository root; CELERY_DATA chooses the broker folder, LOG_DIR the log folder:
+The broker is kombu's filesystem transport (a folder, no server). Run both commands from
+the repository root: the broker folder is ``celery-data/`` there (or CELERY_DATA), the log
+file ``logs/service.jsonl`` (or LOG_DIR):
 
-    celery --workdir examples -A celery_app worker --pool prefork --concurrency 2
+    celery -A examples.celery_app worker --pool prefork --concurrency 2
     python examples/celery_app.py send 20        # enqueue 20 tasks
 
 The worker's ``setup_logging`` signal calls ``logboot.setup_logging`` (so Celery does not
@@ -25,6 +26,8 @@ import logboot
 
 PROFILE = Path(__file__).resolve().parent / "profiles" / "celery.yaml"
 DATA = Path(os.environ.get("CELERY_DATA", "celery-data")).resolve()
+for _folder in ("queue", "control"):  # whichever side starts first, the broker is there
+    (DATA / _folder).mkdir(parents=True, exist_ok=True)
 
 app = Celery("celery_app", broker="filesystem://")
 app.conf.update(
@@ -47,15 +50,15 @@ def configure_logging(**kwargs: Any) -> None:
     logboot.setup_logging(PROFILE)
 
 
-@app.task
+# Named: the worker imports this module as `examples.celery_app`, the sender runs it as
+# `__main__`, and a task's default name comes from its module.
+@app.task(name="shop.charge")
 def charge(order_id: int) -> int:
     log.info("order %d charged", order_id, extra={"order_id": order_id})
     return order_id
 
 
 def send(count: int) -> None:
-    for folder in ("queue", "control"):
-        (DATA / folder).mkdir(parents=True, exist_ok=True)
     for order_id in range(count):
         charge.delay(order_id)
 

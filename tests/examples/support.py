@@ -6,6 +6,9 @@ import contextlib
 import importlib
 import json
 import os
+import re
+import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -139,3 +142,33 @@ def poll_jsonl(path: Path, done: Any, running: Recipe, timeout: float = 20.0) ->
 
 def python() -> str:
     return sys.executable
+
+
+def documented_commands(heading: str) -> list[list[str]]:
+    """The commands of the console block under ``## heading`` in docs/recipes.md, as argv
+    lists (the ``$`` prompt and trailing ``# comments`` removed)."""
+    text = (REPO / "docs" / "recipes.md").read_text(encoding="utf-8")
+    section = text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```console\n(.*?)```", section, re.S)
+    assert block, f"no console block under ## {heading}"
+    return [
+        shlex.split(line[2:], comments=True) for line in block.group(1).splitlines() if line.startswith("$ ")
+    ]
+
+
+def repository_copy(root: Path) -> dict[str, str]:
+    """The recipes' files copied into ``root`` (a stand-in for the repository root, so a
+    recipe's relative folders land there), and an environment whose ``python`` and tools
+    are this interpreter's (its folder first on PATH), without logboot's own variables."""
+    shutil.copytree(
+        EXAMPLES, root / "examples", ignore=shutil.ignore_patterns("logs", "__pycache__", "celery-data")
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOGBOOT_") or k == "LOGBOOT_CI"}
+    env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}", PYTHONUNBUFFERED="1")
+    return env
+
+
+def on_port(argv: list[str], port: int) -> list[str]:
+    """A documented command with its example port (8000, 8765) replaced by ``port``: tests
+    run side by side, so each takes a free one."""
+    return [re.sub(r"\b(8000|8765)\b", str(port), arg) for arg in argv]

@@ -11,7 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from .support import EXAMPLES, REPO, example_env, python, read_jsonl, recipe
+from .support import (
+    EXAMPLES,
+    REPO,
+    documented_commands,
+    example_env,
+    on_port,
+    python,
+    read_jsonl,
+    recipe,
+    repository_copy,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -48,8 +58,11 @@ def talk(port: int, client: int, lines: int) -> list[str]:
 
 def test_the_asyncio_service_logs_every_line_from_its_coroutines(tmp_path: Path) -> None:
     """5 concurrent clients x 20 lines: every line answered and logged once; nothing dropped."""
-    args = [python(), str(EXAMPLES / "asyncio_service.py"), "--port", "0"]
-    with recipe(args, example_env(tmp_path / "logs"), tmp_path) as service:
+    (command,) = documented_commands("asyncio")
+    args = on_port(command, 0)  # the service prints the port it got
+    root = tmp_path / "repo"
+    env = repository_copy(root)
+    with recipe(args, env, tmp_path, cwd=root) as service:
         ready = tmp_path / "stdout.txt"
         port = 0
         while service.alive() and not port:  # the service prints its port once it listens
@@ -68,7 +81,7 @@ def test_the_asyncio_service_logs_every_line_from_its_coroutines(tmp_path: Path)
             client.join(20)
         assert service.stop(signal.SIGTERM) == 0, service.output()
     assert results == {c: [f"ok c{c}-{i}" for i in range(20)] for c in range(5)}
-    lines = (tmp_path / "logs" / "asyncio.log").read_text(encoding="utf-8").splitlines()
+    lines = (root / "logs" / "asyncio.log").read_text(encoding="utf-8").splitlines()
     got = Counter(line.split("echo: got ", 1)[1] for line in lines if "echo: got " in line)
     assert got == Counter({f"c{c}-{i}": 1 for c in range(5) for i in range(20)})
     assert lines[-1].endswith("stopped: 5 connection(s), 100 line(s); 0 record(s) dropped in the event loop")

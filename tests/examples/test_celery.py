@@ -10,33 +10,31 @@ from typing import Any
 
 import pytest
 
-from .support import EXAMPLES, example_env, poll_jsonl, python, read_jsonl, recipe, require
+from .support import documented_commands, poll_jsonl, read_jsonl, recipe, repository_copy, require
 
 pytestmark = pytest.mark.timeout(60)
-TASKS = 20
+TASKS = 20  # what the documented `send 20` sends
 
 
 def test_tasks_in_prefork_children_log_into_the_workers_sinks(tmp_path: Path) -> None:
-    """Every task's record, logged in a pool child, reaches the worker's file exactly once."""
+    """The documented commands, verbatim, from the documented folder (the repository root):
+    every task's record, logged in a pool child, reaches the worker's file exactly once."""
     require("celery")
-    env = example_env(tmp_path / "logs", CELERY_DATA=str(tmp_path / "broker"))
-    sent = subprocess.run(
-        [python(), str(EXAMPLES / "celery_app.py"), "send", str(TASKS)],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=30, check=False,
-    )  # fmt: skip
-    assert sent.returncode == 0, sent.stderr
-    args = [
-        python(), "-m", "celery", "--workdir", str(EXAMPLES), "-A", "celery_app", "worker",
-        "--pool", "prefork", "--concurrency", "2", "--without-heartbeat", "--without-gossip",
-        "--without-mingle", "--hostname", "recipe@localhost",
-    ]  # fmt: skip
-    log_file = tmp_path / "logs" / "service.jsonl"
+    root = tmp_path / "repo"
+    env = repository_copy(root)
+    worker_command, send_command = documented_commands("Celery")
+    assert worker_command[0] == "celery" and send_command[:2] == ["python", "examples/celery_app.py"]
+    log_file = root / "logs" / "service.jsonl"
 
     def all_done(records: list[dict[str, Any]]) -> bool:
         return sum("succeeded in" in str(r["message"]) for r in records) >= TASKS
 
-    with recipe(args, env, tmp_path) as worker:
-        poll_jsonl(log_file, all_done, worker)
+    with recipe(worker_command, env, tmp_path, cwd=root) as worker:  # the worker first, as documented
+        sent = subprocess.run(
+            send_command, env=env, cwd=root, capture_output=True, text=True, timeout=30, check=False
+        )
+        assert sent.returncode == 0, sent.stderr
+        poll_jsonl(log_file, all_done, worker, timeout=40)
         assert worker.stop(signal.SIGTERM) == 0, worker.output()
     records = read_jsonl(log_file)
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from .support import (
-    EXAMPLES,
-    example_env,
+    documented_commands,
     free_port,
     get_json,
-    python,
+    on_port,
     read_jsonl,
     recipe,
+    repository_copy,
     require,
     wait_for_http,
 )
@@ -26,14 +26,16 @@ def test_view_and_server_records_arrive_through_logboot(tmp_path: Path) -> None:
     """Each request leaves one `shop` record and one `django.server` record in the profile's file."""
     require("django")
     port = free_port()
-    manage = EXAMPLES / "django_site" / "manage.py"
-    args = [python(), str(manage), "runserver", f"127.0.0.1:{port}", "--noreload"]
+    (command,) = documented_commands("Django")
+    args = on_port(command, port)
+    root = tmp_path / "repo"
+    env = repository_copy(root)
     base = f"http://127.0.0.1:{port}"
-    with recipe(args, example_env(tmp_path / "logs"), tmp_path) as server:
+    with recipe(args, env, tmp_path, cwd=root) as server:
         pids = [wait_for_http(f"{base}/orders/0", server)["pid"]]
         pids += [get_json(f"{base}/orders/{n}")["pid"] for n in range(1, 10)]
         assert server.stop(signal.SIGINT) == 0, server.output()
-    records = read_jsonl(tmp_path / "logs" / "service.jsonl")
+    records = read_jsonl(root / "logs" / "service.jsonl")
 
     orders = [r for r in records if r["logger"] == "shop"]
     assert [r["order_id"] for r in orders] == list(range(10))

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from .support import (
-    EXAMPLES,
-    example_env,
+    documented_commands,
     free_port,
     get_json,
+    on_port,
     poll_jsonl,
-    python,
     read_jsonl,
     recipe,
+    repository_copy,
     require,
     wait_for_http,
 )
@@ -29,14 +29,18 @@ def serve_orders(tmp_path: Path, workers: int, count: int) -> tuple[list[dict[st
     require("fastapi")
     require("uvicorn")
     port = free_port()
-    args = [python(), str(EXAMPLES / "fastapi_app.py"), "--port", str(port), "--workers", str(workers)]
+    one, two = documented_commands("FastAPI and uvicorn")
+    args = on_port(one if workers == 1 else two, port)
+    assert "--workers" not in args if workers == 1 else args[-2:] == ["--workers", str(workers)]
+    root = tmp_path / "repo"
+    env = repository_copy(root)
     base = f"http://127.0.0.1:{port}"
-    with recipe(args, example_env(tmp_path / "logs"), tmp_path) as server:
+    with recipe(args, env, tmp_path, cwd=root) as server:
         pids = [wait_for_http(f"{base}/orders/0", server)["pid"]]
         pids += [get_json(f"{base}/orders/{n}")["pid"] for n in range(1, count)]
         # Every worker has started (a slow one may not have, when the first answers at once)
         # before the stop, so each one's own start-up record is there to check.
-        log = tmp_path / "logs" / "service.jsonl"
+        log = root / "logs" / "service.jsonl"
         poll_jsonl(log, lambda records: len(started_by(records)) == workers, server)
         assert server.stop(signal.SIGINT) == 0, server.output()
     return read_jsonl(log), pids

@@ -10,13 +10,13 @@ import pytest
 from conftest import wait_until
 
 from .support import (
-    EXAMPLES,
-    example_env,
+    documented_commands,
     free_port,
     get_json,
-    python,
+    on_port,
     read_jsonl,
     recipe,
+    repository_copy,
     require,
     wait_for_http,
 )
@@ -54,17 +54,17 @@ def test_every_workers_records_arrive_in_the_masters_sinks(tmp_path: Path) -> No
     """40 requests over 2 workers: each is logged once by the worker that served it, and counted."""
     require("gunicorn")
     port = free_port()
-    args = [
-        python(), "-m", "gunicorn", "-c", str(EXAMPLES / "gunicorn.conf.py"),
-        "--bind", f"127.0.0.1:{port}", "gunicorn_app:app",
-    ]  # fmt: skip
+    (command,) = documented_commands("gunicorn")
+    args = on_port(command, port)
+    root = tmp_path / "repo"
+    env = repository_copy(root)
     base = f"http://127.0.0.1:{port}"
-    with recipe(args, example_env(tmp_path / "logs"), tmp_path) as server:
+    with recipe(args, env, tmp_path, cwd=root) as server:
         served = [wait_for_http(f"{base}/requests/0", server)]
         served += [get_json(f"{base}/requests/{n}") for n in range(1, 40)]
         wait_for_workers_ready(server.process.pid, 2)
         assert server.stop(signal.SIGTERM) == 0, server.output()
-    records = read_jsonl(tmp_path / "logs" / "service.jsonl")
+    records = read_jsonl(root / "logs" / "service.jsonl")
 
     requests = [r for r in records if r["logger"] == "shop"]
     assert sorted(r["request"] for r in requests) == list(range(40))
