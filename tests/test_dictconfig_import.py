@@ -6,6 +6,8 @@ import copy
 import json
 import logging
 import logging.config
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -477,3 +479,66 @@ def test_sections_that_are_not_mappings_are_noted(tmp_path: Path) -> None:
     )
     assert notes[0] == "`handlers` is not a mapping; ignored"
     assert list(profile.sinks) == ["last_resort"]
+
+
+DJANGO_RUN = """
+import logging, logging.config, sys
+from django.conf import settings
+settings.configure(DEBUG=False, LOGGING_CONFIG=None)
+from django.utils.log import DEFAULT_LOGGING
+if sys.argv[1] == "dictconfig":
+    logging.config.dictConfig(DEFAULT_LOGGING)
+else:
+    import logboot
+    runtime = logboot.setup_logging(sys.argv[1])
+for name in ("django", "django.request", "django.db.backends", "django.server", "shop"):
+    for level in (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR):
+        logging.getLogger(name).log(level, "rec %s %s", name, logging.getLevelName(level))
+if sys.argv[1] != "dictconfig":
+    runtime.stop()
+"""
+
+
+def django_lines(how: str, tmp_path: Path) -> set[tuple[str, str]]:
+    """(logger, level) of each record the Django run printed, set up ``how``."""
+    done = subprocess.run(
+        [sys.executable, "-c", DJANGO_RUN, how],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    found = set()
+    for line in (done.stdout + done.stderr).splitlines():
+        if "rec " in line:
+            name, level = line[line.index("rec ") :].split()[1:3]
+            found.add((name, level))
+    return found
+
+
+def test_a_dropped_django_filter_is_named_with_exactly_what_now_gets_through(tmp_path: Path) -> None:
+    """Django's own DEFAULT_LOGGING with DEBUG=False: the import prints what the original did,
+    plus exactly the records its note on the console sink names; with the suggested custom
+    filter (allow_custom: true) it prints exactly what the original printed."""
+    django_log = pytest.importorskip("django.utils.log")
+    _, text, notes = imported(django_log.DEFAULT_LOGGING, tmp_path)
+    before = django_lines("dictconfig", tmp_path)
+    after = django_lines(str(tmp_path / "imported.yaml"), tmp_path)
+
+    (note,) = [n for n in notes if n.startswith("sinks.console: filter 'require_debug_true'")]
+    assert "(INFO and above) from logger 'django' and the children that propagate to it" in note
+    assert before <= after  # nothing the original printed is lost
+    levels = {"INFO", "WARNING", "ERROR"}
+    named = {(n, lv) for n in ("django", "django.request", "django.db.backends") for lv in levels}
+    assert after - before == named  # and what is new is exactly what the note says
+
+    kept = yaml.safe_load(text)
+    kept["allow_custom"] = True
+    kept["filters"] = {
+        "require_debug_true": {"type": "custom", "factory": "django.utils.log:RequireDebugTrue"}
+    }
+    kept["sinks"]["console"]["filters"] = ["require_debug_true"]
+    (tmp_path / "kept.yaml").write_text(yaml.safe_dump(kept), encoding="utf-8")
+    assert django_lines(str(tmp_path / "kept.yaml"), tmp_path) == before

@@ -1,11 +1,13 @@
 """Filter types a profile can name: ``name`` (a logger and its children), ``level``, ``redact``,
-``throttle``; and the redaction a logger's handler owes to the records that propagate up to it."""
+``throttle``, ``custom`` (your own, with ``allow_custom: true``); and the redaction a
+logger's handler owes to the records that propagate up to it."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from logboot.core.factories import load_factory
 from logboot.filters.redaction import RedactFilter
 from logboot.filters.throttle import ThrottleFilter
 from logboot.values.rates import parse_rate
@@ -50,6 +52,38 @@ class InheritedRedaction(logging.Filter):
         return record
 
 
+class FactoryFilter(logging.Filter):
+    """A ``custom`` filter: what the profile's factory made (a ``logging.Filter``, an object
+    with a ``filter(record)`` method, or a callable taking the record), asked per record."""
+
+    def __init__(self, factory: str, made: Any) -> None:
+        super().__init__()
+        self.factory = factory
+        self.made = made
+        check = getattr(made, "filter", None)
+        if not callable(check):
+            check = made if callable(made) else None
+        if check is None:
+            raise TypeError(
+                f"factory {factory!r} returned {type(made).__name__}, which is neither a filter "
+                "(no `filter` method) nor callable"
+            )
+        self.check = check
+
+    def filter(self, record: logging.LogRecord) -> bool | logging.LogRecord:  # type: ignore[override]
+        result = self.check(record)
+        return result if isinstance(result, logging.LogRecord) else bool(result)
+
+
+def build_custom(factory: str, options: dict[str, Any]) -> FactoryFilter:
+    """Import ``factory`` and call it with ``options`` (the profile allowed code: see
+    ``wiring.code_allowed``, checked before this runs)."""
+    maker = load_factory(factory)
+    if not callable(maker):
+        raise TypeError(f"factory {factory!r} is not callable")
+    return FactoryFilter(factory, maker(**options))
+
+
 def build_filter(spec: FilterSpec) -> logging.Filter:
     """A live filter from its spec."""
     # By `type`, not isinstance: a cached profile is plain data (see logboot.profile.plain).
@@ -59,4 +93,6 @@ def build_filter(spec: FilterSpec) -> logging.Filter:
         return RedactFilter(spec.patterns, spec.keys, spec.replacement)
     if spec.type == "throttle":  # the rate is kept as text: "100/s"
         return ThrottleFilter(parse_rate(spec.rate), spec.burst, spec.key)
+    if spec.type == "custom":
+        return build_custom(spec.factory, spec.options)
     return LevelRangeFilter(spec.min, spec.max)

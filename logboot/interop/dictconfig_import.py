@@ -88,6 +88,8 @@ class Importer:
         self.leftovers: dict[str, list[list[str]]] = {}
         self.formatter_names: dict[str, str | None] = {}  # dictConfig name -> profile name (None: left out)
         self.filter_names: dict[str, str | None] = {}
+        self.code_filters: dict[str, str] = {}  # a filter left out because code makes it -> its maker
+        self.widened: list[tuple[tuple[str, str], str]] = []  # where a left-out code filter was used
         self.routes: dict[str, list[str] | str | None] = {}  # handler -> sinks, or a queue handler's name
         self.logger_routes: dict[str, tuple[str, ...] | str | None] = {}
         self.queue_handlers: dict[str, dict[str, Any]] = {}
@@ -227,11 +229,18 @@ class Importer:
             spec.get("class") if spec.get("class") not in (None, "logging.Filter") else None
         )
         if custom:
+            options = {k: v for k, v in spec.items() if k not in {"()", "class", "."}}
+            suggestion: dict[str, Any] = {"type": "custom", "factory": _factory_path(str(custom))}
+            if options:
+                suggestion["options"] = options
+            self.code_filters[name] = str(custom)
             self.leave_out(
                 "filters",
                 name,
-                f"filter {name!r} is made by {custom}; logboot has no custom filters, so it is left "
-                "out and the handlers and loggers that used it no longer filter",
+                f"filter {name!r} is made by {custom}, code a profile runs only when it allows it; left "
+                "out, and each sink or logger that used it says what now gets through. To keep it, "
+                "set `allow_custom: true` and use this custom filter:",
+                suggestion,
             )
             return
         prefix = spec.get("name", "")
@@ -246,6 +255,8 @@ class Importer:
             mapped = self.filter_names.get(str(ref))
             if mapped:
                 kept.append(mapped)
+            elif str(ref) in self.code_filters:
+                self.widened.append((where, str(ref)))
             elif str(ref) not in self.filter_names:
                 self.note(where, f"filter {ref!r} is not defined; left out")
         return kept
@@ -582,6 +593,45 @@ class Importer:
         for name in self.sections["sinks"]:
             if name not in used:
                 self.note(("sinks", name), "no logger used this handler; no listener uses this sink")
+        self.note_widened()
+
+    def note_widened(self) -> None:
+        """Where a filter made by code was left out, say exactly what now gets through: a
+        dropped filter must never widen what reaches a sink without a word."""
+        feeders: dict[str, list[str]] = {}  # sink -> the loggers whose queue's listener runs it
+        queues = {"root": self.root.get("queue"), **{n: s.get("queue") for n, s in self.loggers.items()}}
+        for logger, queue in queues.items():
+            listener = self.sections["listeners"].get(str(queue)) if queue else None
+            for sink in listener["sinks"] if listener else ():
+                feeders.setdefault(sink, []).append(logger)
+        for where, ref in self.widened:
+            maker = self.code_filters[ref]
+            if where[0] == "sinks":
+                sink = self.sections["sinks"].get(where[1])
+                if sink is None:
+                    continue  # the sink itself was left out
+                level = sink.get("level")
+                which = f"{level} and above" if level is not None else "every level"
+                sources = [
+                    "the root logger (and every logger that propagates to it)"
+                    if n == "root"
+                    else f"logger {n!r} and the children that propagate to it"
+                    for n in feeders.get(where[1], [])
+                ]
+                origin = "; ".join(sources) or "no logger"
+                text = (
+                    f"filter {ref!r} ({maker}) is left out, so this sink now writes every record "
+                    f"it is sent ({which}) from {origin}; before, {maker} dropped those it refused. "
+                    f"To keep it, add the custom filter and `filters: [{ref}]` here"
+                )
+            else:
+                logger = where[1] or "root"
+                text = (
+                    f"filter {ref!r} ({maker}) is left out, so every record of logger {logger!r} at its "
+                    f"level and above now goes on to its handlers; before, {maker} dropped those it refused. "
+                    f"To keep it, add the custom filter and `filters: [{ref}]` here"
+                )
+            self.note(where, text)
 
     def last_resort(self, absent: bool) -> str:
         """The root had no handlers: Python's last resort wrote warnings to stderr; so does this."""

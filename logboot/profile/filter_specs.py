@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from logboot.values.fields import Level, Name, Rate, Spec
+from logboot.values.fields import Level, Name, Rate, Spec, check_factory
 
 
 class NameFilterSpec(Spec):
@@ -88,3 +88,24 @@ class ThrottleFilterSpec(Spec):
         description="What is counted together: `message` (the logger and the message template, "
         "before its args are merged) or `logger` (every record of a logger).",
     )
+
+
+class CustomFilterSpec(Spec):
+    """Your own filter, made by a factory you name (needs `allow_custom: true`): what
+    `dictConfig`'s `()` filters are, such as Django's `RequireDebugFalse`."""
+
+    type: Literal["custom"]
+    factory: str = Field(
+        description="`module:callable` imported and called by setup_logging; it returns a logging.Filter "
+        "(or any object with a `filter(record)` method, or a callable taking the record).",
+        examples=["django.utils.log:RequireDebugFalse"],
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Keyword arguments passed to the factory, as written.",
+    )
+
+    @field_validator("factory")
+    @classmethod
+    def _check_factory(cls, value: str) -> str:
+        return check_factory(value, "myapp.logs:make_filter")

@@ -79,9 +79,16 @@ def check_references(doc: Document) -> tuple[list[Problem], list[Problem]]:
             c.warn(
                 ("sinks", name, "factory"),
                 f"custom sink: setup_logging will import and call {sink['factory']!r} "
-                "(the one place a profile runs code)",
+                "(the profile runs code)",
             )
     _check_fallback_cycles(c, sinks)
+    for name, raw_filter in filters.items():
+        factory = c.mapping(raw_filter).get("factory")
+        if runs_code(c.mapping(raw_filter).get("type")) and isinstance(factory, str) and allowed:
+            c.warn(
+                ("filters", name, "factory"),
+                f"custom filter: setup_logging will import and call {factory!r} (the profile runs code)",
+            )
     for name, queue in queues.items():
         c.refs(("queues", name, "filters"), c.mapping(queue).get("filters"), filters, "filter")
 

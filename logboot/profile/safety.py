@@ -33,7 +33,7 @@ def check_safety(doc: Document) -> list[Problem]:
     """Located errors for every key or value that asks for code to be imported or run."""
     problems: list[Problem] = []
     _walk(doc, doc.data, (), problems)
-    problems.extend(_custom_sinks(doc))
+    problems.extend(_custom_code(doc))
     return problems
 
 
@@ -60,24 +60,23 @@ def _walk(doc: Document, value: Any, path: Key, problems: list[Problem]) -> None
             )
 
 
-def _custom_sinks(doc: Document) -> list[Problem]:
-    """A ``custom`` sink without ``allow_custom: true`` at the top of the profile."""
+def _custom_code(doc: Document) -> list[Problem]:
+    """A ``custom`` sink or filter without ``allow_custom: true`` at the top of the profile."""
     if code_allowed(doc.data.get("allow_custom")):
         return []
-    sinks = doc.data.get("sinks")
-    if not isinstance(sinks, dict):
-        return []
     problems = []
-    for name, sink in sinks.items():
-        if isinstance(sink, dict) and runs_code(sink.get("type")):
-            factory = sink.get("factory")
-            where: Key = ("sinks", name, "factory") if "factory" in sink else ("sinks", name, "type")
-            problems.append(
-                doc.problem(
-                    where,
-                    f"custom sink refused: its factory {factory!r} would be imported and run, "
-                    "which a profile must allow explicitly; add `allow_custom: true` at the top "
-                    "of the profile if you trust this code",
+    for section, what in (("sinks", "sink"), ("filters", "filter")):
+        entries = doc.data.get(section)
+        for name, entry in entries.items() if isinstance(entries, dict) else ():
+            if isinstance(entry, dict) and runs_code(entry.get("type")):
+                factory = entry.get("factory")
+                where: Key = (section, name, "factory") if "factory" in entry else (section, name, "type")
+                problems.append(
+                    doc.problem(
+                        where,
+                        f"custom {what} refused: its factory {factory!r} would be imported and run, "
+                        "which a profile must allow explicitly; add `allow_custom: true` at the top "
+                        "of the profile if you trust this code",
+                    )
                 )
-            )
     return problems

@@ -20,6 +20,7 @@ from pydantic import Field, PrivateAttr
 
 from logboot.profile.control_specs import ControlSpec
 from logboot.profile.filter_specs import (
+    CustomFilterSpec,
     LevelFilterSpec,
     NameFilterSpec,
     RedactFilterSpec,
@@ -54,7 +55,8 @@ from logboot.values.fields import Duration, FileMode, Level, Name, Size, Spec
 
 FormatterSpec = Annotated[Union[TextFormatterSpec, JsonFormatterSpec], Field(discriminator="type")]
 FilterSpec = Annotated[
-    Union[NameFilterSpec, LevelFilterSpec, RedactFilterSpec, ThrottleFilterSpec], Field(discriminator="type")
+    Union[NameFilterSpec, LevelFilterSpec, RedactFilterSpec, ThrottleFilterSpec, CustomFilterSpec],
+    Field(discriminator="type"),
 ]
 
 # The sink types are the entries of SINK_TYPES, in its order: a new one is its modules and
@@ -74,7 +76,8 @@ class Profile(Spec):
         default=False,
         strict=True,
         description=(
-            "Allow `custom` sinks, whose `factory` is imported and run: the one way a profile runs code."
+            "Allow `custom` sinks and filters, whose `factory` is imported and run: the one way a "
+            "profile runs code."
         ),
     )
     formatters: dict[Name, FormatterSpec] = Field(
@@ -200,6 +203,7 @@ __all__ = [
     "ConcurrentRotatingFileSinkSpec",
     "ConsoleSinkSpec",
     "ControlSpec",
+    "CustomFilterSpec",
     "CustomSinkSpec",
     "Duration",
     "FileMode",

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 #: The queue a profile gets when it says nothing (the built-in default, a ``dictConfig`` import).
 DEFAULT_QUEUE: Mapping[str, Any] = {"kind": "thread", "max_size": 10_000, "overflow": "block"}
 
-#: The one sink type whose profile entry names code to import and run.
+#: The one sink type, and the one filter type, whose profile entry names code to import and run.
 CODE_SINK = "custom"
 
 FallbackOf = Callable[[str], "str | None"]
@@ -115,10 +115,10 @@ def needed_sinks(profile: Profile | PlainProfile, remote: Container[str]) -> set
 
 
 def runs_code(sink_type: object) -> bool:
-    """Whether a sink of this type imports and runs code the profile names."""
+    """Whether a sink or filter of this type imports and runs code the profile names."""
     return sink_type == CODE_SINK
 
 
 def code_allowed(allow_custom: object) -> bool:
-    """Whether a profile allows its sinks to run code: ``allow_custom: true``, nothing else."""
+    """Whether a profile allows its sinks and filters to run code: ``allow_custom: true``, nothing else."""
     return allow_custom is True

@@ -31,7 +31,7 @@ from logboot.runtime.queues import Overflow, ThreadQueue
 from logboot.sinks import builder
 
 if TYPE_CHECKING:
-    from logboot.profile.schema import Profile, QueueSpec
+    from logboot.profile.schema import FilterSpec, Profile, QueueSpec
 
     # The transport (sockets, pickle, temporary folders) is imported only by a profile
     # with process queues: a thread-only service does not pay its memory (~2 MB).
@@ -110,9 +110,21 @@ def _fallback_name(sink: ListenerSink) -> str | None:
     return sink.fallback.name if sink.fallback is not None else None
 
 
+def _filter(profile: Profile | PlainProfile, name: str, spec: FilterSpec) -> logging.Filter:
+    """A filter from its spec; a ``custom`` one only where the profile allows code."""
+    if not runs_code(spec.type):
+        return build_filter(spec)
+    if not code_allowed(profile.allow_custom):  # a Profile built in code too
+        raise SetupError(f"filter {name!r}: a custom filter needs `allow_custom: true` in the profile")
+    try:
+        return build_filter(spec)
+    except Exception as err:
+        raise SetupError(f"filter {name!r} (custom) could not be built: {err}") from err
+
+
 def _build(profile: Profile | PlainProfile, topology: Topology, remote: Mapping[str, str]) -> None:
     formatters = {name: build_formatter(spec) for name, spec in profile.formatters.items()}
-    filters = {name: build_filter(spec) for name, spec in profile.filters.items()}
+    filters = {name: _filter(profile, name, spec) for name, spec in profile.filters.items()}
     default_formatter = build_formatter(None)
     needed = needed_sinks(profile, remote)
 

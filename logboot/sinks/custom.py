@@ -9,21 +9,13 @@ reported, never seen by the application.
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from logboot.core.factories import load_factory
 
 if TYPE_CHECKING:
     from logboot.sinks.custom_spec import CustomSinkSpec
-
-
-def load_factory(factory: str) -> Any:
-    """Import ``module`` and walk ``attr.attr`` of a ``"module:attr"`` string."""
-    module_name, _, path = factory.partition(":")
-    target: Any = importlib.import_module(module_name)
-    for attr in path.split("."):
-        target = getattr(target, attr)
-    return target
 
 
 def build(spec: CustomSinkSpec) -> logging.Handler:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from logboot.sinks.base_spec import SinkCommon
-
-_DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*"
-_FACTORY = re.compile(rf"^{_DOTTED}:{_DOTTED}$")
+from logboot.values.fields import check_factory
 
 
 class CustomSinkSpec(SinkCommon):
@@ -30,9 +27,7 @@ class CustomSinkSpec(SinkCommon):
     @field_validator("factory")
     @classmethod
     def _check_factory(cls, value: str) -> str:
-        if not _FACTORY.match(value):
-            raise ValueError(f"expected 'module:callable' (e.g. 'myapp.logs:make_handler'), got {value!r}")
-        return value
+        return check_factory(value, "myapp.logs:make_handler")
 
     def target(self) -> str:
         return self.factory

@@ -8,6 +8,7 @@ the profile cache uses them without validating anything.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -80,6 +81,16 @@ Rate = Annotated[
 ]
 Name = Annotated[str, Field(min_length=1)]
 
+_DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*"
+_FACTORY = re.compile(rf"^{_DOTTED}:{_DOTTED}$")
+
+
+def check_factory(value: str, example: str) -> str:
+    """A ``custom`` sink's or filter's ``factory``: ``module:callable``, dotted names only."""
+    if not _FACTORY.match(value):
+        raise ValueError(f"expected 'module:callable' (e.g. {example!r}), got {value!r}")
+    return value
+
 
 class Spec(BaseModel):
     """Base of every profile model: unknown keys are errors, values are checked on assignment."""
@@ -87,4 +98,4 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-__all__ = ["Duration", "FileMode", "Level", "Name", "Rate", "Size", "Spec"]
+__all__ = ["Duration", "FileMode", "Level", "Name", "Rate", "Size", "Spec", "check_factory"]

@@ -138,7 +138,7 @@ def test_allowed_custom_factory_is_marked_by_check_and_imported_only_by_setup(tm
         "problems": [],
         "warnings": [
             f"{path}:4:23: sinks.out.factory: warning: custom sink: setup_logging will import and "
-            "call 'payload:make' (the one place a profile runs code)"
+            "call 'payload:make' (the profile runs code)"
         ],
     }
     assert after == {"imported": True, "marker": True, "handler": "NullHandler"}
