@@ -542,3 +542,56 @@ def test_a_dropped_django_filter_is_named_with_exactly_what_now_gets_through(tmp
     kept["sinks"]["console"]["filters"] = ["require_debug_true"]
     (tmp_path / "kept.yaml").write_text(yaml.safe_dump(kept), encoding="utf-8")
     assert django_lines(str(tmp_path / "kept.yaml"), tmp_path) == before
+
+
+# Flask's documented logging config ("Basic Configuration" in Flask's logging docs).
+FLASK_CONFIG = {
+    "version": 1,
+    "formatters": {"default": {"format": "[%(asctime)s] %(levelname)s in %(module)s: %(message)s"}},
+    "handlers": {
+        "wsgi": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://flask.logging.wsgi_errors_stream",
+            "formatter": "default",
+        }
+    },
+    "root": {"level": "INFO", "handlers": ["wsgi"]},
+}
+FLASK_RUN = """
+import json, logging, logging.config, sys
+config = json.loads(sys.argv[2])
+if sys.argv[1] == "dictconfig":
+    logging.config.dictConfig(config)
+else:
+    import logboot
+    runtime = logboot.setup_logging(sys.argv[1])
+for level in (logging.DEBUG, logging.INFO, logging.ERROR):
+    logging.getLogger("shop").log(level, "order %s", logging.getLevelName(level))
+if sys.argv[1] != "dictconfig":
+    runtime.stop()
+"""
+
+
+def test_flasks_documented_config_keeps_its_stream_handler(tmp_path: Path) -> None:
+    """The root's `wsgi` handler (Flask's `wsgi_errors_stream`) becomes a stderr sink, noted;
+    both setups print the same records to stderr (the time stamp's layout aside)."""
+    flask_logging = pytest.importorskip("flask.logging")
+    assert hasattr(flask_logging, "wsgi_errors_stream")  # the stream the config names exists
+    profile, _, notes = imported(FLASK_CONFIG, tmp_path)
+    assert profile.sinks["wsgi"].type == "console"
+    assert profile.sinks["wsgi"].stream == "stderr"  # type: ignore[union-attr]
+    assert "last_resort" not in profile.sinks
+    assert any(n.startswith("sinks.wsgi: Flask's wsgi_errors_stream") for n in notes)
+
+    def printed(how: str) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", FLASK_RUN, how, json.dumps(FLASK_CONFIG)],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == ""
+        return [line.split("] ", 1)[1] for line in done.stderr.splitlines()]
+
+    expected = ["INFO in <string>: order INFO", "ERROR in <string>: order ERROR"]
+    assert printed("dictconfig") == expected
+    assert printed(str(tmp_path / "imported.yaml")) == expected

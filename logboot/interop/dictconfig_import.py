@@ -27,6 +27,9 @@ _STREAMS = {
     "ext://sys.stdout": "stdout",
     "ext://sys.__stderr__": "stderr",
     "ext://sys.__stdout__": "stdout",
+    # Flask's documented config: the WSGI server's error stream inside a request, sys.stderr
+    # outside one. A listener thread is never inside a request: stderr (noted where used).
+    "ext://flask.logging.wsgi_errors_stream": "stderr",
 }
 _CLASSES = {
     "logging.StreamHandler": "console",
@@ -338,6 +341,12 @@ class Importer:
             )
             return {"stream"}
         out["stream"] = _STREAMS[stream]
+        if stream == "ext://flask.logging.wsgi_errors_stream":
+            self.note(
+                ("sinks", name),
+                "Flask's wsgi_errors_stream is the WSGI server's error stream during a request and "
+                "stderr otherwise; this sink writes from its listener thread, outside any request: stderr",
+            )
         return {"stream"}
 
     def sink_file(self, name: str, spec: dict[str, Any], out: dict[str, Any]) -> set[str]:
