@@ -56,7 +56,11 @@ def test_import_writes_a_profile_that_check_accepts(in_tmp: Path) -> None:
     assert result.stderr.splitlines() == [
         "note: handler 'mail' (logging.handlers.SMTPHandler) has no logboot sink type; left out, with the "
         "loggers' references to it. To keep it, set `allow_custom: true` and use this custom sink:",
-        "Imported logging.yaml into logboot.yaml (1 note).",
+        "note: text sinks escape what could forge a line: a line break inside a message is written as "
+        "\\n, and a traceback's lines are indented under their record, so every line that starts at "
+        "column one starts a record (logging wrote both raw). For logging's exact bytes on a sink "
+        "whose input you trust, set `stdlib_layout: true` on its formatter",
+        "Imported logging.yaml into logboot.yaml (2 notes).",
     ]
     text = (in_tmp / "logboot.yaml").read_text(encoding="utf-8")
     assert text.startswith("# Imported from logging.yaml by `logboot import`.\n")
@@ -72,7 +76,7 @@ def test_import_to_stdout_and_from_json(in_tmp: Path) -> None:
     result = invoke("import", "logging.json")
     assert result.exit_code == 0, result.stderr
     assert yaml.safe_load(result.stdout)["listeners"] == {"main": {"queue": "main", "sinks": ["file"]}}
-    assert result.stderr.splitlines()[-1] == "Imported logging.json (1 note)."
+    assert result.stderr.splitlines()[-1] == "Imported logging.json (2 notes)."
 
 
 def test_import_refuses_to_overwrite_without_force(in_tmp: Path) -> None:

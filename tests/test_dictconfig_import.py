@@ -53,7 +53,7 @@ def test_handlers_become_sinks_behind_a_thread_queue(tmp_path: Path) -> None:
         "disable_existing_loggers": False,
     }
     profile, _, notes = imported(config, tmp_path)
-    assert notes == []
+    assert [n for n in notes if not n.startswith("text sinks escape")] == []
     assert profile.sinks["out"].type == "console"
     assert profile.sinks["out"].stream == "stdout"  # type: ignore[union-attr]
     assert profile.sinks["file"].type == "file"
@@ -595,3 +595,63 @@ def test_flasks_documented_config_keeps_its_stream_handler(tmp_path: Path) -> No
     expected = ["INFO in <string>: order INFO", "ERROR in <string>: order ERROR"]
     assert printed("dictconfig") == expected
     assert printed(str(tmp_path / "imported.yaml")) == expected
+
+
+LAYOUT_RUN = """
+import logging, logging.config, sys
+how, config_json = sys.argv[1], sys.argv[2]
+if how == "dictconfig":
+    import json
+    logging.config.dictConfig(json.loads(config_json))
+else:
+    import logboot
+    runtime = logboot.setup_logging(how)
+log = logging.getLogger("app")
+log.info("line one\\nline two")
+try:
+    1 / 0
+except ZeroDivisionError:
+    log.exception("failed %s", "badly")
+if how != "dictconfig":
+    runtime.stop()
+"""
+
+
+def test_what_the_import_notes_about_layouts_is_what_changes(tmp_path: Path) -> None:
+    """A newline in a message and a traceback: the import writes them escaped and indented,
+    as its note says; `stdlib_layout: true`, as the note offers, gives logging's exact bytes."""
+    log_file = tmp_path / "app.log"
+    config = {
+        "version": 1,
+        "formatters": {"line": {"format": "%(levelname)s %(name)s %(message)s"}},
+        "handlers": {
+            "file": {"class": "logging.FileHandler", "filename": str(log_file), "formatter": "line"}
+        },
+        "root": {"level": "INFO", "handlers": ["file"]},
+    }
+    _, text, notes = imported(config, tmp_path)
+    assert any(n.startswith("text sinks escape what could forge a line") for n in notes)
+
+    def written(how: str) -> bytes:
+        done = subprocess.run(
+            [sys.executable, "-c", LAYOUT_RUN, how, json.dumps(config)],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        data = log_file.read_bytes()
+        log_file.unlink()
+        return data
+
+    original = written("dictconfig")
+    assert original.startswith(b"INFO app line one\nline two\nERROR app failed badly\nTraceback")
+    imported_lines = written(str(tmp_path / "imported.yaml")).decode().splitlines()
+    assert imported_lines[0] == "INFO app line one\\nline two"  # the line break, escaped
+    assert imported_lines[1] == "ERROR app failed badly"
+    assert imported_lines[2] == "    Traceback (most recent call last):"  # indented under its record
+    assert all(line.startswith("    ") for line in imported_lines[2:])
+    assert [line[4:] for line in imported_lines[2:]] == original.decode().splitlines()[3:]
+
+    kept = yaml.safe_load(text)
+    kept["formatters"]["line"]["stdlib_layout"] = True
+    (tmp_path / "kept.yaml").write_text(yaml.safe_dump(kept), encoding="utf-8")
+    assert written(str(tmp_path / "kept.yaml")) == original  # byte for byte

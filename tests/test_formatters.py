@@ -286,3 +286,14 @@ def test_task_name_is_not_an_extra() -> None:
     if sys.version_info < (3, 12):
         record.taskName = None
     assert json.loads(JsonFormatter(["extra"]).format(record)) == {}
+
+
+def test_stdlib_layout_has_no_context_field() -> None:
+    """`context` is logboot's own field: logging.Formatter could not lay it out."""
+    from pydantic import ValidationError
+
+    from logboot.profile.formatter_specs import TextFormatterSpec
+
+    with pytest.raises(ValidationError, match="`context` is logboot's own field"):
+        TextFormatterSpec(type="text", format="{message} {context}", stdlib_layout=True)
+    assert TextFormatterSpec(type="text", format="{message} {context}").stdlib_layout is False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from logboot.formatters.json import JsonFormatter
-from logboot.formatters.text import TextFormatter
+from logboot.formatters.text import StdlibTextFormatter, TextFormatter
 
 if TYPE_CHECKING:
     import logging
@@ -21,4 +21,6 @@ def build_formatter(spec: TextFormatterSpec | JsonFormatterSpec | None) -> loggi
         return JsonFormatter(
             list(spec.fields) if spec.fields else None, spec.utc, spec.preset, dict(spec.rename)
         )
+    if spec.stdlib_layout:
+        return StdlibTextFormatter(spec.format, spec.datefmt, spec.style, spec.utc)
     return TextFormatter(spec.format, spec.datefmt, spec.style, spec.utc)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import string
+import time
 from typing import TYPE_CHECKING, Any
 
 from logboot.formatters.base import ClockCache, CompiledFormatter
@@ -171,3 +172,15 @@ def _as_percent(fmt: str) -> str | None:
         left = width and align != ">"  # str.format aligns text left unless told otherwise
         parts.append(f"%({field}){'-' if left else ''}{width}s")
     return "".join(parts)
+
+
+class StdlibTextFormatter(logging.Formatter):
+    """``stdlib_layout: true``: ``logging.Formatter`` itself, byte for byte (its time stamp,
+    raw line breaks, tracebacks as they are). Nothing is escaped: for trusted input only."""
+
+    def __init__(
+        self, fmt: str | None = None, datefmt: str | None = None, style: str = "{", utc: bool = False
+    ) -> None:
+        super().__init__(fmt or _DEFAULT_FORMATS[style], datefmt, style=style)  # type: ignore[arg-type]
+        if utc:
+            self.converter = time.gmtime

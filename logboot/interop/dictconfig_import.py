@@ -31,6 +31,7 @@ _STREAMS = {
     # outside one. A listener thread is never inside a request: stderr (noted where used).
     "ext://flask.logging.wsgi_errors_stream": "stderr",
 }
+_TEXT_SINKS = ("console", "file", "rotating_file", "timed_rotating_file", "concurrent_rotating_file")
 _CLASSES = {
     "logging.StreamHandler": "console",
     "logging.FileHandler": "file",
@@ -603,6 +604,44 @@ class Importer:
             if name not in used:
                 self.note(("sinks", name), "no logger used this handler; no listener uses this sink")
         self.note_widened()
+        self.note_layouts()
+
+    def note_layouts(self) -> None:
+        """What every imported text sink changes, said once, and where queues may reorder."""
+        sinks = self.sections["sinks"]
+        formatters = self.sections["formatters"]
+
+        def writes_text(sink: dict[str, Any]) -> bool:
+            formatter = formatters.get(str(sink.get("formatter")), {})
+            return sink.get("type") in _TEXT_SINKS and formatter.get("type", "text") == "text"
+
+        if any(writes_text(sink) for sink in sinks.values()):
+            self.note(
+                None,
+                "text sinks escape what could forge a line: a line break inside a message is "
+                "written as \\n, and a traceback's lines are indented under their record, so every "
+                "line that starts at column one starts a record (logging wrote both raw). For "
+                "logging's exact bytes on a sink whose input you trust, set `stdlib_layout: true` "
+                "on its formatter",
+            )
+        queues_of: dict[str, set[str]] = {}
+        for listener in self.sections["listeners"].values():
+            for sink in listener["sinks"]:
+                queues_of.setdefault(sink, set()).add(listener["queue"])
+        targets: dict[str, list[str]] = {}
+        for name, spec in sinks.items():
+            target = spec.get("path") or (spec.get("stream") if spec.get("type") == "console" else None)
+            if target and name in queues_of:
+                targets.setdefault(str(target), []).append(name)
+        for target, names in targets.items():
+            queues = sorted(set().union(*(queues_of[n] for n in names)))
+            if len(queues) > 1:
+                self.note(
+                    None,
+                    f"sinks {', '.join(names)} write to {target} from {len(queues)} queues "
+                    f"({', '.join(queues)}): each queue keeps its own order, but records of different "
+                    "queues can reach it in another order than they were logged",
+                )
 
     def note_widened(self) -> None:
         """Where a filter made by code was left out, say exactly what now gets through: a

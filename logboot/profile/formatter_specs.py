@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from logboot.formatters.fields import CONTEXT_FIELD, JSON_FIELDS
+from logboot.formatters.fields import CONTEXT_FIELD, JSON_FIELDS, format_fields
 from logboot.formatters.presets import PRESETS, shape
 from logboot.values.fields import Spec
 
@@ -37,6 +37,24 @@ class TextFormatterSpec(Spec):
         examples=["%Y-%m-%dT%H:%M:%S"],
     )
     utc: bool = Field(default=False, description="Render times in UTC instead of local time.")
+    stdlib_layout: bool = Field(
+        default=False,
+        description=(
+            "Lay records out exactly as `logging.Formatter` does: its time stamp (`2024-05-01 "
+            "12:00:00,123` unless `datefmt`), and messages and tracebacks as they are, line breaks "
+            "included. Byte for byte what the standard library writes, so a message can forge "
+            "lines: only for sinks whose input you trust (a migration that must not change a "
+            "byte). Fields a record lacks fail as they do in logging; no `context` field."
+        ),
+    )
+
+    @field_validator("stdlib_layout")
+    @classmethod
+    def _check_stdlib_layout(cls, value: bool, info: ValidationInfo) -> bool:
+        layout = info.data.get("format")
+        if value and layout and CONTEXT_FIELD in format_fields(layout, info.data.get("style", "{")):
+            raise ValueError("`context` is logboot's own field; logging.Formatter cannot lay it out")
+        return value
 
     @field_validator("format")
     @classmethod
