@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from logboot.errors import LogbootError, SetupError
 from logboot.filters.redaction import RedactFilter
@@ -25,7 +25,7 @@ from logboot.profile.wiring import (
     propagates,
     runs_code,
 )
-from logboot.runtime.handler import QueueHandler
+from logboot.runtime.handler import QueueHandler, TracingQueueHandler
 from logboot.runtime.listener import Listener, ListenerSink
 from logboot.runtime.queues import Overflow, ThreadQueue
 from logboot.sinks import builder
@@ -110,6 +110,19 @@ def _fallback_name(sink: ListenerSink) -> str | None:
     return sink.fallback.name if sink.fallback is not None else None
 
 
+def _span_lookup(profile: Profile | PlainProfile) -> Callable[[], Any] | None:
+    """OpenTelemetry's ``get_current_span`` where a record may end in an ``otlp`` sink (also
+    in a child process, whose parent runs the sink), so log records keep their trace; None
+    elsewhere, or without the OpenTelemetry API."""
+    if not any(spec.type == "otlp" for spec in profile.sinks.values()):
+        return None
+    try:
+        from opentelemetry.trace import get_current_span
+    except ImportError:
+        return None  # building the sink reports the missing extra
+    return get_current_span
+
+
 def _filter(profile: Profile | PlainProfile, name: str, spec: FilterSpec) -> logging.Filter:
     """A filter from its spec; a ``custom`` one only where the profile allows code."""
     if not runs_code(spec.type):
@@ -168,9 +181,16 @@ def _build(profile: Profile | PlainProfile, topology: Topology, remote: Mapping[
 
     redactions = _logger_redactions(profile, filters)
 
+    current_span = _span_lookup(profile)
+
     def handler_for(logger: str, queue_name: str, filter_names: list[str]) -> QueueHandler:
         target = topology.channels.get(queue_name) or topology.queues[queue_name]
-        handler = QueueHandler(target, f"{logger or 'root'}->{queue_name}")
+        label = f"{logger or 'root'}->{queue_name}"
+        handler = (
+            QueueHandler(target, label)
+            if current_span is None
+            else TracingQueueHandler(target, label, current_span)
+        )
         below = [(name, found) for name, found in redactions.items() if _is_below(name, logger)]
         if below:  # first, as the records met them in their own loggers' handlers
             handler.addFilter(InheritedRedaction(below))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from logboot.core.context import capture, current_snapshot
 from logboot.core.records import apply_filters, merge_message, prepare
@@ -71,3 +72,31 @@ class QueueHandler(logging.Handler):
 
     def __repr__(self) -> str:
         return f"<logboot.QueueHandler {self.name!r}>"
+
+
+#: The record attributes of a span's context, named as OpenTelemetry's logging
+#: instrumentation names them (``otelTraceID``, ...), so formatters and tools that know
+#: those names find them; the ``otlp`` sink exports them as the log record's trace context.
+TRACE_FIELDS = ("otelTraceID", "otelSpanID", "otelTraceSampled")
+
+
+class TracingQueueHandler(QueueHandler):
+    """A ``QueueHandler`` that also keeps the current span's trace and span id on each
+    record, in the thread that logs (the span is gone once the record is on the queue).
+    Used only in a profile with an ``otlp`` sink: the look-up costs about 0.2 µs a call."""
+
+    def __init__(self, queue: RecordSink, name: str, current_span: Callable[[], Any]) -> None:
+        super().__init__(queue, name)
+        self.current_span = current_span
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        try:
+            span = self.current_span().get_span_context()
+            if span.is_valid:
+                record.otelTraceID = f"{span.trace_id:032x}"
+                record.otelSpanID = f"{span.span_id:016x}"
+                record.otelTraceSampled = span.trace_flags.sampled
+        except Exception as err:  # noqa: BLE001 - a broken tracer must not lose the record
+            with contextlib.suppress(Exception):
+                self.reporter.report(err, "trace context not recorded")
+        return super().handle(record)

@@ -34,6 +34,7 @@ try:
     from opentelemetry.sdk._logs.export import LogRecordExportResult
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, set_span_in_context
 except ImportError as err:  # pragma: no cover - exercised without the extra installed
     _MISSING: ImportError | None = err
 else:
@@ -112,9 +113,11 @@ class OtlpSink(RemoteSink["ReadableLogRecord"]):
 
     def convert(self, record: logging.LogRecord, body: str) -> ReadableLogRecord:
         """The OTel log record of ``record``."""
-        attributes: dict[str, Any] = {
-            key: attribute_value(value) for key, value in extra_fields(record).items()
-        }
+        extras = extra_fields(record)
+        trace_id = extras.pop("otelTraceID", None)  # the span the record was logged in
+        span_id = extras.pop("otelSpanID", None)
+        sampled = extras.pop("otelTraceSampled", None)
+        attributes: dict[str, Any] = {key: attribute_value(value) for key, value in extras.items()}
         attributes["code.file.path"] = record.pathname
         attributes["code.function.name"] = record.funcName
         attributes["code.line.number"] = record.lineno
@@ -131,7 +134,7 @@ class OtlpSink(RemoteSink["ReadableLogRecord"]):
         log_record = LogRecord(
             timestamp=int(record.created * 1e9),
             observed_timestamp=time.time_ns(),
-            context=self._context,
+            context=span_context(trace_id, span_id, sampled) if trace_id and span_id else self._context,
             severity_text=_SEVERITY_TEXT.get(record.levelname, record.levelname),
             severity_number=SeverityNumber(severity_number(record.levelno)),
             body=body,
@@ -189,6 +192,14 @@ class OtlpSink(RemoteSink["ReadableLogRecord"]):
         if exporter is not None and not self._shut:
             self._shut = True
             exporter.shutdown()  # type: ignore[no-untyped-call]
+
+
+def span_context(trace_id: str, span_id: str, sampled: object) -> Context:
+    """The context of the span a record was logged in, from the ids its producer kept
+    (``runtime.handler.TracingQueueHandler``): what the OTel log record is exported with."""
+    flags = TraceFlags(TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT)
+    span = SpanContext(int(trace_id, 16), int(span_id, 16), is_remote=False, trace_flags=flags)
+    return set_span_in_context(NonRecordingSpan(span))
 
 
 class ExportFailedError(Exception):

@@ -27,3 +27,15 @@ def log_in_context(
             log.info("own context %d", seq, extra={"seq": seq, "tag": tag, "phase": "own"})
         with logboot.context(lock=threading.Lock()):
             log.info("unpicklable", extra={"seq": 0, "tag": tag, "phase": "lock"})
+
+
+def log_in_a_span(handle: logboot.ProcessHandle, ids: Any) -> None:
+    """Attach, log one record inside a span of the child's own tracer, and send the span's ids
+    back on ``ids`` (a multiprocessing queue)."""
+    from opentelemetry.sdk.trace import TracerProvider
+
+    logboot.attach(handle)
+    with TracerProvider().get_tracer("child").start_as_current_span("work") as span:
+        logging.getLogger("app.child").info("in the child's span", extra={"seq": 7})
+        context = span.get_span_context()
+    ids.put((f"{context.trace_id:032x}", f"{context.span_id:016x}"))

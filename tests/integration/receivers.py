@@ -262,6 +262,8 @@ def decode_logs(body: bytes, encoding: str = "") -> list[dict[str, Any]]:
                         "body": _any_value(record.body),
                         "attributes": {a.key: _any_value(a.value) for a in record.attributes},
                         "trace_id": record.trace_id.hex(),
+                        "span_id": record.span_id.hex(),
+                        "flags": record.flags,
                     }
                 )
     return out

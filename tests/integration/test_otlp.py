@@ -220,3 +220,101 @@ def test_a_missing_extra_names_the_install_command(
     monkeypatch.setattr(otlp, "_MISSING", ImportError("No module named 'opentelemetry'"))
     with pytest.raises(MissingDependencyError, match=r"^.*pip install 'logboot\[otlp\]'$"):
         logboot.setup_logging(otlp_profile(write_profile, "http://127.0.0.1:4318/v1/logs"))
+
+
+def test_a_record_logged_in_a_span_is_exported_with_its_trace(
+    receiver: OtlpReceiver, write_profile: WriteProfile, tmp_path: Path
+) -> None:
+    """The span current where a record is logged (the SDK's own tracer, in another thread than
+    the sink's) is the exported record's trace and span id; JSON lines get the same ids as
+    `otelTraceID` / `otelSpanID`; a record outside any span has none."""
+    from opentelemetry.sdk.trace import TracerProvider
+
+    profile = write_profile(
+        f"""\
+        version: 1
+        formatters:
+          json: {{type: json}}
+        sinks:
+          otel: {{type: otlp, endpoint: "{receiver.endpoint}", timeout: 10s, backoff_max: 100ms}}
+          lines: {{type: file, path: "{tmp_path}/lines.jsonl", formatter: json}}
+        queues:
+          main: {{}}
+        listeners:
+          main: {{queue: main, sinks: [otel, lines]}}
+        root: {{level: INFO, queue: main}}
+        """
+    )
+    tracer = TracerProvider().get_tracer("checkout")
+    log = logging.getLogger("app.otel")
+    with logboot.setup_logging(profile) as runtime:
+        with tracer.start_as_current_span("charge") as span:
+            log.info("inside", extra={"seq": 0})
+            ids = span.get_span_context()
+        log.info("outside", extra={"seq": 1})
+        assert runtime.flush(30)
+        records = receiver.wait_for(2)
+    inside, outside = sorted(records, key=lambda r: r["attributes"]["seq"])
+    assert (inside["trace_id"], inside["span_id"]) == (f"{ids.trace_id:032x}", f"{ids.span_id:016x}")
+    assert inside["flags"] & 1 == 1  # sampled
+    assert "otelTraceID" not in inside["attributes"]  # the trace context, not an attribute
+    assert (outside["trace_id"], outside["span_id"]) == ("", "")
+    lines = [json.loads(line) for line in (tmp_path / "lines.jsonl").read_text().splitlines()]
+    assert lines[0]["otelTraceID"] == inside["trace_id"] and lines[0]["otelSpanID"] == inside["span_id"]
+    assert "otelTraceID" not in lines[1]
+
+
+def test_without_an_otlp_sink_no_trace_is_looked_up(write_profile: WriteProfile) -> None:
+    """The span look-up is made only where a record may reach an otlp sink."""
+    from logboot.runtime.handler import TracingQueueHandler
+
+    profile = write_profile(
+        """\
+        version: 1
+        sinks:
+          out: {type: "null"}
+        queues:
+          main: {}
+        listeners:
+          main: {queue: main, sinks: [out]}
+        root: {level: INFO, queue: main}
+        """
+    )
+    with logboot.setup_logging(profile) as runtime:
+        assert not any(isinstance(p.handler, TracingQueueHandler) for p in runtime.topology.loggers.values())
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_a_childs_span_reaches_the_parents_otlp_sink(
+    receiver: OtlpReceiver, write_profile: WriteProfile, method: str
+) -> None:
+    """A spawned child's record, logged in the child's span, crosses the process queue with
+    its trace: the parent's otlp sink exports the child's trace and span id."""
+    import multiprocessing
+
+    from .context_children import log_in_a_span
+
+    profile = write_profile(
+        f"""\
+        version: 1
+        sinks:
+          otel: {{type: otlp, endpoint: "{receiver.endpoint}", timeout: 10s, backoff_max: 100ms}}
+        queues:
+          main: {{kind: process}}
+        listeners:
+          main: {{queue: main, sinks: [otel]}}
+        root: {{level: INFO, queue: main}}
+        """
+    )
+    context = multiprocessing.get_context(method)
+    ids = context.Queue()
+    with logboot.setup_logging(profile) as runtime:
+        child = context.Process(target=log_in_a_span, args=(runtime.process_handle(), ids))
+        child.start()
+        trace_id, span_id = ids.get(timeout=60)
+        child.join(60)
+        assert child.exitcode == 0
+        assert runtime.flush(30)
+        (record,) = receiver.wait_for(1)
+    assert (record["trace_id"], record["span_id"]) == (trace_id, span_id)
+    assert record["body"] == "in the child's span"
