@@ -18,12 +18,14 @@ import contextlib
 import errno
 import functools
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from logboot.errors import SetupError
 from logboot.sinks.base import BatchSink, PartialWriteError, SinkClosedError, append_records
+from logboot.sinks.retention import CLOSE_WAIT, Retention, summary
 
 if TYPE_CHECKING:
     from logboot.sinks.files_spec import FileSinkSpec, RotatingFileSinkSpec
@@ -177,7 +179,12 @@ class FileSink(BatchSink):
 
 
 class RotatingFileSink(FileSink):
-    """A file that rolls over to ``path.1`` ... ``path.N`` before passing ``max_bytes``."""
+    """A file that rolls over to ``path.1`` ... ``path.N`` before passing ``max_bytes``.
+
+    With ``compress="gzip"`` the rolled files become ``path.1.gz`` ... ``path.N.gz``
+    (written in the background, see ``retention``); ``max_total_size`` caps the bytes of
+    all rolled files, the oldest going first.
+    """
 
     def __init__(
         self,
@@ -187,12 +194,21 @@ class RotatingFileSink(FileSink):
         mode: int = 0o640,
         encoding: str = "utf-8",
         reopen: str = "watch",
+        compress: str | None = None,
+        max_total_size: int | None = None,
     ) -> None:
         super().__init__(path, mode, encoding, reopen)
         self.max_bytes = max_bytes
         self.backup_count = backup_count
+        self._numbered = re.compile(re.escape(self.path.name) + r"\.([1-9][0-9]*)(\.gz)?")
+        self.retention = Retention(
+            self.path, self.rolled_files, mode=mode, compress=compress, max_total_size=max_total_size
+        )
+        self.retention.recover()
 
     def write_lines(self, lines: list[str]) -> int:
+        if self.retention.waiting_start:
+            self.retention.kick()
         fd = self.ensure_open()
         if encodes_alone(self.encoding):
             data = encode_text(lines, self.encoding)
@@ -227,24 +243,76 @@ class RotatingFileSink(FileSink):
             raise
 
     def rollover(self) -> None:
-        """Shift ``path.N-1`` to ``path.N`` ..., ``path`` to ``path.1``, start a new file."""
+        """Shift ``path.N-1`` to ``path.N`` ..., ``path`` to ``path.1``, start a new file.
+
+        A rolled file may be plain or gzipped (``path.K.gz``); both shift alike, and the
+        compressor finds a file it is working on by its inode wherever the shift put it.
+        """
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
-        for index in range(self.backup_count - 1, 0, -1):
-            older = self.path.with_name(f"{self.path.name}.{index}")
-            if older.exists():
-                os.replace(older, self.path.with_name(f"{self.path.name}.{index + 1}"))
-        if not os.path.lexists(self.path):
-            pass  # moved away or deleted under us: nothing to shift
-        elif self.backup_count > 0:
-            os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
-        else:
-            os.unlink(self.path)
+        rolled = False
+        with self.retention.lock:
+            for index in range(self.backup_count - 1, 0, -1):
+                self._shift(self._numbered_path(index), self._numbered_path(index + 1))
+            if not os.path.lexists(self.path):
+                pass  # moved away or deleted under us: nothing to shift
+            elif self.backup_count > 0:
+                self._shift(self.path, self._numbered_path(1), zipped_too=False)
+                rolled = True
+            else:
+                os.unlink(self.path)
+        if rolled:
+            self.retention.rolled(self._numbered_path(1))
         self.open()
 
+    def _numbered_path(self, index: int) -> Path:
+        return self.path.with_name(f"{self.path.name}.{index}")
+
+    def _shift(self, source: Path, target: Path, zipped_too: bool = True) -> None:
+        """Rename ``source`` (plain, or its ``.gz`` when ``zipped_too``) to ``target``, removing
+        what was there in either form (a shift never leaves ``target`` beside ``target.gz``)."""
+        zipped = (source.with_name(source.name + ".gz"), target.with_name(target.name + ".gz"))
+        pairs = ((source, target), zipped) if zipped_too else ((source, target),)
+        moves = [pair for pair in pairs if os.path.lexists(pair[0])]
+        if not moves:
+            return
+        moving_to = {to for _, to in moves}
+        for old in (target, zipped[1]):
+            if old not in moving_to and os.path.lexists(old):
+                self.retention.removed += 1
+                os.unlink(old)
+        for frm, to in moves:
+            if os.path.lexists(to):
+                self.retention.removed += 1  # the oldest, pushed out by the shift
+            os.replace(frm, to)
+
+    def rolled_files(self) -> list[Path]:
+        """The rolled files ``path.1`` ... ``path.N`` (plain or ``.gz``), oldest (highest) first."""
+        found: list[tuple[int, str]] = []
+        with contextlib.suppress(FileNotFoundError), os.scandir(self.path.parent) as entries:
+            for entry in entries:
+                match = self._numbered.fullmatch(entry.name)
+                if match and int(match.group(1)) <= self.backup_count:
+                    found.append((int(match.group(1)), entry.name))
+        return [self.path.with_name(name) for _, name in sorted(found, reverse=True)]
+
+    def settle(self, timeout: float = CLOSE_WAIT) -> bool:
+        """Wait until the rolled files are compressed and pruned; False when ``timeout`` passed first."""
+        return self.retention.settle(timeout)
+
+    def close(self) -> None:
+        super().close()
+        self.retention.close()
+
+    def sink_stats(self) -> dict[str, int]:
+        """The compressed and removed rolled files, when retention is configured."""
+        return self.retention.stats() if self.retention.enabled else {}
+
     def describe(self) -> str:
-        return f"{self.path} (rolls at {self.max_bytes} bytes, keeps {self.backup_count})"
+        more = summary(self.retention.compress, self.retention.max_total_size)
+        more = f", {more}" if more else ""
+        return f"{self.path} (rolls at {self.max_bytes} bytes, keeps {self.backup_count}{more})"
 
 
 def build_file(spec: FileSinkSpec) -> FileSink:
@@ -253,5 +321,12 @@ def build_file(spec: FileSinkSpec) -> FileSink:
 
 def build_rotating(spec: RotatingFileSinkSpec) -> RotatingFileSink:
     return RotatingFileSink(
-        spec.path, spec.max_bytes, spec.backup_count, spec.mode, spec.encoding, spec.reopen
+        spec.path,
+        spec.max_bytes,
+        spec.backup_count,
+        spec.mode,
+        spec.encoding,
+        spec.reopen,
+        spec.compress,
+        spec.max_total_size,
     )
