@@ -592,3 +592,12 @@ def test_a_forked_child_inherits_no_compressor_and_no_held_lock(tmp_path: Path) 
     sink.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.log", "app.log.1.gz"]
     assert read_rolled(path) == [*expected, "first"]
+
+
+def test_the_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks/retention.py runs (one small round) and prints every row."""
+    from benchmarks.retention import main
+
+    assert main(["--rounds", "1", "--max-bytes", str(1024 * 1024)]) == 0
+    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]]
+    assert rows == ["batch,", "plain", "gzip", "gzip", "gzip"]

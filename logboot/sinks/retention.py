@@ -44,6 +44,7 @@ CLOSE_WAIT = 5.0  # seconds close() gives queued compressions before leaving the
 REPORT_INTERVAL = 60.0  # seconds between two reports of a failing compression
 CHUNK = 1 << 20  # bytes read and compressed at a time
 LEVEL = 6  # gzip's own default: most of level 9's ratio at about a third of its time
+NICE = 10  # the compressor thread yields the CPU to the listener and the application
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 _READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
@@ -286,6 +287,8 @@ class Retention:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
+        with contextlib.suppress(AttributeError, OSError):  # Linux: a thread has a nice value of its own
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
         while True:
             with self._cond:
                 while not self._jobs and not self._stopping:
