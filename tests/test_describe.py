@@ -111,6 +111,10 @@ def test_description_is_json_ready() -> None:
             "a.log (gzip, at most 100 MiB)",
         ),
         (
+            {"type": "concurrent_rotating_file", "path": "a.log", "max_bytes": 1, "compress": "gzip"},
+            "a.log (gzip)",
+        ),
+        (
             {"type": "timed_rotating_file", "path": "a.log", "max_age": "14d", "max_total_size": 1500},
             "a.log (at most 1500 bytes, none older than 14d)",
         ),

@@ -601,3 +601,37 @@ def test_the_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--rounds", "1", "--max-bytes", str(1024 * 1024)]) == 0
     rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]]
     assert rows == ["batch,", "plain", "gzip", "gzip", "gzip"]
+
+
+def test_concurrent_rotating_file_gzips_in_the_background(tmp_path: Path) -> None:
+    """concurrent_rotating_file + compress: rolled files are path.N.gz with the configured mode,
+    every record is read back once and in order, and max_total_size removes the oldest."""
+    pytest.importorskip("concurrent_log_handler")
+    from logboot.sinks.concurrent_files import SafeConcurrentRotatingFileHandler
+
+    path = tmp_path / "app.log"
+    handler = SafeConcurrentRotatingFileHandler(path, 4000, 1000, 0o600, "utf-8", "gzip", None)
+    handler.open_files()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    expected = records(3000, pad=16)
+    for message in expected:
+        handler.handle(logging.makeLogRecord({"msg": message, "levelno": logging.INFO}))
+    assert handler.settle(30)
+    handler.close()
+    rolled = [p.name for p in tmp_path.iterdir() if re.fullmatch(r"app\.log\.\d+\.gz", p.name)]
+    assert len(rolled) > 10
+    assert read_rolled(path) == expected
+    assert {stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir() if p.name.startswith("app.log")} == {
+        0o600
+    }
+    assert handler.sink_stats() == {"compressed": len(rolled), "removed": 0, "compress_errors": 0}
+    capped = SafeConcurrentRotatingFileHandler(path, 4000, 1000, 0o600, "utf-8", "gzip", 3000)
+    capped.open_files()
+    capped.handle(logging.makeLogRecord({"msg": "x" * 4000, "levelno": logging.INFO}))
+    capped.handle(logging.makeLogRecord({"msg": "last", "levelno": logging.INFO}))
+    assert capped.settle(30)
+    capped.close()
+    kept = read_rolled(path)
+    assert kept[-1] == "last"
+    assert kept[:-2] == expected[len(expected) - len(kept) + 2 :]
+    assert sum(p.stat().st_size for p in tmp_path.glob("app.log.*")) <= 3000

@@ -18,14 +18,13 @@ import contextlib
 import errno
 import functools
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from logboot.errors import SetupError
 from logboot.sinks.base import BatchSink, PartialWriteError, SinkClosedError, append_records
-from logboot.sinks.retention import CLOSE_WAIT, Retention, summary
+from logboot.sinks.retention import CLOSE_WAIT, Retention, numbered_files, shift_numbered, summary
 
 if TYPE_CHECKING:
     from logboot.sinks.files_spec import FileSinkSpec, RotatingFileSinkSpec
@@ -200,7 +199,6 @@ class RotatingFileSink(FileSink):
         super().__init__(path, mode, encoding, reopen)
         self.max_bytes = max_bytes
         self.backup_count = backup_count
-        self._numbered = re.compile(re.escape(self.path.name) + r"\.([1-9][0-9]*)(\.gz)?")
         self.retention = Retention(
             self.path, self.rolled_files, mode=mode, compress=compress, max_total_size=max_total_size
         )
@@ -253,49 +251,20 @@ class RotatingFileSink(FileSink):
             self.fd = None
         rolled = False
         with self.retention.lock:
-            for index in range(self.backup_count - 1, 0, -1):
-                self._shift(self._numbered_path(index), self._numbered_path(index + 1))
             if not os.path.lexists(self.path):
                 pass  # moved away or deleted under us: nothing to shift
             elif self.backup_count > 0:
-                self._shift(self.path, self._numbered_path(1), zipped_too=False)
+                self.retention.removed += shift_numbered(self.path, self.backup_count)
                 rolled = True
             else:
                 os.unlink(self.path)
         if rolled:
-            self.retention.rolled(self._numbered_path(1))
+            self.retention.rolled(self.path.with_name(f"{self.path.name}.1"))
         self.open()
-
-    def _numbered_path(self, index: int) -> Path:
-        return self.path.with_name(f"{self.path.name}.{index}")
-
-    def _shift(self, source: Path, target: Path, zipped_too: bool = True) -> None:
-        """Rename ``source`` (plain, or its ``.gz`` when ``zipped_too``) to ``target``, removing
-        what was there in either form (a shift never leaves ``target`` beside ``target.gz``)."""
-        zipped = (source.with_name(source.name + ".gz"), target.with_name(target.name + ".gz"))
-        pairs = ((source, target), zipped) if zipped_too else ((source, target),)
-        moves = [pair for pair in pairs if os.path.lexists(pair[0])]
-        if not moves:
-            return
-        moving_to = {to for _, to in moves}
-        for old in (target, zipped[1]):
-            if old not in moving_to and os.path.lexists(old):
-                self.retention.removed += 1
-                os.unlink(old)
-        for frm, to in moves:
-            if os.path.lexists(to):
-                self.retention.removed += 1  # the oldest, pushed out by the shift
-            os.replace(frm, to)
 
     def rolled_files(self) -> list[Path]:
         """The rolled files ``path.1`` ... ``path.N`` (plain or ``.gz``), oldest (highest) first."""
-        found: list[tuple[int, str]] = []
-        with contextlib.suppress(FileNotFoundError), os.scandir(self.path.parent) as entries:
-            for entry in entries:
-                match = self._numbered.fullmatch(entry.name)
-                if match and int(match.group(1)) <= self.backup_count:
-                    found.append((int(match.group(1)), entry.name))
-        return [self.path.with_name(name) for _, name in sorted(found, reverse=True)]
+        return numbered_files(self.path, self.backup_count)
 
     def settle(self, timeout: float = CLOSE_WAIT) -> bool:
         """Wait until the rolled files are compressed and pruned; False when ``timeout`` passed first."""

@@ -1,9 +1,10 @@
 """What happens to rolled log files: gzipped in the background, pruned by count, total size, age.
 
-Shared by ``rotating_file`` and ``timed_rotating_file``. The listener thread only renames at
-a rollover, as before, and hands the rolled file to ``Retention.rolled``; compressing is
-done by one daemon thread per sink (``logboot-compress-<file name>``), started by the first
-file it is given, drained by ``close()`` and never inherited by a forked child.
+Shared by ``rotating_file``, ``timed_rotating_file`` and ``concurrent_rotating_file``. The
+listener thread only renames at a rollover, as before, and hands the rolled file to
+``Retention.rolled``; compressing is done by one daemon thread per sink
+(``logboot-compress-<file name>``), started by the first file it is given (never by building
+the sink), drained by ``close()`` and never inherited by a forked child.
 
 Crash safety: a rolled file ``X`` is compressed into ``.<name>.<inode>.<pid>.<n>.gz.part``
 beside it (created with ``O_EXCL | O_NOFOLLOW`` and the log's mode, so nothing planted
@@ -13,9 +14,12 @@ X is still whole) or X beside a complete X.gz (the next start removes X). A name
 ends in ``.gz`` therefore always holds a whole file.
 
 A rolled file is known by its inode, not by its name: a rollover may shift ``app.log.1``
-to ``app.log.2`` while it is being compressed. The final rename takes ``lock`` (the sink's
-rollover takes it too), finds where that inode is now and renames beside it; a file
-pruned meanwhile leaves nothing behind.
+to ``app.log.2`` while it is being compressed. The file is held open from the start of its
+compression to the end, so its inode number cannot go to a new file meanwhile; the final
+rename takes ``lock`` (the sink's rollover takes it too, and ``shared``, the lock file of
+``concurrent_rotating_file``, when processes share the files), finds where that inode is
+now and renames beside it; a file pruned (or compressed by another process) meanwhile
+leaves nothing behind.
 
 Pruning deletes whole rolled files, oldest first, never the active file and never
 through a symlink (a link is judged by ``lstat`` and removed as a link): beyond ``keep``
@@ -30,12 +34,14 @@ import contextlib
 import gzip
 import itertools
 import os
+import re
 import stat
 import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from logboot.core.reporting import ErrorReporter, write_stderr
@@ -103,8 +109,10 @@ class Retention:
         max_total_size: int | None = None,
         max_age: float | None = None,
         clock: Callable[[], float] = time.time,
+        shared: Callable[[], AbstractContextManager[object]] | None = None,
     ) -> None:
         self.active = active
+        self.shared = shared  # the lock of processes sharing the files (taken by the compressor only)
         self.listing = listing
         self.mode = mode
         self.compress = compress
@@ -148,18 +156,17 @@ class Retention:
         if not self.enabled:
             return
         if self.compress:
-            self._remove_parts()
-            with self.lock:
-                names = self.listing()
-            for path in names:
-                if path.name.endswith(".gz"):
-                    continue
-                if _is_file(path.with_name(path.name + ".gz")):
-                    self._unlink(path)  # crashed between the rename and the unlink
-                else:
-                    self._queue(path, start=False)  # a link planted at X.gz is replaced, never trusted
+            with self._guard():  # other processes sharing the files may be rolling them over
+                self._remove_parts()
+                for path in self.listing():
+                    if path.name.endswith(".gz"):
+                        continue
+                    if _is_file(path.with_name(path.name + ".gz")):
+                        self._unlink(path)  # crashed between the rename and the unlink
+                    else:
+                        self._queue(path, start=False)  # a link planted at X.gz is replaced, never trusted
             self.waiting_start = bool(self._jobs)
-        self.prune()
+        self.prune(guard=True)
 
     def rolled(self, path: Path) -> None:
         """``path`` was just rolled: queue it for compression, then apply the limits."""
@@ -167,12 +174,14 @@ class Retention:
             self._queue(path)
         self.prune()
 
-    def prune(self) -> int:
-        """Delete rolled files beyond the count, the age and the total size, oldest first; how many."""
+    def prune(self, guard: bool = False) -> int:
+        """Delete rolled files beyond the count, the age and the total size, oldest first; how
+        many. ``guard``: take the lock shared with other processes (the compressor thread; the
+        sink's own calls hold it already)."""
         if not (self.enabled or self.keep is not None):
             return 0
         removed = 0
-        with self.lock:
+        with self._guard() if guard else self.lock:
             files = []
             for path in self.listing():
                 with contextlib.suppress(OSError):
@@ -306,7 +315,7 @@ class Retention:
                 with self._cond:
                     self._waiting.discard(inode)
             try:
-                self.prune()
+                self.prune(guard=True)
             except Exception as err:  # noqa: BLE001
                 self._reporter.report(err, "cannot remove old rolled files")
             finally:
@@ -314,50 +323,65 @@ class Retention:
                     self._busy = False
                     self._cond.notify_all()
 
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """The lock shared with other processes (if any), then ``lock``: the compressor's."""
+        with self.shared() if self.shared is not None else contextlib.nullcontext(), self.lock:
+            yield
+
     def _compress(self, inode: Inode, hint: Path) -> None:
-        with self.lock:
+        with self._guard():
             where = self._locate(inode, hint)
             if where is None:
                 return  # pruned before its turn
             source = os.open(where, _READ)
+        # The file stays open until the end: while it is, its inode number cannot be given
+        # to a new file, so the inode found at the final rename is this file and no other.
         try:
-            info = os.fstat(source)
             part = where.with_name(part_name(self.active.name, inode[1], os.getpid(), self.token))
-            out = self._create(part)
-            try:
-                with os.fdopen(out, "wb") as raw:
-                    with gzip.GzipFile(
-                        filename="", mode="wb", fileobj=raw, compresslevel=LEVEL, mtime=0
-                    ) as zipped:
-                        while chunk := os.read(source, CHUNK):
-                            zipped.write(chunk)
-                    raw.flush()
-                    # X's times, so that age order and max_age see the .gz as they saw X.
-                    os.utime(raw.fileno(), ns=(info.st_atime_ns, info.st_mtime_ns))
-                    os.fsync(raw.fileno())
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(part)
-                raise
+            self._write_gzip(source, part)
+            with self._guard():
+                self._finish(inode, hint, part)
         finally:
             os.close(source)
-        with self.lock:
-            where = self._locate(inode, where)
-            if where is None:  # pruned while it was being compressed
-                with contextlib.suppress(OSError):
-                    os.unlink(part)
-                return
-            self.relocated += where != hint
-            try:
-                os.replace(
-                    part, where.with_name(where.name + ".gz")
-                )  # a link there is replaced, not followed
-            except OSError:
-                with contextlib.suppress(OSError):
-                    os.unlink(part)
-                raise
+
+    def _write_gzip(self, source: int, part: Path) -> None:
+        """``source`` gzipped into the new file ``part``, given its times, on disk."""
+        info = os.fstat(source)
+        out = self._create(part)
+        try:
+            with os.fdopen(out, "wb") as raw:
+                with gzip.GzipFile(
+                    filename="", mode="wb", fileobj=raw, compresslevel=LEVEL, mtime=0
+                ) as zipped:
+                    while chunk := os.read(source, CHUNK):
+                        zipped.write(chunk)
+                raw.flush()
+                # X's times, so that age order and max_age see the .gz as they saw X.
+                os.utime(raw.fileno(), ns=(info.st_atime_ns, info.st_mtime_ns))
+                os.fsync(raw.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(part)
+            raise
+
+    def _finish(self, inode: Inode, hint: Path, part: Path) -> None:
+        """Rename ``part`` beside where the file is now and remove the file (``lock`` held)."""
+        where = self._locate(inode, hint)
+        if where is None:  # pruned (or compressed by another process) meanwhile
+            with contextlib.suppress(OSError):
+                os.unlink(part)
+            return
+        self.relocated += where != hint
+        try:
+            os.replace(part, where.with_name(where.name + ".gz"))  # a link there is replaced, not followed
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(part)
+            raise
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(where)
-            self.compressed += 1
+        self.compressed += 1
 
     def _create(self, part: Path) -> int:
         """The part file, new, with exactly the log's mode; an entry already there (a dead
@@ -420,6 +444,52 @@ class Retention:
         """In a forked child: the parent's thread, queue and lock state are the parent's."""
         self.lock = threading.RLock()
         self._fresh_state()
+
+
+def numbered_files(path: Path, count: int) -> list[Path]:
+    """The rolled files of size rotation, ``path.1`` ... ``path.<count>`` (plain or ``.gz``),
+    oldest (highest number) first."""
+    numbered = re.compile(re.escape(path.name) + r"\.([1-9][0-9]*)(\.gz)?")
+    found: list[tuple[int, str]] = []
+    with contextlib.suppress(FileNotFoundError), os.scandir(path.parent) as entries:
+        for entry in entries:
+            match = numbered.fullmatch(entry.name)
+            if match and int(match.group(1)) <= count:
+                found.append((int(match.group(1)), entry.name))
+    return [path.with_name(name) for _, name in sorted(found, reverse=True)]
+
+
+def shift_numbered(path: Path, count: int) -> int:
+    """Shift ``path.N-1`` to ``path.N`` ... and ``path`` to ``path.1`` (``count`` >= 1), each
+    plain or gzipped, never leaving a name beside its ``.gz``; how many old files were removed.
+
+    The caller holds the retention lock (and, shared by processes, their lock).
+    """
+    removed = 0
+    for index in range(count - 1, 0, -1):
+        removed += _shift(path.with_name(f"{path.name}.{index}"), path.with_name(f"{path.name}.{index + 1}"))
+    if os.path.lexists(path):
+        removed += _shift(path, path.with_name(f"{path.name}.1"), zipped_too=False)
+    return removed
+
+
+def _shift(source: Path, target: Path, zipped_too: bool = True) -> int:
+    """Rename ``source`` (plain, or its ``.gz`` when ``zipped_too``) to ``target``, removing what
+    was there in either form; how many files that removed."""
+    zipped = (source.with_name(source.name + ".gz"), target.with_name(target.name + ".gz"))
+    pairs = ((source, target), zipped) if zipped_too else ((source, target),)
+    moves = [pair for pair in pairs if os.path.lexists(pair[0])]
+    removed = 0
+    if moves:
+        moving_to = {to for _, to in moves}
+        for old in (target, zipped[1]):
+            if os.path.lexists(old):
+                removed += 1
+                if old not in moving_to:
+                    os.unlink(old)
+        for source_path, target_path in moves:
+            os.replace(source_path, target_path)  # a link is moved as a link, never followed
+    return removed
 
 
 def _is_file(path: Path) -> bool:
