@@ -635,3 +635,24 @@ def test_concurrent_rotating_file_gzips_in_the_background(tmp_path: Path) -> Non
     assert kept[-1] == "last"
     assert kept[:-2] == expected[len(expected) - len(kept) + 2 :]
     assert sum(p.stat().st_size for p in tmp_path.glob("app.log.*")) <= 3000
+
+
+def test_a_new_sink_on_the_same_path_and_an_old_ones_compressor_take_turns(tmp_path: Path) -> None:
+    """As after a reload: the old sink's compressor still works on a big rolled file while a new
+    sink of the same path rolls over again and again; they share one lock per path, so every
+    record is read back once and in order, and no part file is left."""
+    path = tmp_path / "app.log"
+    first = records(100_000, pad=96)  # about 10 MB
+    old = RotatingFileSink(path, max_bytes=10**9, backup_count=500, compress="gzip")
+    old.write_lines(first)
+    old.rollover()  # app.log.1, about 10 MB, handed to the old sink's compressor
+    new = RotatingFileSink(path, max_bytes=32 * 1024, backup_count=500, compress="gzip")
+    assert new.retention.lock is old.retention.lock
+    later = records(20_000, start=len(first), pad=96)
+    for start in range(0, len(later), 100):
+        new.write_lines(later[start : start + 100])
+    old.close()  # lets its compressor finish (at most 5 s)
+    assert new.settle(60)
+    new.close()
+    assert read_rolled(path) == first + later
+    assert leftovers(tmp_path) == []

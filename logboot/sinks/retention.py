@@ -31,7 +31,6 @@ to be compressed is left out of that sum until it is compressed.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import itertools
 import os
 import re
@@ -120,7 +119,9 @@ class Retention:
         self.max_total_size = max_total_size
         self.max_age = max_age
         self.clock = clock
-        self.lock = threading.RLock()  # the sink's renames, our final rename and pruning
+        # The sink's renames, our final rename and pruning; one per log path in a process, so
+        # that after a reload the old sink's compressor and the new sink's rollover take turns.
+        self.lock = path_lock(active)
         self.compressed = 0
         self.removed = 0
         self.compress_errors = 0
@@ -347,6 +348,8 @@ class Retention:
 
     def _write_gzip(self, source: int, part: Path) -> None:
         """``source`` gzipped into the new file ``part``, given its times, on disk."""
+        import gzip  # on the compressor thread: a start with a rotating file does not pay for it
+
         info = os.fstat(source)
         out = self._create(part)
         try:
@@ -442,7 +445,7 @@ class Retention:
 
     def _forget_parent_work(self) -> None:
         """In a forked child: the parent's thread, queue and lock state are the parent's."""
-        self.lock = threading.RLock()
+        self.lock = path_lock(self.active)
         self._fresh_state()
 
 
@@ -511,9 +514,20 @@ def _alive(pid: int) -> bool:
 
 _LIVE: weakref.WeakSet[Retention] = weakref.WeakSet()
 _TOKENS = itertools.count(1)
+_PATH_LOCKS: dict[str, threading.RLock] = {}  # one small lock per log path ever used: never pruned
+_PATH_LOCKS_GUARD = threading.Lock()
+
+
+def path_lock(active: Path) -> threading.RLock:
+    """The lock of the rolled files of ``active`` in this process."""
+    with _PATH_LOCKS_GUARD:
+        return _PATH_LOCKS.setdefault(os.path.abspath(active), threading.RLock())
 
 
 def _reset_after_fork() -> None:
+    global _PATH_LOCKS_GUARD  # a lock held at the fork stays held in the child: a new one
+    _PATH_LOCKS_GUARD = threading.Lock()
+    _PATH_LOCKS.clear()  # a parent's thread may have held one of them at the fork
     for retention in list(_LIVE):
         retention._forget_parent_work()
 
