@@ -656,3 +656,16 @@ def test_a_new_sink_on_the_same_path_and_an_old_ones_compressor_take_turns(tmp_p
     new.close()
     assert read_rolled(path) == first + later
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("14d", 14 * 86400), ("1.5d", 129_600), (" 2 d ", 172_800), ("90m", 5400)]
+)
+def test_durations_take_days(text: str, seconds: float) -> None:
+    """A duration may be given in days (`max_age: 14d`), in the parser and the JSON Schema."""
+    from logboot.profile.schema import Profile
+    from logboot.values.units import parse_duration
+
+    assert parse_duration(text) == seconds
+    schema = json.dumps(Profile.model_json_schema())
+    assert r"(ms|s|m|h|d)?" in schema

@@ -251,12 +251,12 @@ class RotatingFileSink(FileSink):
             self.fd = None
         rolled = False
         with self.retention.lock:
-            if not os.path.lexists(self.path):
-                pass  # moved away or deleted under us: nothing to shift
-            elif self.backup_count > 0:
+            if self.backup_count > 0:
+                # The active file may have been moved away or deleted under us: the rolled
+                # files shift all the same, as before, and nothing becomes path.1.
+                rolled = os.path.lexists(self.path)
                 self.retention.removed += shift_numbered(self.path, self.backup_count)
-                rolled = True
-            else:
+            elif os.path.lexists(self.path):
                 os.unlink(self.path)
         if rolled:
             self.retention.rolled(self.path.with_name(f"{self.path.name}.1"))
