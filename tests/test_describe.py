@@ -99,10 +99,30 @@ def test_description_is_json_ready() -> None:
         ({"type": "file", "path": "a/b.log"}, "a/b.log"),
         ({"type": "null"}, "discards"),
         ({"type": "syslog", "protocol": "udp", "address": "127.0.0.1:514"}, "udp://127.0.0.1:514"),
+        ({"type": "rotating_file", "path": "a.log", "max_bytes": "10MiB"}, "a.log"),
+        (
+            {
+                "type": "rotating_file",
+                "path": "a.log",
+                "max_bytes": 1,
+                "compress": "gzip",
+                "max_total_size": "100MiB",
+            },
+            "a.log (gzip, at most 100 MiB)",
+        ),
+        (
+            {"type": "concurrent_rotating_file", "path": "a.log", "max_bytes": 1, "compress": "gzip"},
+            "a.log (gzip)",
+        ),
+        (
+            {"type": "timed_rotating_file", "path": "a.log", "max_age": "14d", "max_total_size": 1500},
+            "a.log (at most 1500 bytes, none older than 14d)",
+        ),
     ],
 )
 def test_sink_targets(spec: dict[str, Any], target: str) -> None:
-    """A sink's target is its stream, path or address; a null sink discards."""
+    """A sink's target is its stream, path or address (a rotated file's with its retention);
+    a null sink discards."""
     described = describe_profile(profile({"sinks": {"s": spec}}))
     assert described.sinks[0].target == target
     assert sink_target(type("Bare", (), {"type": "custom_thing"})()) == "custom_thing"

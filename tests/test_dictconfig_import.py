@@ -392,6 +392,7 @@ def test_odd_entries_are_noted_and_the_rest_still_imports(tmp_path: Path) -> Non
                 "filename": "c.log",
                 "maxBytes": 1000,
                 "backupCount": 2,
+                "use_gzip": True,
             },
             "timed": {
                 "class": "logging.handlers.TimedRotatingFileHandler",
@@ -431,6 +432,7 @@ def test_odd_entries_are_noted_and_the_rest_still_imports(tmp_path: Path) -> Non
     assert profile.sinks["file"].encoding == "latin-1"  # type: ignore[union-attr]
     assert profile.sinks["norotate"].type == "file"
     assert profile.sinks["shared"].type == "concurrent_rotating_file"
+    assert profile.sinks["shared"].compress == "gzip"  # type: ignore[union-attr]
     assert profile.sinks["timed"].backup_count == 3  # type: ignore[union-attr]
     assert profile.sinks["nothing"].formatter is None
     assert profile.loggers["a.b"].propagate is True

@@ -23,7 +23,7 @@ DEFAULT_OUTPUT = Path("docs") / "profile-reference.md"
 # The value types a profile writes in human units (parsed by logboot/values/units.py).
 _UNITS = {
     "level": "a level name (`DEBUG`, `INFO`, `WARNING`, `ERROR`, `CRITICAL`, any case) or a number.",
-    "duration": "seconds as a number, or a string with a unit: `500ms`, `2s`, `1m`, `1h`.",
+    "duration": "seconds as a number, or a string with a unit: `500ms`, `2s`, `1m`, `1h`, `14d`.",
     "size": "bytes as a number, or a string with a unit: `500KB`, `10MB` (powers of 1000), `10MiB` (1024).",
     "file mode": "the permission bits of a new file, in octal: `'0640'` (quote it in YAML).",
 }

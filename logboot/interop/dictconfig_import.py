@@ -380,7 +380,10 @@ class Importer:
         return used
 
     def sink_concurrent_rotating_file(self, name: str, spec: dict[str, Any], out: dict[str, Any]) -> set[str]:
-        return self.sink_rotating_file(name, spec, out)
+        used = self.sink_rotating_file(name, spec, out)
+        if spec.get("use_gzip") and out.get("type") == "concurrent_rotating_file":
+            out["compress"] = "gzip"  # gzipped in the background rather than on the write path
+        return used | {"use_gzip"}
 
     def sink_timed_rotating_file(self, name: str, spec: dict[str, Any], out: dict[str, Any]) -> set[str]:
         used = self.sink_file(name, spec, out) | {"when", "interval", "backupCount", "utc", "atTime"}

@@ -33,7 +33,13 @@ def build(spec: ConcurrentRotatingFileSinkSpec) -> logging.Handler:
     from logboot.sinks.concurrent_files import SafeConcurrentRotatingFileHandler
 
     handler = SafeConcurrentRotatingFileHandler(
-        Path(spec.path), spec.max_bytes, spec.backup_count, spec.mode, spec.encoding
+        Path(spec.path),
+        spec.max_bytes,
+        spec.backup_count,
+        spec.mode,
+        spec.encoding,
+        spec.compress,
+        spec.max_total_size,
     )
     try:
         handler.open_files()

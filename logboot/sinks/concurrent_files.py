@@ -9,12 +9,20 @@ created with exactly the configured mode, no chmod by path, at setup and at ever
 (after a rollover, a rename, a fork). Each record is one ``os.write`` (``append_records``)
 under the library's lock, so cutting off a torn record never cuts another process's.
 
+With ``compress`` or ``max_total_size`` the rollover is logboot's (``retention``): the files
+shift as ``path.1[.gz]`` ... ``path.N[.gz]`` under the library's lock, the rolled file is
+gzipped in the background, and the compressor takes the same lock (the lock file, shared by
+the processes) for its final rename and its pruning. Without them the library rolls over.
+
 Imported only when a profile uses ``concurrent_rotating_file`` (see ``concurrent.build``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+from collections.abc import Iterator
 from io import TextIOWrapper
 from pathlib import Path
 
@@ -22,15 +30,77 @@ from concurrent_log_handler import ConcurrentRotatingFileHandler
 
 from logboot.sinks.base import append_records
 from logboot.sinks.files import APPEND, LOCK, open_log_file
+from logboot.sinks.retention import Retention, numbered_files, shift_numbered
 
 
 class SafeConcurrentRotatingFileHandler(ConcurrentRotatingFileHandler):
     """``ConcurrentRotatingFileHandler`` whose files are opened with ``O_NOFOLLOW`` and ``mode``."""
 
-    def __init__(self, path: Path, max_bytes: int, backup_count: int, mode: int, encoding: str) -> None:
+    def __init__(
+        self,
+        path: Path,
+        max_bytes: int,
+        backup_count: int,
+        mode: int,
+        encoding: str,
+        compress: str | None = None,
+        max_total_size: int | None = None,
+    ) -> None:
         # No `chmod` for the library: with it, it would chmod the files by path after opening.
         super().__init__(str(path), mode="a", maxBytes=max_bytes, backupCount=backup_count, encoding=encoding)
         self.file_mode = mode
+        self.path = path
+        self.retention = Retention(
+            path,
+            lambda: numbered_files(path, self.backupCount),
+            mode=mode,
+            compress=compress,
+            max_total_size=max_total_size,
+            shared=self.held,
+        )
+        self.retention.recover()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.retention.waiting_start:  # the first record starts compressing what was left
+            self.retention.kick()
+        super().emit(record)
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """The library's lock: this process's threads, and the other processes (the lock file)."""
+        self._do_lock()
+        try:
+            yield
+        finally:
+            self._do_unlock()
+
+    def doRollover(self) -> None:  # noqa: N802 - the library's name
+        """With retention settings: shift ``path.N-1[.gz]`` ... ``path`` to ``path.1`` and hand it
+        to the compressor (the library's lock is held by ``emit``); else the library's rollover."""
+        if not self.retention.enabled or self.backupCount <= 0:
+            super().doRollover()
+            return
+        if self.stream is not None and not self.stream.closed:
+            self.stream.close()
+        self.stream = None  # reopened by the next write
+        with self.retention.lock:
+            if not os.path.lexists(self.path):
+                return  # moved away or deleted under us: nothing to shift
+            self.retention.removed += shift_numbered(self.path, self.backupCount)
+        self.num_rollovers += 1
+        self.retention.rolled(self.path.with_name(f"{self.path.name}.1"))
+
+    def settle(self, timeout: float) -> bool:
+        """Wait until the rolled files are compressed and pruned; False when ``timeout`` passed first."""
+        return self.retention.settle(timeout)
+
+    def sink_stats(self) -> dict[str, int]:
+        """The compressed and removed rolled files, when retention is configured."""
+        return self.retention.stats() if self.retention.enabled else {}
+
+    def close(self) -> None:
+        self.retention.close()  # its last rename takes the lock file: before the library closes it
+        super().close()
 
     def open_files(self) -> None:
         """Open the log file and its lock file now, so a path that is refused fails the setup."""

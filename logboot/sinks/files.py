@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from logboot.errors import SetupError
 from logboot.sinks.base import BatchSink, PartialWriteError, SinkClosedError, append_records
+from logboot.sinks.retention import CLOSE_WAIT, Retention, numbered_files, shift_numbered, summary
 
 if TYPE_CHECKING:
     from logboot.sinks.files_spec import FileSinkSpec, RotatingFileSinkSpec
@@ -177,7 +178,12 @@ class FileSink(BatchSink):
 
 
 class RotatingFileSink(FileSink):
-    """A file that rolls over to ``path.1`` ... ``path.N`` before passing ``max_bytes``."""
+    """A file that rolls over to ``path.1`` ... ``path.N`` before passing ``max_bytes``.
+
+    With ``compress="gzip"`` the rolled files become ``path.1.gz`` ... ``path.N.gz``
+    (written in the background, see ``retention``); ``max_total_size`` caps the bytes of
+    all rolled files, the oldest going first.
+    """
 
     def __init__(
         self,
@@ -187,12 +193,20 @@ class RotatingFileSink(FileSink):
         mode: int = 0o640,
         encoding: str = "utf-8",
         reopen: str = "watch",
+        compress: str | None = None,
+        max_total_size: int | None = None,
     ) -> None:
         super().__init__(path, mode, encoding, reopen)
         self.max_bytes = max_bytes
         self.backup_count = backup_count
+        self.retention = Retention(
+            self.path, self.rolled_files, mode=mode, compress=compress, max_total_size=max_total_size
+        )
+        self.retention.recover()
 
     def write_lines(self, lines: list[str]) -> int:
+        if self.retention.waiting_start:
+            self.retention.kick()
         fd = self.ensure_open()
         if encodes_alone(self.encoding):
             data = encode_text(lines, self.encoding)
@@ -227,24 +241,47 @@ class RotatingFileSink(FileSink):
             raise
 
     def rollover(self) -> None:
-        """Shift ``path.N-1`` to ``path.N`` ..., ``path`` to ``path.1``, start a new file."""
+        """Shift ``path.N-1`` to ``path.N`` ..., ``path`` to ``path.1``, start a new file.
+
+        A rolled file may be plain or gzipped (``path.K.gz``); both shift alike, and the
+        compressor finds a file it is working on by its inode wherever the shift put it.
+        """
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
-        for index in range(self.backup_count - 1, 0, -1):
-            older = self.path.with_name(f"{self.path.name}.{index}")
-            if older.exists():
-                os.replace(older, self.path.with_name(f"{self.path.name}.{index + 1}"))
-        if not os.path.lexists(self.path):
-            pass  # moved away or deleted under us: nothing to shift
-        elif self.backup_count > 0:
-            os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
-        else:
-            os.unlink(self.path)
+        rolled = False
+        with self.retention.lock:
+            if self.backup_count > 0:
+                # The active file may have been moved away or deleted under us: the rolled
+                # files shift all the same, as before, and nothing becomes path.1.
+                rolled = os.path.lexists(self.path)
+                self.retention.removed += shift_numbered(self.path, self.backup_count)
+            elif os.path.lexists(self.path):
+                os.unlink(self.path)
+        if rolled:
+            self.retention.rolled(self.path.with_name(f"{self.path.name}.1"))
         self.open()
 
+    def rolled_files(self) -> list[Path]:
+        """The rolled files ``path.1`` ... ``path.N`` (plain or ``.gz``), oldest (highest) first."""
+        return numbered_files(self.path, self.backup_count)
+
+    def settle(self, timeout: float = CLOSE_WAIT) -> bool:
+        """Wait until the rolled files are compressed and pruned; False when ``timeout`` passed first."""
+        return self.retention.settle(timeout)
+
+    def close(self) -> None:
+        super().close()
+        self.retention.close()
+
+    def sink_stats(self) -> dict[str, int]:
+        """The compressed and removed rolled files, when retention is configured."""
+        return self.retention.stats() if self.retention.enabled else {}
+
     def describe(self) -> str:
-        return f"{self.path} (rolls at {self.max_bytes} bytes, keeps {self.backup_count})"
+        more = summary(self.retention.compress, self.retention.max_total_size)
+        more = f", {more}" if more else ""
+        return f"{self.path} (rolls at {self.max_bytes} bytes, keeps {self.backup_count}{more})"
 
 
 def build_file(spec: FileSinkSpec) -> FileSink:
@@ -253,5 +290,12 @@ def build_file(spec: FileSinkSpec) -> FileSink:
 
 def build_rotating(spec: RotatingFileSinkSpec) -> RotatingFileSink:
     return RotatingFileSink(
-        spec.path, spec.max_bytes, spec.backup_count, spec.mode, spec.encoding, spec.reopen
+        spec.path,
+        spec.max_bytes,
+        spec.backup_count,
+        spec.mode,
+        spec.encoding,
+        spec.reopen,
+        spec.compress,
+        spec.max_total_size,
     )

@@ -2,7 +2,9 @@
 
 Rolled files are named ``path.<time stamp>`` after the interval they hold, as the
 standard library's ``TimedRotatingFileHandler`` names them, and only the newest
-``backup_count`` are kept.
+``backup_count`` are kept. With ``compress="gzip"`` they become ``path.<time stamp>.gz``
+in the background; ``max_age`` and ``max_total_size`` remove the oldest sooner (see
+``retention``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from logboot.sinks.base import PartialWriteError
 from logboot.sinks.files import FileSink
+from logboot.sinks.retention import CLOSE_WAIT, Retention, summary
 
 if TYPE_CHECKING:
     from logboot.sinks.timed_spec import TimedRotatingFileSinkSpec
@@ -74,6 +77,9 @@ class TimedRotatingFileSink(FileSink):
         encoding: str = "utf-8",
         reopen: str = "watch",
         clock: Callable[[], float] = time.time,
+        compress: str | None = None,
+        max_total_size: int | None = None,
+        max_age: float | None = None,
     ) -> None:
         self.clock = clock
         now = clock()
@@ -89,12 +95,25 @@ class TimedRotatingFileSink(FileSink):
         self.utc = utc
         unit = when if when in _UNITS else "D"
         self.suffix, pattern = _SUFFIXES[unit]
-        self._rolled = re.compile(re.escape(self.path.name) + r"\." + pattern + r"(\.\d+)?$")
+        self._rolled = re.compile(re.escape(self.path.name) + r"\." + pattern + r"(\.\d+)?(\.gz)?")
+        self.retention = Retention(
+            self.path,
+            self.rolled_files,
+            mode=mode,
+            compress=compress,
+            keep=backup_count,
+            max_total_size=max_total_size,
+            max_age=max_age,
+            clock=clock,
+        )
+        self.retention.recover()
         self.started = now
         # Past already (restarted after the boundary): the first write rolls the old file over.
         self.rollover_at = next_rollover(base, when, interval, utc)
 
     def write_lines(self, lines: list[str]) -> int:
+        if self.retention.waiting_start:
+            self.retention.kick()
         now = self.clock()  # as the stdlib's handler, the time of the write decides
         if now < self.rollover_at:
             return super().write_lines(lines)  # no rollover in this batch: all but one a period
@@ -137,36 +156,44 @@ class TimedRotatingFileSink(FileSink):
             os.close(self.fd)
             self.fd = None
         start = interval_start(self.rollover_at, self.when, self.interval, self.utc)
-        parts = time.gmtime(start) if self.utc else time.localtime(start)
-        target = self.path.with_name(f"{self.path.name}.{time.strftime(self.suffix, parts)}")
+        stamp = time.strftime(self.suffix, time.gmtime(start) if self.utc else time.localtime(start))
+        target = self.path.with_name(f"{self.path.name}.{stamp}")
         serial = 1
-        while target.exists():  # several rollovers in one stamp (tests, clock jumps)
-            target = target.with_name(f"{self.path.name}.{time.strftime(self.suffix, parts)}.{serial}")
-            serial += 1
-        if self.path.exists():
-            os.replace(self.path, target)
-        self._prune()
+        with self.retention.lock:
+            # Several rollovers in one stamp (tests, clock jumps); a gzipped file holds its name too.
+            while os.path.lexists(target) or os.path.lexists(f"{target}.gz"):
+                target = target.with_name(f"{self.path.name}.{stamp}.{serial}")
+                serial += 1
+            rolled = self.path.exists()
+            if rolled:
+                os.replace(self.path, target)
+        if rolled:
+            self.retention.rolled(target)
+        else:
+            self._prune()
         self.fd = self._reopen()
         self.rollover_at = next_rollover(now, self.when, self.interval, self.utc)
 
     def _prune(self) -> None:
-        """Delete the oldest rolled files beyond ``backup_count``.
+        """Delete the oldest rolled files beyond ``backup_count``, ``max_age`` and ``max_total_size``.
 
         A name that only looks rolled (a symlink, dangling or not, a folder, an entry gone
         meanwhile) must not stop the rollover: links are judged by their own time and
         removed, never followed; what cannot be removed is left.
         """
-        rolled = sorted(
-            (age, path) for path in self.path.parent.iterdir() if (age := self._age(path)) is not None
-        )
-        for _, old in rolled[: max(0, len(rolled) - self.backup_count)]:
-            with contextlib.suppress(OSError):
-                old.unlink(missing_ok=True)
+        self.retention.prune()
+
+    def rolled_files(self) -> list[Path]:
+        """The rolled files and links (plain or ``.gz``), oldest first (``_age``)."""
+        with contextlib.suppress(FileNotFoundError):
+            aged = ((self._age(path), path) for path in self.path.parent.iterdir())
+            return [path for age, path in sorted((a, p) for a, p in aged if a is not None)]
+        return []
 
     def _age(self, path: Path) -> tuple[int, str, int] | None:
         """Oldest first: by mtime, then (a coarse file system gives equal mtimes) by name;
         None for what is not a rolled file or link."""
-        if not self._rolled.match(path.name):
+        if not self._rolled.fullmatch(path.name):
             return None
         try:
             info = path.lstat()
@@ -174,15 +201,32 @@ class TimedRotatingFileSink(FileSink):
             return None
         if not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
             return None
-        stamp, _, serial = path.name[len(self.path.name) + 1 :].partition(".")
+        stamp, _, serial = path.name[len(self.path.name) + 1 :].removesuffix(".gz").partition(".")
         return (info.st_mtime_ns, stamp, int(serial or 0))
 
     def files(self) -> list[Path]:
-        """The rolled files that exist now, oldest first."""
-        return sorted(p for p in self.path.parent.iterdir() if self._rolled.match(p.name))
+        """The rolled files that exist now (plain or ``.gz``), by name."""
+        return sorted(p for p in self.path.parent.iterdir() if self._rolled.fullmatch(p.name))
+
+    def settle(self, timeout: float = CLOSE_WAIT) -> bool:
+        """Wait until the rolled files are compressed and pruned; False when ``timeout`` passed first."""
+        return self.retention.settle(timeout)
+
+    def close(self) -> None:
+        super().close()
+        self.retention.close()
+
+    def sink_stats(self) -> dict[str, int]:
+        """The compressed and removed rolled files, when retention is configured."""
+        return self.retention.stats() if self.retention.enabled else {}
 
     def describe(self) -> str:
-        return f"{self.path} (rolls every {self.interval} {self.when}, keeps {self.backup_count})"
+        retention = self.retention
+        more = summary(retention.compress, retention.max_total_size, retention.max_age)
+        return (
+            f"{self.path} (rolls every {self.interval} {self.when}, keeps {self.backup_count}"
+            f"{', ' if more else ''}{more})"
+        )
 
 
 def build(spec: TimedRotatingFileSinkSpec) -> TimedRotatingFileSink:
@@ -195,4 +239,7 @@ def build(spec: TimedRotatingFileSinkSpec) -> TimedRotatingFileSink:
         spec.mode,
         spec.encoding,
         spec.reopen,
+        compress=spec.compress,
+        max_total_size=spec.max_total_size,
+        max_age=spec.max_age,
     )

@@ -36,9 +36,9 @@ Duration = Annotated[
         {
             "anyOf": [
                 {"type": "number", "minimum": 0},
-                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h)?\s*$"},
+                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)?\s*$"},
             ],
-            "description": "Seconds as a number, or a string such as 500ms, 2s, 1m, 1h.",
+            "description": "Seconds as a number, or a string such as 500ms, 2s, 1m, 1h, 14d.",
         }
     ),
 ]

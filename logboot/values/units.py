@@ -10,8 +10,8 @@ from typing import Any
 LEVEL_NAMES = ("NOTSET", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_SHED_AT = 0.8  # a queue's `shed_at` (a fill fraction) when the profile gives none
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {
     "B": 1,
@@ -60,7 +60,7 @@ def level_name(level: int) -> str:
 
 
 def parse_duration(value: Any) -> float:
-    """``2``, ``2.5``, ``"500ms"``, ``"2s"``, ``"1m"``, ``"1h"`` -> seconds."""
+    """``2``, ``2.5``, ``"500ms"``, ``"2s"``, ``"1m"``, ``"1h"``, ``"14d"`` -> seconds."""
     if isinstance(value, bool):
         raise ValueError(f"expected a duration such as 2s or 500ms, got {value!r}")
     if isinstance(value, (int, float)):
