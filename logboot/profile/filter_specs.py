@@ -103,6 +103,7 @@ class CustomFilterSpec(Spec):
     options: dict[str, Any] = Field(
         default_factory=dict,
         description="Keyword arguments passed to the factory, as written.",
+        examples=[{"limit": 100}],
     )
 
     @field_validator("factory")
