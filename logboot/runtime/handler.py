@@ -83,19 +83,26 @@ TRACE_FIELDS = ("otelTraceID", "otelSpanID", "otelTraceSampled")
 class TracingQueueHandler(QueueHandler):
     """A ``QueueHandler`` that also keeps the current span's trace and span id on each
     record, in the thread that logs (the span is gone once the record is on the queue).
-    Used only in a profile with an ``otlp`` sink: the look-up costs about 0.2 µs a call."""
+    Used only in a profile with an ``otlp`` sink (docs/benchmarks.md has the cost)."""
 
     def __init__(self, queue: RecordSink, name: str, current_span: Callable[[], Any]) -> None:
         super().__init__(queue, name)
         self.current_span = current_span
+        # The last span seen and its ids as text, one tuple read and replaced whole (threads
+        # share the handler): the records of one request share a span, and writing the ids
+        # as hex costs more than looking the span up.
+        self._last: tuple[object, tuple[str, str, bool] | None] = (None, None)
 
     def handle(self, record: logging.LogRecord) -> bool:
         try:
             span = self.current_span().get_span_context()
-            if span.is_valid:
-                record.otelTraceID = f"{span.trace_id:032x}"
-                record.otelSpanID = f"{span.span_id:016x}"
-                record.otelTraceSampled = span.trace_flags.sampled
+            last = self._last
+            if last[0] is not span:
+                ids = (f"{span.trace_id:032x}", f"{span.span_id:016x}", span.trace_flags.sampled)
+                last = self._last = (span, ids if span.is_valid else None)
+            kept = last[1]
+            if kept is not None:
+                record.otelTraceID, record.otelSpanID, record.otelTraceSampled = kept
         except Exception as err:  # noqa: BLE001 - a broken tracer must not lose the record
             with contextlib.suppress(Exception):
                 self.reporter.report(err, "trace context not recorded")
