@@ -27,6 +27,7 @@ from logboot.profile.filter_specs import (
     ThrottleFilterSpec,
 )
 from logboot.profile.formatter_specs import JsonFormatterSpec, TextFormatterSpec
+from logboot.profile.schema_export import plain_validator_schema
 from logboot.profile.topology_specs import (
     RELOAD_SIGNAL_NAMES,
     SIGNAL_NAMES,
@@ -150,7 +151,8 @@ class Profile(Spec):
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of profile version 1."""
+    """The JSON Schema of profile version 1, as plain Draft 2020-12 validators read it: unions
+    pick their branch by ``type``, and values that are not plain strings take ``${...}`` too."""
     schema = Profile.model_json_schema()
     schema["properties"]["extends"] = {
         "type": "string",
@@ -165,7 +167,7 @@ def json_schema() -> dict[str, Any]:
     schema["$id"] = SCHEMA_URL
     schema["title"] = "logboot profile v1"
     _complete_fields(schema)
-    return schema
+    return plain_validator_schema(schema)
 
 
 #: Where the schema is published; templates point editors at it in their first line.
