@@ -10,6 +10,7 @@ import sys
 import tempfile
 import textwrap
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 
 import jsonschema
@@ -26,7 +27,7 @@ from logboot.cli.output import SourceLines, display_path, problem_text
 from logboot.errors import Problem, ProfileError
 from logboot.profile.describe import describe_profile
 from logboot.profile.reading import read_profile
-from logboot.profile.schema import SCHEMA_URL, json_schema
+from logboot.profile.schema import SCHEMA_FILE, SCHEMA_URL, json_schema, schema_text
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
@@ -197,6 +198,54 @@ def test_init_writes_the_default_template(in_tmp: Path) -> None:
     assert text.startswith(f"# yaml-language-server: $schema={SCHEMA_URL}\n")
     assert text == (REPO / "configs" / "prod.yaml").read_text(encoding="utf-8")
     assert invoke("check", "logboot.yaml").exit_code == 0
+
+
+def test_init_schema_writes_the_schema_beside_the_profile_and_points_at_it(in_tmp: Path) -> None:
+    """init --schema also writes logboot.schema.json in the profile's folder, and the profile's
+    first line names it relative to the profile, so an editor resolves it offline."""
+    result = invoke("init", "--schema", "conf/app.yaml")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "Wrote conf/app.yaml from the 'prod' template and its JSON Schema to conf/logboot.schema.json. "
+        "Check it with: logboot check conf/app.yaml\n"
+    )
+    text = (in_tmp / "conf" / "app.yaml").read_text(encoding="utf-8")
+    first, rest = text.split("\n", 1)
+    assert first == f"# yaml-language-server: $schema=./{SCHEMA_FILE}"
+    assert rest == (REPO / "configs" / "prod.yaml").read_text(encoding="utf-8").split("\n", 1)[1]
+    schema = in_tmp / "conf" / first.rsplit("=", 1)[1]
+    assert schema.read_text(encoding="utf-8") == schema_text()
+    jsonschema.Draft202012Validator(json.loads(schema.read_text(encoding="utf-8"))).validate(
+        yaml.safe_load(text)
+    )
+    assert invoke("check", "--strict", "conf/app.yaml").exit_code == 0
+
+
+def test_init_schema_keeps_the_same_schema_and_refuses_another(in_tmp: Path) -> None:
+    """A second profile in the folder reuses the schema file; a different file there is kept
+    (exit 1, nothing written) unless --force."""
+    assert invoke("init", "--schema", "a.yaml").exit_code == 0
+    assert invoke("init", "--schema", "--template", "dev", "b.yaml").exit_code == 0
+    (in_tmp / SCHEMA_FILE).write_text("{}\n", encoding="utf-8")
+    refused = invoke("init", "--schema", "c.yaml")
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        f"logboot: error: {SCHEMA_FILE!r} already exists; "
+        "pass --force to overwrite it, or choose another PATH\n"
+    )
+    assert not (in_tmp / "c.yaml").exists()
+    assert (in_tmp / SCHEMA_FILE).read_text(encoding="utf-8") == "{}\n"
+    assert invoke("init", "--schema", "--force", "c.yaml").exit_code == 0
+    assert (in_tmp / SCHEMA_FILE).read_text(encoding="utf-8") == schema_text()
+
+
+def test_the_package_ships_the_schema_logboot_schema_prints() -> None:
+    """logboot/logboot.schema.json (package data) is byte for byte what `logboot schema` prints."""
+    shipped = resources.files("logboot").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    assert shipped == schema_from_cli_text(), (
+        "logboot/logboot.schema.json is out of date: run "
+        "`logboot schema --force -o logboot/logboot.schema.json`"
+    )
 
 
 def test_init_never_overwrites_without_force(in_tmp: Path) -> None:
@@ -606,11 +655,15 @@ def test_show_invalid_profile_exits_1(in_tmp: Path, write_profile: WriteProfile)
 # --- schema -----------------------------------------------------------------------------
 
 
-def schema_from_cli() -> dict[str, object]:
+def schema_from_cli_text() -> str:
     result = invoke("schema")
     assert result.exit_code == 0
     assert result.stderr == ""
-    data: dict[str, object] = json.loads(result.stdout)
+    return result.stdout
+
+
+def schema_from_cli() -> dict[str, object]:
+    data: dict[str, object] = json.loads(schema_from_cli_text())
     return data
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from logboot.profile.schema import schema_text
+
 REPO = Path(__file__).resolve().parent.parent
 # Building runs the backend in a subprocess (twice: the sdist, then the wheel from it).
 pytestmark = pytest.mark.timeout(180)
@@ -95,8 +97,11 @@ def test_the_sdist_ships_no_tests(dist: Dist) -> None:
 
 
 def test_the_wheel_holds_the_package_data(dist: Dist) -> None:
-    """The wheel has the typing marker and every ``init`` template."""
+    """The wheel has the typing marker, every ``init`` template and the JSON Schema (the one
+    ``logboot schema`` prints)."""
     names = set(dist.wheel_names())
     assert "logboot/py.typed" in names
+    with zipfile.ZipFile(dist.wheel) as archive:
+        assert archive.read("logboot/logboot.schema.json").decode() == schema_text()
     templates = {f"logboot/templates/{path.name}" for path in (REPO / "logboot/templates").glob("*.yaml")}
     assert templates and templates <= names

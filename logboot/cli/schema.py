@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +11,7 @@ import typer
 from logboot.cli.common import DebugOption, examples, failures, wants_debug
 from logboot.cli.output import console
 from logboot.cli.paths import write_text
-from logboot.profile.schema import json_schema
+from logboot.profile.schema import schema_text
 
 EPILOG = examples("logboot schema > logboot.schema.json", "logboot schema -o .vscode/logboot.schema.json")
 
@@ -28,7 +27,7 @@ def schema(
     debug: DebugOption = False,
 ) -> None:
     """Print the JSON Schema of profile version 1, for editors and SchemaStore."""
-    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    text = schema_text()
     if output is None or str(output) == "-":
         sys.stdout.write(text)
         return

@@ -14,6 +14,7 @@ Every name this module held before stays importable from it.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import Field, PrivateAttr
@@ -170,8 +171,17 @@ def json_schema() -> dict[str, Any]:
     return plain_validator_schema(schema)
 
 
-#: Where the schema is published; templates point editors at it in their first line.
+#: Where the schema is to be published (docs/cli.md has the SchemaStore catalog entry);
+#: templates point editors at it in their first line.
 SCHEMA_URL = "https://json.schemastore.org/logboot.json"
+#: The schema's file name: shipped in the package (``logboot/logboot.schema.json``, the same
+#: bytes as ``schema_text()``) and written beside a profile by ``logboot init --schema``.
+SCHEMA_FILE = "logboot.schema.json"
+
+
+def schema_text() -> str:
+    """The JSON Schema as ``logboot schema`` prints it and the package ships it."""
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
 def _complete_fields(schema: dict[str, Any]) -> None:
@@ -196,6 +206,7 @@ def _complete_fields(schema: dict[str, Any]) -> None:
 
 __all__ = [
     "RELOAD_SIGNAL_NAMES",
+    "SCHEMA_FILE",
     "SCHEMA_URL",
     "SIGNAL_NAMES",
     "SYSLOG_FACILITIES",
@@ -236,4 +247,5 @@ __all__ = [
     "ThrottleFilterSpec",
     "TimedRotatingFileSinkSpec",
     "json_schema",
+    "schema_text",
 ]
