@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint typecheck pytest bench bench-quick clean
+.PHONY: demo test test-all wheel-smoke lint typecheck pytest bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ test: $(STAMP) lint typecheck pytest
 
 test-all:
 	.ci/test-all
+
+# The wheel, built from the sdist, in a fresh virtualenv: init, check and a start (see .ci/wheel-smoke).
+wheel-smoke: $(STAMP)
+	VENV=$(VENV) PYTHON=$(PYTHON) .ci/wheel-smoke
 
 lint: $(STAMP)
 	$(BIN)/ruff check logboot tests benchmarks examples tools

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import textwrap
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 
 import jsonschema
@@ -26,7 +27,7 @@ from logboot.cli.output import SourceLines, display_path, problem_text
 from logboot.errors import Problem, ProfileError
 from logboot.profile.describe import describe_profile
 from logboot.profile.reading import read_profile
-from logboot.profile.schema import SCHEMA_URL, json_schema
+from logboot.profile.schema import SCHEMA_FILE, SCHEMA_URL, json_schema, schema_text
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
@@ -123,13 +124,61 @@ def test_no_arguments_shows_the_usage() -> None:
     assert "check" in result.output
 
 
-@pytest.mark.parametrize("args", [["--bogus"], ["check", "--bogus", "x.yaml"], ["frobnicate"]])
-def test_unknown_options_and_commands_are_usage_errors(args: list[str]) -> None:
-    """An unknown option or command exits 2 with the usage on stderr."""
-    result = invoke(*args)
-    assert result.exit_code == 2
-    assert result.stdout == ""
-    assert "Usage: logboot" in result.stderr
+USAGE_ERRORS = {
+    "--bogus": "No such option: --bogus (see 'logboot --help')",
+    "check --bogus x.yaml": "No such option: --bogus (see 'logboot check --help')",
+    "frobnicate": "No such command 'frobnicate' (see 'logboot --help')",
+    "check": "Missing argument 'PATH' (see 'logboot check --help')",
+    "init --template prd": (
+        "Invalid value for '--template': no template 'prd'; did you mean 'prod'? "
+        "(templates: dev, multiprocess, prod, syslog) (see 'logboot init --help')"
+    ),
+    "bench x.yaml --records 0": (
+        "Invalid value for '--records' / '-n': Input should be greater than or equal to 1 "
+        "(see 'logboot bench --help')"
+    ),
+}
+
+
+@pytest.mark.parametrize("args", USAGE_ERRORS)
+def test_piped_usage_errors_are_one_plain_line(args: str) -> None:
+    """Piped, an unknown option, command or value (click's usage errors) is one line like every
+    other error, never boxed nor wrapped at 80 columns, and exits 2."""
+    result = invoke(*args.split())
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"logboot: error: {USAGE_ERRORS[args]}\n"
+
+
+def test_show_completion_prints_the_bash_script() -> None:
+    """`logboot --show-completion bash` prints the bash completion script, and the script's
+    protocol completes commands and template names."""
+    exe = shutil.which("logboot", path=os.path.dirname(sys.executable))
+    assert exe is not None
+    shown = subprocess.run([exe, "--show-completion", "bash"], capture_output=True, text=True, check=False)
+    assert (shown.returncode, shown.stderr) == (0, "")
+    assert "_LOGBOOT_COMPLETE=complete_bash $1" in shown.stdout
+    assert shown.stdout.rstrip().endswith("complete -o default -F _logboot_completion logboot")
+
+    def complete(line: str) -> list[str]:
+        words = line.split() + ([""] if line.endswith(" ") else [])
+        env = {**os.environ, "_LOGBOOT_COMPLETE": "complete_bash", "COMP_WORDS": line}
+        env["COMP_CWORD"] = str(len(words) - 1)
+        run = subprocess.run([exe], capture_output=True, text=True, env=env, check=True)
+        return run.stdout.split()
+
+    assert complete("logboot in") == ["init"]
+    assert complete("logboot init --template ") == ["dev", "multiprocess", "prod", "syslog"]
+
+
+def test_installed_command_piped_usage_error_is_one_line() -> None:
+    """The installed `logboot`, its stderr a pipe, prints a usage error as one line, exit 2."""
+    exe = shutil.which("logboot", path=os.path.dirname(sys.executable))
+    assert exe is not None
+    env = {**os.environ, "COLUMNS": "40", "NO_COLOR": "1"}
+    env.pop("FORCE_COLOR", None)
+    run = subprocess.run([exe, "init", "--bogus"], capture_output=True, text=True, env=env, check=False)
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr == "logboot: error: No such option: --bogus (see 'logboot init --help')\n"
 
 
 def test_import_logboot_never_imports_the_cli() -> None:
@@ -197,6 +246,54 @@ def test_init_writes_the_default_template(in_tmp: Path) -> None:
     assert text.startswith(f"# yaml-language-server: $schema={SCHEMA_URL}\n")
     assert text == (REPO / "configs" / "prod.yaml").read_text(encoding="utf-8")
     assert invoke("check", "logboot.yaml").exit_code == 0
+
+
+def test_init_schema_writes_the_schema_beside_the_profile_and_points_at_it(in_tmp: Path) -> None:
+    """init --schema also writes logboot.schema.json in the profile's folder, and the profile's
+    first line names it relative to the profile, so an editor resolves it offline."""
+    result = invoke("init", "--schema", "conf/app.yaml")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "Wrote conf/app.yaml from the 'prod' template and its JSON Schema to conf/logboot.schema.json. "
+        "Check it with: logboot check conf/app.yaml\n"
+    )
+    text = (in_tmp / "conf" / "app.yaml").read_text(encoding="utf-8")
+    first, rest = text.split("\n", 1)
+    assert first == f"# yaml-language-server: $schema=./{SCHEMA_FILE}"
+    assert rest == (REPO / "configs" / "prod.yaml").read_text(encoding="utf-8").split("\n", 1)[1]
+    schema = in_tmp / "conf" / first.rsplit("=", 1)[1]
+    assert schema.read_text(encoding="utf-8") == schema_text()
+    jsonschema.Draft202012Validator(json.loads(schema.read_text(encoding="utf-8"))).validate(
+        yaml.safe_load(text)
+    )
+    assert invoke("check", "--strict", "conf/app.yaml").exit_code == 0
+
+
+def test_init_schema_keeps_the_same_schema_and_refuses_another(in_tmp: Path) -> None:
+    """A second profile in the folder reuses the schema file; a different file there is kept
+    (exit 1, nothing written) unless --force."""
+    assert invoke("init", "--schema", "a.yaml").exit_code == 0
+    assert invoke("init", "--schema", "--template", "dev", "b.yaml").exit_code == 0
+    (in_tmp / SCHEMA_FILE).write_text("{}\n", encoding="utf-8")
+    refused = invoke("init", "--schema", "c.yaml")
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        f"logboot: error: {SCHEMA_FILE!r} already exists; "
+        "pass --force to overwrite it, or choose another PATH\n"
+    )
+    assert not (in_tmp / "c.yaml").exists()
+    assert (in_tmp / SCHEMA_FILE).read_text(encoding="utf-8") == "{}\n"
+    assert invoke("init", "--schema", "--force", "c.yaml").exit_code == 0
+    assert (in_tmp / SCHEMA_FILE).read_text(encoding="utf-8") == schema_text()
+
+
+def test_the_package_ships_the_schema_logboot_schema_prints() -> None:
+    """logboot/logboot.schema.json (package data) is byte for byte what `logboot schema` prints."""
+    shipped = resources.files("logboot").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    assert shipped == schema_from_cli_text(), (
+        "logboot/logboot.schema.json is out of date: run "
+        "`logboot schema --force -o logboot/logboot.schema.json`"
+    )
 
 
 def test_init_never_overwrites_without_force(in_tmp: Path) -> None:
@@ -606,11 +703,15 @@ def test_show_invalid_profile_exits_1(in_tmp: Path, write_profile: WriteProfile)
 # --- schema -----------------------------------------------------------------------------
 
 
-def schema_from_cli() -> dict[str, object]:
+def schema_from_cli_text() -> str:
     result = invoke("schema")
     assert result.exit_code == 0
     assert result.stderr == ""
-    data: dict[str, object] = json.loads(result.stdout)
+    return result.stdout
+
+
+def schema_from_cli() -> dict[str, object]:
+    data: dict[str, object] = json.loads(schema_from_cli_text())
     return data
 
 
@@ -630,6 +731,25 @@ def test_schema_output_file(in_tmp: Path) -> None:
     written = json.loads((in_tmp / ".vscode" / "logboot.schema.json").read_text(encoding="utf-8"))
     assert written == json_schema()
     assert json.loads(invoke("schema", "-o", "-").stdout) == written
+
+
+def test_schema_never_overwrites_without_force(in_tmp: Path) -> None:
+    """-o refuses an existing file as init, import and export do (exit 1, the same line); --force
+    replaces it."""
+    target = in_tmp / "logboot.schema.json"
+    target.write_text("mine\n", encoding="utf-8")
+    refused = invoke("schema", "-o", "logboot.schema.json")
+    assert (refused.exit_code, refused.stdout) == (1, "")
+    assert refused.stderr == (
+        "logboot: error: 'logboot.schema.json' already exists; "
+        "pass --force to overwrite it, or choose another FILE\n"
+    )
+    assert target.read_text(encoding="utf-8") == "mine\n"
+    exported = invoke("export", str(REPO / "configs" / "prod.yaml"), "-o", "logboot.schema.json")
+    assert (exported.exit_code, exported.stderr) == (refused.exit_code, refused.stderr)
+    forced = invoke("schema", "--force", "-o", "logboot.schema.json")
+    assert forced.exit_code == 0, forced.output
+    assert json.loads(target.read_text(encoding="utf-8")) == json_schema()
 
 
 def test_schema_unwritable_output_is_an_error_with_debug_traceback(in_tmp: Path) -> None:

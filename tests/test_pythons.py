@@ -54,11 +54,37 @@ def test_the_claimed_versions_agree_with_requires_python_ruff_and_mypy() -> None
     assert HERE in versions
 
 
-def test_ci_runs_every_claimed_version() -> None:
-    """.ci/run ends with `make test-all`, and the Makefile's test-all runs .ci/test-all."""
+def test_ci_runs_every_claimed_version_then_the_wheel() -> None:
+    """.ci/run ends with `make test-all` then `make wheel-smoke` (both run; either fails the run),
+    and the Makefile's targets run .ci/test-all and .ci/wheel-smoke."""
     run = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    assert run[-1] == "make test-all"
-    assert "test-all:\n\t.ci/test-all\n" in (REPO / "Makefile").read_text(encoding="utf-8")
+    steps = [line for line in run if line and not line.startswith("#")]
+    assert steps[-4:] == [
+        "status=0",
+        "make test-all || status=$?",
+        "make wheel-smoke || status=1",
+        "exit $status",
+    ]
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert "test-all:\n\t.ci/test-all\n" in makefile
+    assert "wheel-smoke: $(STAMP)\n\tVENV=$(VENV) PYTHON=$(PYTHON) .ci/wheel-smoke\n" in makefile
+
+
+def test_the_wheel_smoke_step_installs_the_wheel_alone_and_starts_it() -> None:
+    """.ci/wheel-smoke builds the wheel, installs it in a fresh virtualenv, and there runs init
+    --schema, check --strict and a start that counts every line (CI runs it; see .ci/run)."""
+    script = (REPO / ".ci" / "wheel-smoke").read_text(encoding="utf-8")
+    assert os.access(REPO / ".ci" / "wheel-smoke", os.X_OK)
+    for step in (
+        '-m build --no-isolation --outdir "$work/dist"',
+        '"$python" -m venv "$work/venv"',
+        '-m pip install --quiet --disable-pip-version-check "${find_links[@]}" "$wheel"',
+        '"$work/venv/bin/logboot" init --schema logboot.yaml',
+        '"$work/venv/bin/logboot" check --strict logboot.yaml',
+        "runtime = logboot.setup_logging(",
+        "runtime.stop()",
+    ):
+        assert step in script, step
 
 
 def fake_tree(tmp_path: Path, versions: list[str]) -> tuple[Path, Path]:

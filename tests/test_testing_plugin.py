@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import textwrap
 import time
 import warnings
@@ -39,6 +41,32 @@ def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
     """Installing logboot makes pytest load `logboot.testing` on its own."""
     found = {e.name: e.value for e in entry_points(group="pytest11")}
     assert found.get("logboot") == "logboot.testing"
+
+
+def test_the_cli_and_capture_import_without_pytest(tmp_path: Path) -> None:
+    """Without pytest installed (an application's virtualenv), the `logboot` command (its `bench`
+    imports logboot.testing), `logboot.capture` and `logboot.testing` import and run; only the
+    plugin's hooks and fixture are absent."""
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.modules["pytest"] = None  # what `import pytest` meets where pytest is not installed
+        import logboot.capture, logboot.testing
+        from logboot.cli import main
+        assert not hasattr(logboot.testing, "logboot_capture")
+        try:
+            main(["init", "--template", "dev", "dev.yaml"])
+        except SystemExit as exit:
+            sys.exit(exit.code)
+        """
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert (run.returncode, run.stderr) == (
+        0,
+        "Wrote dev.yaml from the 'dev' template. Check it with: logboot check dev.yaml\n",
+    )
 
 
 def test_the_fixture_captures_each_sink_and_writes_no_file(pytester: pytest.Pytester) -> None:

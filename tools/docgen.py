@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from logboot.profile.schema import json_schema
+from logboot.profile.schema import Profile, json_schema
+from logboot.profile.schema_export import is_interpolated, required_keys, union_members
 
 DEFAULT_OUTPUT = Path("docs") / "profile-reference.md"
 
@@ -86,6 +87,8 @@ class _Writer:
     def __init__(self, schema: dict[str, Any]) -> None:
         self.schema = schema
         self.defs: dict[str, Any] = schema["$defs"]
+        # The schema lifts `required` out of the models (a profile with `extends` may omit keys).
+        self.required = required_keys(Profile.model_json_schema())
         self.titles: dict[str, str] = {}  # model name -> its section title (for links)
         self.lines: list[str] = []
 
@@ -94,8 +97,8 @@ class _Writer:
         if unit is not None:
             nullable = any(m.get("type") == "null" for m in prop["anyOf"])
             return f"[{unit}](#units)" + (" or null" if nullable else "")
-        if "oneOf" in prop and "discriminator" in prop:
-            kinds = sorted(prop["discriminator"]["mapping"])
+        if union_members(prop):
+            kinds = sorted(tag for tag, _ in union_members(prop))
             return "one of the types " + ", ".join(f"`{k}`" for k in kinds)
         if "$ref" in prop:
             model = _ref_name(prop["$ref"])
@@ -105,7 +108,9 @@ class _Writer:
         if "enum" in prop:
             return "one of " + ", ".join(f"`{v}`" for v in prop["enum"])
         if "anyOf" in prop:
-            parts = [self.type_of(p) for p in prop["anyOf"] if p.get("type") != "null"]
+            parts = [
+                self.type_of(p) for p in prop["anyOf"] if p.get("type") != "null" and not is_interpolated(p)
+            ]
             nullable = any(p.get("type") == "null" for p in prop["anyOf"])
             return " or ".join(parts) + (" or null" if nullable else "")
         kind = prop.get("type")
@@ -120,8 +125,8 @@ class _Writer:
             str(kind), "any"
         )
 
-    def table(self, model: dict[str, Any]) -> None:
-        required = set(model.get("required", []))
+    def table(self, model: dict[str, Any], name: str) -> None:
+        required = set(self.required.get(name, []))
         self.lines += ["| Key | Type | Default | Description |", "| --- | --- | --- | --- |"]
         for key, prop in model.get("properties", {}).items():
             if key == "type" and "const" in prop:
@@ -139,18 +144,15 @@ class _Writer:
     def union(self, key: str, title: str, intro: str) -> None:
         self.lines += [f"## {title}", "", intro, ""]
         union = self.schema["properties"][key]["additionalProperties"]
-        for ref in union["oneOf"]:
-            name = _ref_name(ref["$ref"])
-            model = self.defs[name]
-            tag = model["properties"]["type"]["const"]
+        for tag, ref in union_members(union):
+            model = self.defs[_ref_name(ref)]
             self.lines += [f"### {key}: `{tag}`", "", model.get("description", ""), ""]
-            self.table(model)
+            self.table(model, _ref_name(ref))
 
     def write(self) -> str:
         for key, _, _ in _SECTIONS:
-            for ref in self.schema["properties"][key]["additionalProperties"]["oneOf"]:
-                name = _ref_name(ref["$ref"])
-                self.titles[name] = f"{key}: {self.defs[name]['properties']['type']['const']}"
+            for tag, ref in union_members(self.schema["properties"][key]["additionalProperties"]):
+                self.titles[_ref_name(ref)] = f"{key}: {tag}"
         for _, model, title, _ in _SINGLE:
             self.titles[model] = title
         self.titles["SyslogTlsSpec"] = "syslog tls"
@@ -161,23 +163,25 @@ class _Writer:
             "",
             f"{self.schema.get('title', 'logboot profile')}. Every key of a profile, its type, its default",
             "and what it does. Unknown keys are errors (with a *did you mean* hint); `${VAR}` and",
-            "`${VAR:-default}` are expanded in every string. See [getting started](getting-started.md)",
+            "`${VAR:-default}` are expanded in every string before validation, so any value may be",
+            "written with them (`level: ${LOG_LEVEL:-INFO}`). A profile that `extends` another may",
+            "leave out required keys its base gives. See [getting started](getting-started.md)",
             "for a walk through, and `logboot schema` for the JSON Schema itself.",
             "",
             "## Top level",
             "",
         ]
         top = dict(self.schema)
-        self.table(top)
+        self.table(top, "")
         self.units()
         for key, title, intro in _SECTIONS:
             self.union(key, title, intro)
         for _, model, title, intro in _SINGLE:
             self.lines += [f"## {title}", "", intro, "", self.defs[model].get("description", ""), ""]
-            self.table(self.defs[model])
+            self.table(self.defs[model], model)
         if "SyslogTlsSpec" in self.defs:
             self.lines += ["## syslog tls", "", self.defs["SyslogTlsSpec"].get("description", ""), ""]
-            self.table(self.defs["SyslogTlsSpec"])
+            self.table(self.defs["SyslogTlsSpec"], "SyslogTlsSpec")
         return "\n".join(self.lines).rstrip("\n") + "\n"
 
     def units(self) -> None:

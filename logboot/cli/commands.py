@@ -12,16 +12,21 @@ every error is one line, with its traceback only under --debug.
 
 from __future__ import annotations
 
+import errno
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from importlib import import_module
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from logboot import __version__
 from logboot.cli import bench, check, ctl, export_config, import_config, init, schema, show
 from logboot.cli.common import DebugOption, examples, print_error
+from logboot.cli.output import is_terminal
+from logboot.errors import LogbootError
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,55 @@ def _main(
     ctx.obj = debug
 
 
+# The click typer runs on: its own copy from typer 0.20 on (typer._click), click itself before.
+_CLICK_EXCEPTIONS = import_module(typer.BadParameter.__module__)
+_CLICK_UTILS = import_module(typer.BadParameter.__module__.rpartition(".")[0] + ".utils")
+
+
+class _Group(TyperGroup):
+    """The app's group: on a terminal, a usage error is typer's box with the usage; piped (a
+    script, CI, a log), it is one line like every other error, never wrapped."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode or is_terminal(sys.stderr):
+            return super().main(args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except _CLICK_EXCEPTIONS.ClickException as err:
+            if type(err).__name__ == "NoArgsIsHelpError":  # `logboot` alone: the help, as typer shows it
+                if err.format_message():
+                    sys.stderr.write(err.format_message() + "\n")
+            else:
+                print_error(LogbootError(_one_line(err)), False, internal=False)
+            sys.exit(err.exit_code)
+        except typer.Abort:
+            sys.stderr.write("Aborted!\n")
+            sys.exit(1)
+        except OSError as err:  # as click does: a closed pipe ends the command quietly
+            if err.errno != errno.EPIPE:
+                raise
+            sys.stdout = _CLICK_UTILS.PacifyFlushWrapper(sys.stdout)
+            sys.stderr = _CLICK_UTILS.PacifyFlushWrapper(sys.stderr)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _one_line(err: Any) -> str:
+    """Click's message as one line; for a usage error, with the help to read."""
+    message = " ".join(err.format_message().split()).removesuffix(".")
+    if isinstance(err, _CLICK_EXCEPTIONS.UsageError) and err.ctx is not None:
+        message += f" (see '{err.ctx.command_path} --help')"
+    return message
+
+
 def create_app() -> typer.Typer:
     """The typer app, with the callback and every command of ``COMMANDS`` on it."""
     app = typer.Typer(
@@ -76,8 +130,8 @@ def create_app() -> typer.Typer:
             "logboot show logboot.yaml",
             "logboot schema -o logboot.schema.json",
         ),
+        cls=_Group,
         no_args_is_help=True,
-        add_completion=False,
         pretty_exceptions_enable=False,
         rich_markup_mode="rich",
         context_settings={"help_option_names": ["-h", "--help"]},

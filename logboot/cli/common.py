@@ -126,10 +126,10 @@ def exit_invalid(problems: list[Problem], name: str, action: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def write_new(target: Path, text: str, force: bool) -> None:
-    """Write ``text`` to ``target`` (``import``, ``export``); an error naming --force when it
-    exists and ``force`` is off."""
-    if not write_text(target, text, replace=force):
+def write_new(target: Path, text: str, force: bool, what: str = "") -> None:
+    """Write ``text`` to ``target`` (``import``, ``export``, ``schema``); an error naming --force
+    when it exists and ``force`` is off."""
+    if not write_text(target, text, replace=force, what=what):
         raise LogbootError(
             f"{str(target)!r} already exists; pass --force to overwrite it, or choose another FILE"
         )

@@ -52,6 +52,11 @@ def console(stream: TextIO | None = None) -> Console:
     )
 
 
+def is_terminal(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal (anything else, a pipe or a file, gets plain lines)."""
+    return _isatty(stream)
+
+
 def _isatty(stream: TextIO) -> bool:
     try:
         return stream.isatty()

@@ -49,6 +49,14 @@ EXTENDS_ROOTS_ENV = "LOGBOOT_EXTENDS_ROOTS"
 #: What ``extends_roots=`` accepts: one folder or several.
 ExtendsRoots = Union[str, "os.PathLike[str]", Iterable[Union[str, "os.PathLike[str]"]]]
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# What ``_expand`` reads, as one pattern (ECMA-262 and Python alike) for the JSON Schema: a
+# reference, `${NAME}` or `${NAME:-default}` (a default holds no `}` and no `${`); around it,
+# `$$` (one `$`) or a `$` before anything but `{`.
+_REFERENCE = r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::-(?:[^$}]|\$(?!\{))*)?\}"
+_TEXT = r"(?:[^$]|\$\$|\$(?![{$]))"
+#: A string that holds at least one `${...}` reference and nothing ``_expand`` refuses: in a
+#: field that is not a plain string, the schema takes it as well as the typed value.
+INTERPOLATION_PATTERN = f"^{_TEXT}*{_REFERENCE}(?:{_TEXT}|{_REFERENCE})*$"
 # YAML's line breaks, as its marks count them.
 _LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 _OPEN_FLAGS = (

@@ -14,6 +14,7 @@ Every name this module held before stays importable from it.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import Field, PrivateAttr
@@ -28,6 +29,7 @@ from logboot.profile.filter_specs import (
     ThrottleFilterSpec,
 )
 from logboot.profile.formatter_specs import JsonFormatterSpec, TextFormatterSpec
+from logboot.profile.schema_export import plain_validator_schema
 from logboot.profile.topology_specs import (
     RELOAD_SIGNAL_NAMES,
     SIGNAL_NAMES,
@@ -153,7 +155,8 @@ class Profile(Spec):
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of profile version 1."""
+    """The JSON Schema of profile version 1, as plain Draft 2020-12 validators read it: unions
+    pick their branch by ``type``, and values that are not plain strings take ``${...}`` too."""
     schema = Profile.model_json_schema()
     schema["properties"]["extends"] = {
         "type": "string",
@@ -168,11 +171,20 @@ def json_schema() -> dict[str, Any]:
     schema["$id"] = SCHEMA_URL
     schema["title"] = "logboot profile v1"
     _complete_fields(schema)
-    return schema
+    return plain_validator_schema(schema)
 
 
-#: Where the schema is published; templates point editors at it in their first line.
+#: Where the schema is to be published (docs/cli.md has the SchemaStore catalog entry);
+#: templates point editors at it in their first line.
 SCHEMA_URL = "https://json.schemastore.org/logboot.json"
+#: The schema's file name: shipped in the package (``logboot/logboot.schema.json``, the same
+#: bytes as ``schema_text()``) and written beside a profile by ``logboot init --schema``.
+SCHEMA_FILE = "logboot.schema.json"
+
+
+def schema_text() -> str:
+    """The JSON Schema as ``logboot schema`` prints it and the package ships it."""
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
 def _complete_fields(schema: dict[str, Any]) -> None:
@@ -197,6 +209,7 @@ def _complete_fields(schema: dict[str, Any]) -> None:
 
 __all__ = [
     "RELOAD_SIGNAL_NAMES",
+    "SCHEMA_FILE",
     "SCHEMA_URL",
     "SIGNAL_NAMES",
     "SYSLOG_FACILITIES",
@@ -238,4 +251,5 @@ __all__ = [
     "ThrottleFilterSpec",
     "TimedRotatingFileSinkSpec",
     "json_schema",
+    "schema_text",
 ]

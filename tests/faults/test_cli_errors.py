@@ -401,7 +401,7 @@ def test_unwritable_folders_as_an_unprivileged_user(shared_folder: Path) -> None
     secret.write_text("{}\n", encoding="utf-8")
     secret.chmod(0)
     commands = {
-        "schema-over-a-secret": ["schema", "-o", str(secret)],
+        "schema-over-a-secret": ["schema", "--force", "-o", str(secret)],
         "init": ["init", str(locked)],
         "init-below": ["init", str(locked / "new" / "logboot.yaml")],
         "schema": ["schema", "-o", str(locked / "schema.json")],
