@@ -292,7 +292,7 @@ def test_the_package_ships_the_schema_logboot_schema_prints() -> None:
     shipped = resources.files("logboot").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
     assert shipped == schema_from_cli_text(), (
         "logboot/logboot.schema.json is out of date: run "
-        "`logboot schema --force -o logboot/logboot.schema.json`"
+        "`python -m tools.docgen` (or `logboot schema --force -o logboot/logboot.schema.json`)"
     )
 
 

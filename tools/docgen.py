@@ -1,7 +1,8 @@
-"""Write ``docs/profile-reference.md`` from the profile's JSON Schema, so it cannot drift.
+"""Write ``docs/profile-reference.md`` and the schema the package ships
+(``logboot/logboot.schema.json``) from the profile's JSON Schema, so neither can drift.
 
-    python -m tools.docgen            # rewrite docs/profile-reference.md
-    python -m tools.docgen --check    # exit 1 if the committed file is out of date
+    python -m tools.docgen            # rewrite both
+    python -m tools.docgen --check    # exit 1 if a committed file is out of date
 
 Everything in the reference (keys, types, defaults, descriptions, examples) comes from
 ``logboot.profile.schema``; a test compares the committed file with what this writes.
@@ -16,10 +17,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from logboot.profile.schema import Profile, json_schema
+from logboot.profile.schema import SCHEMA_FILE, Profile, json_schema, schema_text
 from logboot.profile.schema_export import is_interpolated, required_keys, union_members
 
 DEFAULT_OUTPUT = Path("docs") / "profile-reference.md"
+SHIPPED_SCHEMA = Path("logboot") / SCHEMA_FILE  # package data: what `logboot schema` prints
 
 # The value types a profile writes in human units (parsed by logboot/values/units.py).
 _UNITS = {
@@ -200,15 +202,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--check", action="store_true", help="exit 1 if the file differs from the schema")
     args = parser.parse_args(argv)
-    text = render()
+    # Both files are generated from the schema: the reference and the schema the package ships.
+    outputs = {args.output: render(), SHIPPED_SCHEMA: schema_text()}
     if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-        if current != text:
-            sys.stderr.write(f"{args.output} is out of date: run `python -m tools.docgen`\n")
-            return 1
-        return 0
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text, encoding="utf-8")
+        stale = [
+            p for p, text in outputs.items() if (p.read_text(encoding="utf-8") if p.exists() else "") != text
+        ]
+        for path in stale:
+            sys.stderr.write(f"{path} is out of date: run `python -m tools.docgen`\n")
+        return 1 if stale else 0
+    for path, text in outputs.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
     return 0
 
 
