@@ -78,6 +78,7 @@ def test_description_is_json_ready() -> None:
         "filters": [],
         "listeners": ["main"],
         "fallback": None,
+        "formatter_kind": None,
     }
     shown = ("path", "mode", "encoding", "max_bytes", "backup_count")
     assert {key: options[key] for key in shown} == {
@@ -131,3 +132,28 @@ def test_sink_targets(spec: dict[str, Any], target: str) -> None:
 def test_level_names() -> None:
     """Registered levels by name, others as numbers."""
     assert (level_name(logging.WARNING), level_name(0), level_name(33)) == ("WARNING", "NOTSET", "33")
+
+
+def test_a_sinks_formatter_says_what_it_writes() -> None:
+    """`show` names a JSON preset, renames and a text formatter's stdlib layout beside the formatter."""
+    described = describe_profile(
+        profile(
+            {
+                "formatters": {
+                    "ecs": {"type": "json", "preset": "ecs"},
+                    "mine": {"type": "json", "rename": {"message": "msg", "level": "log.level"}},
+                    "old": {"type": "text", "stdlib_layout": True},
+                },
+                "sinks": {
+                    "a": {"type": "console", "formatter": "ecs"},
+                    "b": {"type": "console", "formatter": "mine"},
+                    "c": {"type": "console", "formatter": "old"},
+                    "d": {"type": "console"},
+                },
+                "queues": {"main": {}},
+                "listeners": {"main": {"queue": "main", "sinks": ["a", "b", "c", "d"]}},
+            }
+        )
+    )
+    kinds = {sink.name: sink.formatter_kind for sink in described.sinks}
+    assert kinds == {"a": "json, preset ecs", "b": "json, 2 renamed", "c": "text, stdlib layout", "d": None}

@@ -125,7 +125,9 @@ def _sink_label(sink: SinkNode) -> Text:
     text.append(f"sink {sink.name}", style="bold")
     text.append(f": {sink.type} -> {sink.target}")
     details = [f"level {sink.level}" if sink.level != "NOTSET" else "all levels"]
-    details.append(f"formatter {sink.formatter}" if sink.formatter else "default formatter")
+    # Its kind, unless the name says it already ("json" for a plain json formatter).
+    kind = f" ({sink.formatter_kind})" if sink.formatter_kind not in (None, sink.formatter) else ""
+    details.append(f"formatter {sink.formatter}{kind}" if sink.formatter else "default formatter")
     if sink.filters:
         details.append(f"filters {', '.join(sink.filters)}")
     text.append(f" ({'; '.join(details)})")

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from logboot.profile.schema import FilterSpec, Profile, ThrottleFilterSpec
+from logboot.profile.schema import FilterSpec, FormatterSpec, JsonFormatterSpec, Profile, ThrottleFilterSpec
 from logboot.profile.wiring import logger_queue, profile_root_queue, propagates
 from logboot.values.rates import parse_rate
 from logboot.values.units import DEFAULT_SHED_AT, level_name
@@ -68,6 +68,7 @@ class SinkNode:
     listeners: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
     fallback: str | None = None  # the sink that takes its records when it fails
+    formatter_kind: str | None = None  # what its formatter writes: "json, preset ecs", "text"
 
 
 @dataclass(frozen=True)
@@ -152,12 +153,28 @@ def describe_profile(profile: Profile) -> Description:
             [listener.name for listener in listeners if name in listener.sinks],
             spec.model_dump(mode="json", exclude=set(_COMMON_KEYS)),
             spec.fallback,
+            _formatter_kind(profile.formatters.get(spec.formatter)) if spec.formatter else None,
         )
         for name, spec in profile.sinks.items()
     ]
     shutdown = profile.shutdown.model_dump(mode="json")
     filters = [FilterNode(name, spec.type, _filter_options(spec)) for name, spec in profile.filters.items()]
     return Description(profile.source, loggers, queues, listeners, sinks, shutdown, filters)
+
+
+def _formatter_kind(spec: FormatterSpec | None) -> str | None:
+    """What a named formatter writes, in a few words: its type, a JSON preset or renames,
+    a text formatter's stdlib layout."""
+    if spec is None:
+        return None
+    if isinstance(spec, JsonFormatterSpec):
+        parts = ["json"]
+        if spec.preset:
+            parts.append(f"preset {spec.preset}")
+        if spec.rename:
+            parts.append(f"{len(spec.rename)} renamed")
+        return ", ".join(parts)
+    return "text, stdlib layout" if spec.stdlib_layout else "text"
 
 
 def _filter_options(spec: FilterSpec) -> dict[str, Any]:
