@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 import logboot
-from logboot.core.context import CONTEXT_NAMES, RESERVED, capture, current_snapshot
-from logboot.core.records import RECORD_ATTRIBUTES
+from logboot.core.context import RESERVED, capture, current_snapshot
+from logboot.core.records import CONTEXT_NAMES, RECORD_ATTRIBUTES
 from logboot.formatters.escaping import context_text
 from logboot.formatters.json import JsonFormatter
 from logboot.formatters.text import TextFormatter

@@ -20,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import logboot
-from logboot.core.context import CONTEXT_NAMES, capture, current_snapshot
-from logboot.core.records import prepare
+from logboot.core.context import capture, current_snapshot
+from logboot.core.records import CONTEXT_NAMES, prepare
 from logboot.formatters.base import ClockCache as _ClockCache
 from logboot.formatters.base import CompiledFormatter
 from logboot.formatters.fields import JSON_FIELDS, STANDARD_ATTRS

@@ -62,7 +62,7 @@ from contextvars import ContextVar, Token, copy_context
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from logboot.core.records import RECORD_ATTRIBUTES
+from logboot.core.records import CONTEXT_NAMES, RECORD_ATTRIBUTES
 
 if TYPE_CHECKING:
     import logging
@@ -72,9 +72,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 F = TypeVar("F", bound=Callable[..., Any])
 
-# The record attribute that lists the names of the context fields a record carries (a
-# tuple of str); formatters treat it as a standard attribute, never as a field to write.
-CONTEXT_NAMES = "logboot_context"
 
 # The keys a JSON line of logboot's writes besides the record's attributes.
 JSON_KEYS = frozenset(

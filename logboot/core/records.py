@@ -61,6 +61,56 @@ def apply_filters(filterer: logging.Filterer, record: logging.LogRecord) -> logg
     return record
 
 
+# The record attribute that lists the names of the context fields a record carries (a
+# tuple of str, set by ``logboot.core.context``); formatters treat it as a standard
+# attribute, never as a field to write.
+CONTEXT_NAMES = "logboot_context"
+
+# What a `custom` sink's handler needs of a record as it was logged, kept by the producer
+# (``KeepOriginal``) in a profile with a custom sink, and given back by ``as_logged``.
+ORIGINAL_CALL = "logboot_call"  # (message template, args), when every arg is plain data
+ORIGINAL_EXC_INFO = "logboot_exc_info"  # the live exc_info: thread queues only (see as_logged)
+ORIGINAL_NAMES = frozenset({ORIGINAL_CALL, ORIGINAL_EXC_INFO})
+_PLAIN_ARGS = frozenset({str, int, float, bool, bytes, type(None)})
+
+
+class KeepOriginal(logging.Filter):
+    """The last filter of a producer's handler in a profile with a ``custom`` sink: keeps
+    the call's template and args (when every arg is a str, number, bool, bytes or None:
+    nothing that can change later, and something any process can unpickle) and the live
+    exception, before the handler merges the message and renders the exception. Last, so a
+    ``redact`` filter of the logger or queue has run (it merges and renders itself, and then
+    nothing is kept)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if args and args.__class__ is tuple and all(arg.__class__ in _PLAIN_ARGS for arg in args):
+            record.logboot_call = (record.msg, args)
+        if record.exc_info:
+            record.logboot_exc_info = record.exc_info
+        return True
+
+
+def as_logged(record: logging.LogRecord) -> logging.LogRecord:
+    """A copy of a prepared record in the shape logging's formatter API expects, for a
+    ``custom`` sink's handler and its formatter (ecs-logging's, uvicorn's, ...): the template
+    and args back where they were kept (``getMessage()`` gives the same text), the exception
+    back as ``exc_info`` where it is still alive (a thread queue; a child process sends only
+    its text, ``exc_text``), and logboot's own bookkeeping attributes left out."""
+    attributes = dict(record.__dict__)
+    call = attributes.pop(ORIGINAL_CALL, None)
+    exc_info = attributes.pop(ORIGINAL_EXC_INFO, None)
+    for name in _BOOKKEEPING:
+        attributes.pop(name, None)
+    if call.__class__ is tuple and len(call) == 2 and call[1].__class__ is tuple:
+        attributes["msg"], attributes["args"] = call
+    if exc_info.__class__ is tuple and len(exc_info) == 3 and isinstance(exc_info[1], BaseException):
+        attributes["exc_info"] = exc_info  # exc_text stays: the formatter API prints it as it is
+    return logging.makeLogRecord(attributes)
+
+
+_BOOKKEEPING = ("exc_type", "exc_message", "message", CONTEXT_NAMES)
+
 _LogRecord = logging.LogRecord
 
 

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from logboot.core.records import exception_fields, merge_message
+from logboot.core.records import ORIGINAL_NAMES, exception_fields, merge_message
 from logboot.formatters.fields import STANDARD_ATTRS
 
 # Deeper than any real structure, far below the recursion limit: beyond it, the replacement.
@@ -82,6 +82,8 @@ class RedactFilter(logging.Filter):
         if out.stack_info:
             out.stack_info = self.scrub(out.stack_info)
         fields.pop("message", None)  # a formatter's cached copy of the unredacted message
+        for name in ORIGINAL_NAMES:  # the unredacted call, kept for a custom sink
+            fields.pop(name, None)
         self._text_fields(fields)
         for key in fields.keys() - STANDARD_ATTRS:
             self._extra(fields, key)

@@ -11,7 +11,7 @@ import operator
 from collections.abc import Mapping
 from typing import Any
 
-from logboot.core.context import CONTEXT_NAMES
+from logboot.core.records import CONTEXT_NAMES
 
 # The escape of each control character, for str.translate (what ``escape`` does).
 ESCAPES = {i: f"\\x{i:02x}" for i in (*range(0x20), 0x7F, *range(0x80, 0xA0))}

@@ -12,8 +12,7 @@ import re
 import string
 from typing import Any
 
-from logboot.core.context import CONTEXT_NAMES
-from logboot.core.records import RECORD_ATTRIBUTES
+from logboot.core.records import CONTEXT_NAMES, ORIGINAL_NAMES, RECORD_ATTRIBUTES
 
 # What a `json` formatter can write (its `fields`); the default is all of them.
 JSON_FIELDS = (
@@ -56,7 +55,7 @@ RECORD_FIELDS = RECORD_ATTRIBUTES | COMPUTED_FIELDS
 # message (``logboot.core.records.exception_fields``), `taskName` on every version, and the
 # names of a record's context fields (``logboot.core.context``; the fields themselves are
 # written as `extra` fields are, the list of their names never).
-STANDARD_ATTRS = RECORD_FIELDS | {"exc_type", "exc_message", "taskName", CONTEXT_NAMES}
+STANDARD_ATTRS = RECORD_FIELDS | {"exc_type", "exc_message", "taskName", CONTEXT_NAMES} | ORIGINAL_NAMES
 # The layout field that shows a record's context fields as `k=v` pairs (text formatters).
 CONTEXT_FIELD = "context"
 

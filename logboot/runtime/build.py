@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
+from logboot.core.records import KeepOriginal
 from logboot.errors import LogbootError, SetupError
 from logboot.filters.redaction import RedactFilter
 from logboot.filters.standard import InheritedRedaction, build_filter
@@ -110,6 +111,9 @@ def _fallback_name(sink: ListenerSink) -> str | None:
     return sink.fallback.name if sink.fallback is not None else None
 
 
+KEEP_ORIGINAL = KeepOriginal()  # keeps nothing of its own: one serves every handler
+
+
 def _span_lookup(profile: Profile | PlainProfile) -> Callable[[], Any] | None:
     """OpenTelemetry's ``get_current_span`` where a record may end in an ``otlp`` sink (also
     in a child process, whose parent runs the sink), so log records keep their trace; None
@@ -182,6 +186,7 @@ def _build(profile: Profile | PlainProfile, topology: Topology, remote: Mapping[
     redactions = _logger_redactions(profile, filters)
 
     current_span = _span_lookup(profile)
+    keep_original = any(runs_code(spec.type) for spec in profile.sinks.values())  # a custom sink
 
     def handler_for(logger: str, queue_name: str, filter_names: list[str]) -> QueueHandler:
         target = topology.channels.get(queue_name) or topology.queues[queue_name]
@@ -204,6 +209,8 @@ def _build(profile: Profile | PlainProfile, topology: Topology, remote: Mapping[
                 for redact in found:
                     if redact not in handler.filters:
                         handler.addFilter(redact)
+        if keep_original:
+            handler.addFilter(KEEP_ORIGINAL)  # last: after every redaction
         return handler
 
     root_queue = profile_root_queue(profile)

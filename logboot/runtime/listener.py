@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from logboot.core.records import apply_filters
+from logboot.core.records import apply_filters, as_logged
 from logboot.core.reporting import ErrorReporter, write_stderr
 from logboot.runtime.queues import ThreadQueue
 from logboot.sinks.base import BatchSink, PartialWriteError
@@ -30,6 +30,7 @@ class ListenerSink:
         self.handler = handler
         self.level = level
         self.kind = kind or type(handler).__name__
+        self.as_logged = kind == "custom"  # a handler of the user's: records in logging's shape
         self.records = 0
         self.errors = 0
         self.fallback: ListenerSink | None = None
@@ -124,7 +125,7 @@ class ListenerSink:
                 passed = apply_filters(handler, record) if filtered else record
                 if passed is None:
                     continue
-                handler.emit(passed)
+                handler.emit(as_logged(passed) if self.as_logged else passed)
                 self.records += 1
             except BaseException as err:  # noqa: BLE001
                 self.failed([record], err)
