@@ -657,3 +657,72 @@ def test_what_the_import_notes_about_layouts_is_what_changes(tmp_path: Path) -> 
     kept["formatters"]["line"]["stdlib_layout"] = True
     (tmp_path / "kept.yaml").write_text(yaml.safe_dump(kept), encoding="utf-8")
     assert written(str(tmp_path / "kept.yaml")) == original  # byte for byte
+
+
+SERVER_RUN = """
+import json, logging, logging.config, sys
+how, config = sys.argv[1], json.loads(sys.argv[2])
+if how == "dictconfig":
+    logging.config.dictConfig(config)
+else:
+    import logboot
+    runtime = logboot.setup_logging(how)
+calls = json.loads(sys.argv[3])
+for name, level, msg, args in calls:
+    logging.getLogger(name).log(level, msg, *args)
+if how != "dictconfig":
+    runtime.stop()
+"""
+
+
+def server_calls(names: list[str]) -> list[tuple[str, int, str, list[object]]]:
+    calls: list[tuple[str, int, str, list[object]]] = []
+    for name in [*names, "app", ""]:
+        if name == "uvicorn.access":
+            continue  # uvicorn's own formatter fails on any other shape of call (5 args or nothing)
+        for level in (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR):
+            calls.append((name, level, "%s at level %s", [name or "root", level]))
+    calls.append(
+        (
+            "uvicorn.access",
+            logging.INFO,
+            '%s - "%s %s HTTP/%s" %d',
+            ["127.0.0.1:5000", "GET", "/x", "1.1", 200],
+        )
+    )
+    return calls
+
+
+@pytest.mark.parametrize("package", ["uvicorn", "gunicorn"])
+def test_a_servers_own_config_routes_every_record_as_before(tmp_path: Path, package: str) -> None:
+    """uvicorn's LOGGING_CONFIG and gunicorn's CONFIG_DEFAULTS, from the installed packages:
+    every record reaches the same stream (stdout or stderr) as many times as under dictConfig;
+    what differs is the layout, which the import's notes name."""
+    if package == "uvicorn":
+        config = pytest.importorskip("uvicorn.config").LOGGING_CONFIG
+        names = ["uvicorn", "uvicorn.error", "uvicorn.access"]
+    else:
+        config = pytest.importorskip("gunicorn.glogging").CONFIG_DEFAULTS
+        names = ["gunicorn.error", "gunicorn.access"]
+    _, _, notes = imported(config, tmp_path)
+    calls = server_calls(names)
+    messages = [msg % tuple(args) for _, _, msg, args in calls]
+
+    def counts(how: str) -> dict[str, list[int]]:
+        done = subprocess.run(
+            [sys.executable, "-c", SERVER_RUN, how, json.dumps(config), json.dumps(calls)],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return {
+            stream: [sum(m in line for line in text.splitlines()) for m in messages]
+            for stream, text in (("stdout", done.stdout), ("stderr", done.stderr))
+        }
+
+    assert counts(str(tmp_path / "imported.yaml")) == counts("dictconfig")
+    if package == "uvicorn":  # its formatters only uvicorn provides: the default layout, said so
+        assert any(n.startswith("sinks.access: formatter 'access' was left out") for n in notes)
+    else:  # gunicorn.access also propagates to the root's handler: twice, as before
+        assert any(
+            n.startswith("loggers.gunicorn.access: its records reach the same handlers twice") for n in notes
+        )
