@@ -181,6 +181,25 @@ def test_installed_command_piped_usage_error_is_one_line() -> None:
     assert run.stderr == "logboot: error: No such option: --bogus (see 'logboot init --help')\n"
 
 
+@pytest.mark.parametrize(
+    "args", [["--help"], [], ["init", "--help"], ["ctl", "--help"], ["ctl", "status", "--help"]]
+)
+def test_piped_help_is_plain_text_never_boxed_or_wrapped(args: list[str]) -> None:
+    """The installed `logboot`, its stdout a pipe: help as plain lines (no box), each as long
+    as its text however narrow the terminal says it is, and examples one command a line."""
+    exe = shutil.which("logboot", path=os.path.dirname(sys.executable))
+    assert exe is not None
+    env = {**os.environ, "COLUMNS": "40", "NO_COLOR": "1"}
+    env.pop("FORCE_COLOR", None)
+    run = subprocess.run([exe, *args], capture_output=True, text=True, env=env, check=False)
+    help_text = run.stdout or run.stderr  # no arguments: the help, as a usage error would be
+    assert help_text.startswith("Usage: logboot")
+    assert not set("╭╮╰╯│─") & set(help_text)
+    assert max(len(line) for line in help_text.splitlines()) > 80  # a long line left whole
+    if args[:1] == ["init"]:
+        assert "    logboot init --list\n" in help_text  # an example command on a line of its own
+
+
 def test_import_logboot_never_imports_the_cli() -> None:
     """`import logboot` loads neither typer nor rich."""
     code = (

@@ -25,7 +25,7 @@ from typer.core import TyperGroup
 from logboot import __version__
 from logboot.cli import bench, check, ctl, export_config, import_config, init, schema, show
 from logboot.cli.common import DebugOption, examples, print_error
-from logboot.cli.output import is_terminal
+from logboot.cli.output import epilog_text, help_settings, is_terminal
 from logboot.errors import LogbootError
 
 
@@ -116,30 +116,35 @@ def _one_line(err: Any) -> str:
     return message
 
 
-def create_app() -> typer.Typer:
-    """The typer app, with the callback and every command of ``COMMANDS`` on it."""
+def create_app(piped: bool = False) -> typer.Typer:
+    """The typer app, with the callback and every command of ``COMMANDS`` on it; ``piped``
+    (stdout is not a terminal): help as plain text, never boxed, wrapped or cut."""
     app = typer.Typer(
         name="logboot",
         help=(
             "Write, check and inspect logboot profiles: YAML files that describe a queued,\n"
             "managed logging set-up (loggers -> queues -> listeners -> sinks)."
         ),
-        epilog=examples(
-            "logboot init --template prod logboot.yaml",
-            "logboot check logboot.yaml",
-            "logboot show logboot.yaml",
-            "logboot schema -o logboot.schema.json",
+        epilog=epilog_text(
+            examples(
+                "logboot init --template prod logboot.yaml",
+                "logboot check logboot.yaml",
+                "logboot show logboot.yaml",
+                "logboot schema -o logboot.schema.json",
+            ),
+            piped,
         ),
         cls=_Group,
         no_args_is_help=True,
         pretty_exceptions_enable=False,
-        rich_markup_mode="rich",
-        context_settings={"help_option_names": ["-h", "--help"]},
+        rich_markup_mode=None if piped else "rich",
+        context_settings=help_settings(piped),
     )
     app.callback()(_main)
     for command in COMMANDS:
-        app.command(command.name, epilog=command.epilog)(command.function)
-    app.add_typer(ctl.create_app(), name="ctl", help=ctl.HELP, epilog=ctl.EPILOG)  # a group of sub-commands
+        app.command(command.name, epilog=epilog_text(command.epilog, piped))(command.function)
+    ctl_epilog = epilog_text(ctl.EPILOG, piped)
+    app.add_typer(ctl.create_app(piped), name="ctl", help=ctl.HELP, epilog=ctl_epilog)  # sub-commands
     return app
 
 
@@ -149,7 +154,7 @@ app = create_app()
 def main(argv: list[str] | None = None) -> None:
     """The console script: ``logboot ...``; a bug that escapes a command is still one line."""
     try:
-        app(args=argv, prog_name="logboot")
+        (create_app(piped=True) if not is_terminal(sys.stdout) else app)(args=argv, prog_name="logboot")
     except Exception as err:  # noqa: BLE001 - the last guard: one line (a traceback only with --debug)
         print_error(err, "--debug" in (sys.argv[1:] if argv is None else argv), internal=True)
         raise SystemExit(1) from None

@@ -17,7 +17,7 @@ from typing import Annotated, Any, NamedTuple, NoReturn, Optional
 import typer
 
 from logboot.cli.common import DebugOption, Format, FormatOption, examples, fail, wants_debug
-from logboot.cli.output import console, number_table, write_json
+from logboot.cli.output import console, epilog_text, help_settings, number_table, write_json
 from logboot.control.client import ConnectError, ServiceError, request
 from logboot.control.protocol import ProtocolError
 from logboot.control.server import MAX_FLUSH
@@ -299,17 +299,18 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
 )
 
 
-def create_app() -> typer.Typer:
-    """The ``ctl`` group: its options, then every sub-command of ``SUBCOMMANDS``."""
+def create_app(piped: bool = False) -> typer.Typer:
+    """The ``ctl`` group: its options, then every sub-command of ``SUBCOMMANDS`` (``piped``:
+    plain help, as ``commands.create_app``)."""
     app = typer.Typer(
         name="ctl",
         help=HELP,
-        epilog=EPILOG,
+        epilog=epilog_text(EPILOG, piped),
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
-        rich_markup_mode="rich",
-        context_settings={"help_option_names": ["-h", "--help"]},
+        rich_markup_mode=None if piped else "rich",
+        context_settings=help_settings(piped),
     )
     app.callback()(_group)
     for sub in SUBCOMMANDS:

@@ -52,6 +52,23 @@ def console(stream: TextIO | None = None) -> Console:
     )
 
 
+def help_settings(piped: bool) -> dict[str, object]:
+    """The click context settings of a command group: ``-h`` too, and for piped help lines
+    as long as their text (click wraps at the terminal's width, 80 columns when piped)."""
+    settings: dict[str, object] = {"help_option_names": ["-h", "--help"]}
+    if piped:
+        settings.update(terminal_width=_PIPE_WIDTH, max_content_width=_PIPE_WIDTH)
+    return settings
+
+
+def epilog_text(text: str, piped: bool) -> str:
+    """A help epilog as written: for piped (plain) help, each paragraph marked so that click
+    keeps its lines (one example command a line) instead of joining them."""
+    if not piped:
+        return text
+    return "\n\n".join(f"\b\n{paragraph}" for paragraph in text.split("\n\n"))
+
+
 def is_terminal(stream: TextIO) -> bool:
     """Whether ``stream`` is a terminal (anything else, a pipe or a file, gets plain lines)."""
     return _isatty(stream)
