@@ -176,3 +176,40 @@ def test_the_documented_profile_runs_as_written(tmp_path: Path, monkeypatch: pyt
     lines = ecs_lines(tmp_path / "ecs.json")
     assert [line["message"] for line in lines] == ["order A-17 charged 3", "lookup of missing failed"]
     assert lines[1]["error"]["type"] == "KeyError"  # type: ignore[index]
+
+
+def log_ecs_in_child(handle: logboot.ProcessHandle) -> None:
+    logboot.attach(handle)
+    log_ecs_records()
+
+
+def test_a_childs_exception_reaches_ecs_by_type_and_message(tmp_path: Path) -> None:
+    """From a spawned child the exception crosses as its type's name, its message and its
+    traceback's text: ECS gets error.type and error.message as under plain logging."""
+    pytest.importorskip("ecs_logging")
+    path = profile(tmp_path, "third_party_sinks:ecs_file", f'{{path: "{tmp_path}/out.json"}}', kind="process")
+    context = multiprocessing.get_context("spawn")
+    with logboot.setup_logging(path) as runtime:
+        child = context.Process(target=log_ecs_in_child, args=(runtime.process_handle(),))
+        child.start()
+        child.join(60)
+        assert child.exitcode == 0
+    lines = ecs_lines(tmp_path / "out.json")
+    assert [line["message"] for line in lines] == ["order A-17 charged 3", "lookup of missing failed"]
+    assert lines[1]["error"] == {"type": "KeyError", "message": "'missing'"}
+    assert "exc_type" not in lines[1] and "logboot_call" not in lines[0]
+
+
+def test_a_stand_in_is_named_as_the_original_and_says_its_message() -> None:
+    from logboot.core.records import RemoteException, stand_in
+
+    cls, exception, traceback = stand_in("json.decoder.JSONDecodeError", "Expecting value: line 1")
+    assert (cls.__name__, cls.__module__, cls.__qualname__) == (
+        "JSONDecodeError",
+        "json.decoder",
+        "JSONDecodeError",
+    )
+    assert isinstance(exception, RemoteException) and str(exception) == "Expecting value: line 1"
+    assert traceback is None
+    assert stand_in("json.decoder.JSONDecodeError", "x")[0] is cls  # one class a name
+    assert stand_in("KeyError", None)[0].__module__ == "builtins" and str(stand_in("KeyError", None)[1]) == ""

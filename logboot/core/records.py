@@ -95,8 +95,10 @@ def as_logged(record: logging.LogRecord) -> logging.LogRecord:
     """A copy of a prepared record in the shape logging's formatter API expects, for a
     ``custom`` sink's handler and its formatter (ecs-logging's, uvicorn's, ...): the template
     and args back where they were kept (``getMessage()`` gives the same text), the exception
-    back as ``exc_info`` where it is still alive (a thread queue; a child process sends only
-    its text, ``exc_text``), and logboot's own bookkeeping attributes left out."""
+    back as ``exc_info`` where it is still alive (a thread queue) and otherwise a stand-in of
+    the same type name and message (a child process sends the traceback as text,
+    ``exc_text``, which the formatter API prints as it is), and logboot's own bookkeeping
+    attributes left out."""
     attributes = dict(record.__dict__)
     call = attributes.pop(ORIGINAL_CALL, None)
     exc_info = attributes.pop(ORIGINAL_EXC_INFO, None)
@@ -106,7 +108,31 @@ def as_logged(record: logging.LogRecord) -> logging.LogRecord:
         attributes["msg"], attributes["args"] = call
     if exc_info.__class__ is tuple and len(exc_info) == 3 and isinstance(exc_info[1], BaseException):
         attributes["exc_info"] = exc_info  # exc_text stays: the formatter API prints it as it is
+    elif isinstance(record.__dict__.get("exc_type"), str):  # from another process: its type and message
+        attributes["exc_info"] = stand_in(record.__dict__["exc_type"], record.__dict__.get("exc_message"))
     return logging.makeLogRecord(attributes)
+
+
+class RemoteException(Exception):  # noqa: N818 - named for what it stands in for
+    """Stands in for an exception raised in another process: a subclass named as the
+    original (``KeyError``, ``json.decoder.JSONDecodeError``), whose ``str`` is its message.
+    The traceback travelled as text (``exc_text``)."""
+
+
+_STAND_INS: dict[str, type[RemoteException]] = {}
+
+
+def stand_in(qualified: str, message: object) -> tuple[type[BaseException], BaseException, None]:
+    """An ``exc_info`` for an exception known by its type's name and its message only."""
+    cls = _STAND_INS.get(qualified)
+    if cls is None:
+        module, _, name = qualified.rpartition(".")
+        cls = type(name or qualified, (RemoteException,), {"__module__": module or "builtins"})
+        cls.__qualname__ = name or qualified
+        if len(_STAND_INS) < 256:  # a few types a program raises; never grows without bound
+            _STAND_INS[qualified] = cls
+    exception = cls(message if isinstance(message, str) else "")
+    return cls, exception, None
 
 
 _BOOKKEEPING = ("exc_type", "exc_message", "message", CONTEXT_NAMES)
