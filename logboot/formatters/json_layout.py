@@ -84,8 +84,33 @@ def _maker(written: tuple[str, ...], extra: bool) -> Maker:
     one, line = _steps(written, extra, batch=False)
     many, _ = _steps(written, extra, batch=True)
     cached = [f"k_{field}" for field in written if field in PLAIN_FIELDS]
+    maker: Maker = compile_pair(
+        "clock, general, value, standard, skip",
+        [],
+        (one, many, cached, line),
+        f"<logboot json {' '.join(written)}>",
+        extra_text=extra_text,
+    )
+    _MAKERS[key] = maker
+    return maker
+
+
+def compile_pair(
+    parameters: str,
+    setup: list[str],
+    steps: tuple[list[str], list[str], list[str], str],
+    filename: str,
+    **names: Any,
+) -> Callable[..., tuple[Format, FormatBatch]]:
+    """Compile the maker of a ``format`` / ``format_batch`` pair: ``make(parameters)`` runs
+    ``setup``, then returns the pair. ``steps``: the statements of one record, of a record in
+    the batch's loop, the names the loop caches from record to record, and the line's
+    f-string. ``names``: what the code reads besides the encoder and the record class."""
+    one, many, cached, line = steps
     source = f"""
-def make(clock, general, value, standard, skip):
+def make({parameters}):
+    {indent(setup, 4)}
+
     def format(record):
         {indent([*one, f"return f'{line}'"], 8)}
 
@@ -104,11 +129,10 @@ def make(clock, general, value, standard, skip):
         "LogRecord": logging.LogRecord,
         "MISSING": _MISSING,
         "encode_str": encode_basestring,
-        "extra_text": extra_text,
+        **names,
     }
-    exec(compile(source, f"<logboot json {' '.join(written)}>", "exec"), namespace)  # noqa: S102
-    maker: Maker = namespace["make"]
-    _MAKERS[key] = maker
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - names from fixed tables only
+    maker: Callable[..., tuple[Format, FormatBatch]] = namespace["make"]
     return maker
 
 

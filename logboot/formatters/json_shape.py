@@ -22,6 +22,7 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from logboot.formatters.fields import STANDARD_ATTRS
+from logboot.formatters.json_layout import compile_pair
 from logboot.formatters.presets import (
     OTEL_TEXT,
     Path,
@@ -31,7 +32,7 @@ from logboot.formatters.presets import (
     gcp_severity,
     otel_severity_number,
 )
-from logboot.formatters.text_layout import BATCH_CLOCK_START, batch_clock_steps, indent
+from logboot.formatters.text_layout import batch_clock_steps
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -51,7 +52,6 @@ RENDER: dict[str, tuple[type, Callable[[Any], str]]] = {
     "otel_number": (int, lambda v: int.__repr__(otel_severity_number(v))),
 }
 _GENERAL_ONLY = frozenset({"exc_type", "exc_message", "exc_traceback", "stack"})
-_MISSING = object()
 _MAKERS: dict[tuple[Any, ...], Callable[..., tuple[Format, FormatBatch]]] = {}
 
 
@@ -335,32 +335,12 @@ def _maker(
     setup = [f"c{i} = C[{i}]" for i in range(chunks)] + [
         f"r{i} = R[{i}]" for i, kind, _ in values if kind in RENDER
     ]
-    source = f"""
-def make(clock, general, value, standard, extras, C, R, ns):
-    {indent(setup, 4)}
-
-    def format(record):
-        {indent([*one, f"return f'{line}'"], 8)}
-
-    def format_batch(records):
-        lines = []
-        add = lines.append
-        {indent(BATCH_CLOCK_START, 8)}
-        {" = ".join([*cached, "MISSING"])}
-        for record in records:
-            {indent([*many, f"add(f'{line}')"], 12)}
-        return lines
-
-    return format, format_batch
-"""
-    namespace: dict[str, Any] = {
-        "LogRecord": logging.LogRecord,
-        "MISSING": _MISSING,
-        "encode_str": encode_basestring,
-    }
-    exec(compile(source, "<logboot json shape>", "exec"), namespace)  # noqa: S102
-    maker: Callable[..., tuple[Format, FormatBatch]] = namespace["make"]
-    return maker
+    return compile_pair(
+        "clock, general, value, standard, extras, C, R, ns",
+        setup,
+        (one, many, cached, line),
+        "<logboot json shape>",
+    )
 
 
 def _steps(
