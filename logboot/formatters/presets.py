@@ -44,7 +44,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from logboot.formatters.fields import JSON_FIELDS, STANDARD_ATTRS
+from logboot.formatters.fields import JSON_ATTRIBUTES, JSON_FIELDS, STANDARD_ATTRS
 
 Path = tuple[str, ...]
 
@@ -79,17 +79,6 @@ class Shape:
 
 # The items of a plain line, in its order: logboot's own names, each at the top level.
 _PLAIN_KINDS = {"process": "int", "thread": "int", "line": "int", "time": "time", "message": "message"}
-_PLAIN_ATTRIBUTES = {
-    "level": "levelname",
-    "logger": "name",
-    "process": "process",
-    "process_name": "processName",
-    "thread": "thread",
-    "thread_name": "threadName",
-    "module": "module",
-    "function": "funcName",
-    "line": "lineno",
-}
 _EXCEPTION = ("exc_type", "exc_message", "exc_traceback")
 
 
@@ -102,7 +91,7 @@ def _plain_items() -> list[Item]:
             items.append(Item("stack", "stack", ("stack",), "stack"))
         elif field != "extra":
             kind = _PLAIN_KINDS.get(field, "str")
-            items.append(Item(field, field, (field,), kind, _PLAIN_ATTRIBUTES.get(field, "")))
+            items.append(Item(field, field, (field,), kind, JSON_ATTRIBUTES.get(field, "")))
     return items
 
 

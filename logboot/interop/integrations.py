@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from logboot.bootstrap import setup_logging
+from logboot.core.pids import alive
 from logboot.core.reporting import write_stderr
 from logboot.errors import LogbootError
 from logboot.profile.dumping import profile_data
@@ -111,22 +112,12 @@ def _attach_to_parent(profile: Profile, digest: str) -> Runtime | None:
     try:
         token = json.loads(raw)
         pid, addresses = int(token["pid"]), dict(token["addresses"])
-        usable = token["digest"] == digest and pid != os.getpid() and _alive(pid)
+        usable = token["digest"] == digest and pid != os.getpid() and alive(pid)
     except (ValueError, KeyError, TypeError):
         return None
     if not usable or not all(os.path.exists(a) for a in addresses.values()):
         return None
     return attach(ProcessHandle(str(token["id"]), pid, profile, addresses))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _release(binding: _Binding) -> None:

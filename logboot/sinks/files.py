@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from logboot.errors import SetupError
 from logboot.sinks.base import BatchSink, PartialWriteError, SinkClosedError, append_records
-from logboot.sinks.retention import CLOSE_WAIT, Retention, numbered_files, shift_numbered, summary
+from logboot.sinks.retention import RetainedFiles, Retention, numbered_files, shift_numbered, summary
 
 if TYPE_CHECKING:
     from logboot.sinks.files_spec import FileSinkSpec, RotatingFileSinkSpec
@@ -177,7 +177,7 @@ class FileSink(BatchSink):
         return str(self.path)
 
 
-class RotatingFileSink(FileSink):
+class RotatingFileSink(RetainedFiles, FileSink):
     """A file that rolls over to ``path.1`` ... ``path.N`` before passing ``max_bytes``.
 
     With ``compress="gzip"`` the rolled files become ``path.1.gz`` ... ``path.N.gz``
@@ -265,18 +265,6 @@ class RotatingFileSink(FileSink):
     def rolled_files(self) -> list[Path]:
         """The rolled files ``path.1`` ... ``path.N`` (plain or ``.gz``), oldest (highest) first."""
         return numbered_files(self.path, self.backup_count)
-
-    def settle(self, timeout: float = CLOSE_WAIT) -> bool:
-        """Wait until the rolled files are compressed and pruned; False when ``timeout`` passed first."""
-        return self.retention.settle(timeout)
-
-    def close(self) -> None:
-        super().close()
-        self.retention.close()
-
-    def sink_stats(self) -> dict[str, int]:
-        """The compressed and removed rolled files, when retention is configured."""
-        return self.retention.stats() if self.retention.enabled else {}
 
     def describe(self) -> str:
         more = summary(self.retention.compress, self.retention.max_total_size)

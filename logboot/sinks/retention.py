@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from logboot.core.pids import alive
 from logboot.core.reporting import ErrorReporter, write_stderr
 
 CLOSE_WAIT = 5.0  # seconds close() gives queued compressions before leaving them to the next start
@@ -88,6 +89,25 @@ def part_name(name: str, inode: int, pid: int, token: int) -> str:
     """The name a rolled file of the log ``name`` is compressed under by the sink ``token`` of
     process ``pid``; never ends in ``.gz``."""
     return f".{name}.{inode}.{pid}.{token}.gz.part"
+
+
+class RetainedFiles:
+    """What a rotating sink with a ``Retention`` offers besides writing (put before the sink's
+    base class, so that ``close`` closes the file first, then waits for the compressor)."""
+
+    retention: Retention
+
+    def settle(self, timeout: float = CLOSE_WAIT) -> bool:
+        """Wait until the rolled files are compressed and pruned; False when ``timeout`` passed first."""
+        return self.retention.settle(timeout)
+
+    def close(self) -> None:
+        super().close()  # type: ignore[misc]  # the sink's own close: the active file first
+        self.retention.close()
+
+    def sink_stats(self) -> dict[str, int]:
+        """The compressed and removed rolled files, when retention is configured."""
+        return self.retention.stats() if self.retention.enabled else {}
 
 
 class Retention:
@@ -427,7 +447,7 @@ class Retention:
                 pid, token = int(fields[1]), int(fields[2])
                 if pid == os.getpid() and token in {live.token for live in list(_LIVE)}:
                     continue  # a sink of this process is compressing it
-                if pid != os.getpid() and _alive(pid):
+                if pid != os.getpid() and alive(pid):
                     continue  # another process sharing the log is compressing it
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
@@ -500,16 +520,6 @@ def _is_file(path: Path) -> bool:
         return stat.S_ISREG(path.lstat().st_mode)
     except OSError:
         return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 _LIVE: weakref.WeakSet[Retention] = weakref.WeakSet()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from logboot.sinks.base import PartialWriteError
 from logboot.sinks.files import FileSink
-from logboot.sinks.retention import CLOSE_WAIT, Retention, summary
+from logboot.sinks.retention import RetainedFiles, Retention, summary
 
 if TYPE_CHECKING:
     from logboot.sinks.timed_spec import TimedRotatingFileSinkSpec
@@ -63,7 +63,7 @@ def interval_start(rollover_at: float, when: str, interval: int, utc: bool) -> f
     return float(calendar.timegm(day)) if utc else time.mktime(day)
 
 
-class TimedRotatingFileSink(FileSink):
+class TimedRotatingFileSink(RetainedFiles, FileSink):
     """Rolls over when a record's time passes the next boundary."""
 
     def __init__(
@@ -207,18 +207,6 @@ class TimedRotatingFileSink(FileSink):
     def files(self) -> list[Path]:
         """The rolled files that exist now (plain or ``.gz``), by name."""
         return sorted(p for p in self.path.parent.iterdir() if self._rolled.fullmatch(p.name))
-
-    def settle(self, timeout: float = CLOSE_WAIT) -> bool:
-        """Wait until the rolled files are compressed and pruned; False when ``timeout`` passed first."""
-        return self.retention.settle(timeout)
-
-    def close(self) -> None:
-        super().close()
-        self.retention.close()
-
-    def sink_stats(self) -> dict[str, int]:
-        """The compressed and removed rolled files, when retention is configured."""
-        return self.retention.stats() if self.retention.enabled else {}
 
     def describe(self) -> str:
         retention = self.retention
