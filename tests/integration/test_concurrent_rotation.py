@@ -23,9 +23,8 @@ runtime.stop()
 """
 
 
-def test_independent_writers_rotate_without_loss(tmp_path: Path) -> None:
-    """4 independent processes rotating one small file: every (pid, seq) once, whole UTF-8 lines."""
-    log_path = tmp_path / "shared.log"
+def shared_profile(tmp_path: Path, log_path: Path, retention: str = "") -> Path:
+    """One concurrent_rotating_file of small files (16 KiB, 500 kept), ``retention`` keys added."""
     profile = tmp_path / "profile.yaml"
     profile.write_text(
         f"""\
@@ -38,7 +37,7 @@ sinks:
     path: "{log_path}"
     max_bytes: 16KiB
     backup_count: 500
-    formatter: bare
+    {retention}formatter: bare
 queues:
   main: {{max_size: 1000}}
 listeners:
@@ -47,6 +46,13 @@ root: {{level: INFO}}
 """,
         encoding="utf-8",
     )
+    return profile
+
+
+def test_independent_writers_rotate_without_loss(tmp_path: Path) -> None:
+    """4 independent processes rotating one small file: every (pid, seq) once, whole UTF-8 lines."""
+    log_path = tmp_path / "shared.log"
+    profile = shared_profile(tmp_path, log_path)
     count = 1_500
     writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(profile), str(count)]) for _ in range(4)]
     pids = [w.pid for w in writers]
@@ -72,29 +78,7 @@ def test_independent_writers_with_gzip_lose_nothing(tmp_path: Path) -> None:
     in each writer's order, in whole lines of .gz files (the compressors take the shared lock
     file for their final rename) and the active file; no part file, no plain rolled file left."""
     log_path = tmp_path / "shared.log"
-    profile = tmp_path / "profile.yaml"
-    profile.write_text(
-        f"""\
-version: 1
-formatters:
-  bare: {{type: text, format: "{{message}}"}}
-sinks:
-  shared:
-    type: concurrent_rotating_file
-    path: "{log_path}"
-    max_bytes: 16KiB
-    backup_count: 500
-    compress: gzip
-    max_total_size: 100MiB
-    formatter: bare
-queues:
-  main: {{max_size: 1000}}
-listeners:
-  main: {{queue: main, sinks: [shared]}}
-root: {{level: INFO}}
-""",
-        encoding="utf-8",
-    )
+    profile = shared_profile(tmp_path, log_path, "compress: gzip\n    max_total_size: 100MiB\n    ")
     count = 1_500
     writers = [
         subprocess.Popen(
