@@ -99,18 +99,23 @@ def as_logged(record: logging.LogRecord) -> logging.LogRecord:
     the same type name and message (a child process sends the traceback as text,
     ``exc_text``, which the formatter API prints as it is), and logboot's own bookkeeping
     attributes left out."""
-    attributes = dict(record.__dict__)
+    cls = record.__class__
+    copy = cls.__new__(cls)  # not makeLogRecord: LogRecord.__init__ would read the clock, the thread, ...
+    attributes = copy.__dict__
+    attributes.update(record.__dict__)
     call = attributes.pop(ORIGINAL_CALL, None)
     exc_info = attributes.pop(ORIGINAL_EXC_INFO, None)
-    for name in _BOOKKEEPING:
-        attributes.pop(name, None)
+    exc_type = attributes.pop("exc_type", None)
+    exc_message = attributes.pop("exc_message", None)
+    attributes.pop("message", None)
+    attributes.pop(CONTEXT_NAMES, None)
     if call.__class__ is tuple and len(call) == 2 and call[1].__class__ is tuple:
         attributes["msg"], attributes["args"] = call
     if exc_info.__class__ is tuple and len(exc_info) == 3 and isinstance(exc_info[1], BaseException):
         attributes["exc_info"] = exc_info  # exc_text stays: the formatter API prints it as it is
-    elif isinstance(record.__dict__.get("exc_type"), str):  # from another process: its type and message
-        attributes["exc_info"] = stand_in(record.__dict__["exc_type"], record.__dict__.get("exc_message"))
-    return logging.makeLogRecord(attributes)
+    elif exc_type.__class__ is str:  # from another process: its type and message
+        attributes["exc_info"] = stand_in(exc_type, exc_message)
+    return copy
 
 
 class RemoteException(Exception):  # noqa: N818 - named for what it stands in for
@@ -134,8 +139,6 @@ def stand_in(qualified: str, message: object) -> tuple[type[BaseException], Base
     exception = cls(message if isinstance(message, str) else "")
     return cls, exception, None
 
-
-_BOOKKEEPING = ("exc_type", "exc_message", "message", CONTEXT_NAMES)
 
 _LogRecord = logging.LogRecord
 
