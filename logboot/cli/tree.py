@@ -31,6 +31,8 @@ def topology_tree(description: Description) -> Tree:
             branch.add(_sink_label(sink))
     signals = ", ".join(description.shutdown.get("signals") or []) or "none"
     tree.add(Text(f"shutdown: timeout {_seconds(description.shutdown.get('timeout'))}, signals {signals}"))
+    if description.collect is not None:
+        tree.add(Text(f"collect: {description.collect}"))
     return tree
 
 

@@ -27,7 +27,8 @@ from logboot.formatters.fields import CONTEXT_FIELD, RECORD_FIELDS, format_field
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-_DEFAULT_FORMATS = {
+# The layout of a text formatter without `format`, by style (read by logboot.profile.collect too).
+DEFAULT_FORMATS = {
     "{": "{asctime} {levelname:<8} {name}: {message}",
     "%": "%(asctime)s %(levelname)-8s %(name)s: %(message)s",
     "$": "${asctime} ${levelname} ${name}: ${message}",
@@ -55,7 +56,7 @@ class TextFormatter(CompiledFormatter):
         style: str = "{",
         utc: bool = False,
     ) -> None:
-        fmt = fmt or _DEFAULT_FORMATS[style]
+        fmt = fmt or DEFAULT_FORMATS[style]
         super().__init__(fmt, datefmt, style=style)  # type: ignore[arg-type]
         self._clock = ClockCache(datefmt, utc)
         self._needs_time = self.usesTime()
@@ -181,6 +182,6 @@ class StdlibTextFormatter(logging.Formatter):
     def __init__(
         self, fmt: str | None = None, datefmt: str | None = None, style: str = "{", utc: bool = False
     ) -> None:
-        super().__init__(fmt or _DEFAULT_FORMATS[style], datefmt, style=style)  # type: ignore[arg-type]
+        super().__init__(fmt or DEFAULT_FORMATS[style], datefmt, style=style)  # type: ignore[arg-type]
         if utc:
             self.converter = time.gmtime

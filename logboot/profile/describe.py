@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from logboot.profile.collect import collect_summary
 from logboot.profile.schema import FilterSpec, FormatterSpec, JsonFormatterSpec, Profile, ThrottleFilterSpec
 from logboot.profile.wiring import logger_queue, profile_root_queue, propagates
 from logboot.values.rates import parse_rate
@@ -91,6 +92,7 @@ class Description:
     sinks: list[SinkNode]
     shutdown: dict[str, Any]
     filters: list[FilterNode] = field(default_factory=list)
+    collect: str | None = None  # `collect: auto` and what it turns off ("auto (off: caller)")
 
     def to_dict(self) -> dict[str, Any]:
         """The description as JSON-ready data."""
@@ -159,7 +161,9 @@ def describe_profile(profile: Profile) -> Description:
     ]
     shutdown = profile.shutdown.model_dump(mode="json")
     filters = [FilterNode(name, spec.type, _filter_options(spec)) for name, spec in profile.filters.items()]
-    return Description(profile.source, loggers, queues, listeners, sinks, shutdown, filters)
+    return Description(
+        profile.source, loggers, queues, listeners, sinks, shutdown, filters, collect_summary(profile)
+    )
 
 
 def _formatter_kind(spec: FormatterSpec | None) -> str | None:

@@ -89,6 +89,7 @@ def check_references(doc: Document) -> tuple[list[Problem], list[Problem]]:
                 ("filters", name, "factory"),
                 f"custom filter: setup_logging will import and call {factory!r} (the profile runs code)",
             )
+    _check_collect(c, sinks, filters)
     for name, queue in queues.items():
         c.refs(("queues", name, "filters"), c.mapping(queue).get("filters"), filters, "filter")
 
@@ -153,6 +154,21 @@ def check_references(doc: Document) -> tuple[list[Problem], list[Problem]]:
         c.warn(("sinks",), "there are no queues, so no record reaches these sinks")
     _check_reload_signal(c)
     return c.errors, c.warnings
+
+
+def _check_collect(c: _Checker, sinks: dict[str, Any], filters: dict[str, Any]) -> None:
+    """`collect: auto` beside code the profile runs: that code may read any field, so
+    nothing is turned off."""
+    if c.doc.data.get("collect") != "auto":
+        return
+    code = [f"sink {name!r}" for name, sink in sinks.items() if runs_code(c.mapping(sink).get("type"))]
+    code += [f"filter {name!r}" for name, spec in filters.items() if runs_code(c.mapping(spec).get("type"))]
+    if code:
+        c.warn(
+            ("collect",),
+            f"`collect: auto` turns nothing off: custom {', '.join(code)} may read any field; "
+            "use `collect: all`, or drop the custom code",
+        )
 
 
 def _check_reload_signal(c: _Checker) -> None:

@@ -82,6 +82,17 @@ class Profile(Spec):
             "profile runs code."
         ),
     )
+    collect: Literal["all", "auto"] = Field(
+        default="all",
+        description=(
+            "What each record gathers at the call: `all` (as logging does), or `auto`: turn off "
+            "the caller, thread, process, process name and asyncio task collection that no "
+            "formatter, filter or sink of this profile reads, until the runtime stops. The "
+            "switches are logging's own and process-wide: other handlers in the process get "
+            'records without those fields too (docs/operating.md, "Collect only what is read").'
+        ),
+        examples=["auto"],
+    )
     formatters: dict[Name, FormatterSpec] = Field(
         default_factory=dict,
         description="How records become text, by name; sinks refer to them with `formatter`.",

@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
 from logboot.core.reporting import write_stderr
 from logboot.filters.throttle import combined_stats
+from logboot.profile.collect import switches_off
 from logboot.profile.plain import as_model
+from logboot.runtime import switches
 from logboot.runtime.build import Topology, build_topology
 from logboot.runtime.processes import DirectDelivery, ProcessHandle
 from logboot.runtime.queues import ThreadQueue, stays_taken
@@ -115,6 +117,9 @@ class Runtime:
         self._model: Profile | None = None
         self.runtime_id = runtime_id or os.urandom(16).hex()  # opaque and random, without importing uuid
         self._saved: dict[str, LoggerState] = {}
+        # logging's collection switches as they were before a `collect: auto` profile set
+        # them (None: untouched); handed over with `_saved`, put back by `_restore`.
+        self._switches: switches.Saved | None = None
         self._lock = threading.Lock()
         self._state = "built"
         self._report: ShutdownReport | None = None
@@ -153,11 +158,29 @@ class Runtime:
                 logger.propagate = plan.propagate if plan.propagate is not None else original.propagate
                 logger.disabled = False
             self._saved = saved
+            self._set_switches(previous._hand_over_switches() if previous is not None else None)
         self._state = "running"
+
+    def _set_switches(self, saved: switches.Saved | None) -> None:
+        """Set logging's collection switches for this profile (``collect``); ``saved`` are
+        their values before any runtime set them, handed over by the one replaced."""
+        off = switches_off(self._plan)
+        if off:
+            saved = saved if saved is not None else switches.capture()
+            switches.apply(off, saved)
+        elif saved is not None:  # `collect: all` after `auto`: as they were
+            switches.restore(saved)
+            saved = None
+        self._switches = saved
 
     def _hand_over(self) -> dict[str, LoggerState]:
         """Give the original logger states to the runtime that replaces this one."""
         saved, self._saved = self._saved, {}
+        return saved
+
+    def _hand_over_switches(self) -> switches.Saved | None:
+        """Give the original collection switches to the runtime that replaces this one."""
+        saved, self._switches = self._switches, None
         return saved
 
     def _restore(self) -> None:
@@ -165,6 +188,9 @@ class Runtime:
             for name, state in self._saved.items():
                 state.restore(_logger(name))
             self._saved = {}
+            if self._switches is not None:
+                switches.restore(self._switches)
+                self._switches = None
 
     def replace(self, topology: Topology, cancelled: Callable[[], bool]) -> ShutdownReport | None:
         """Swap ``topology`` in, in place of this runtime's own; the old one drains behind it.
@@ -186,6 +212,7 @@ class Runtime:
                     return None
                 retired = Runtime(self.topology, self.runtime_id)  # carries the old topology to its stop
                 retired._saved, self._saved = self._saved, {}
+                retired._switches, self._switches = self._switches, None
                 self._retiring = self.topology  # before the new one is in: flush() sees either
                 self.topology = topology
                 self._plan = topology.profile

@@ -62,3 +62,17 @@ def log_then_exit_hard(handle: logboot.ProcessHandle, count: int) -> None:
 def pool_worker_suicide(_: int) -> None:
     """Kill the pool worker running this task."""
     os._exit(1)
+
+
+def collect_switches(handle: logboot.ProcessHandle | None) -> tuple[bool, bool, bool, bool]:
+    """Attach (unless forked), log one record, and return logging's collection switches
+    (caller, threads, processes, process names) as this child has them."""
+    if handle is not None:
+        logboot.attach(handle)
+    logging.getLogger("app.child").info("from the child")
+    return (
+        logging._srcfile is not None,
+        logging.logThreads,
+        logging.logProcesses,
+        logging.logMultiprocessing,
+    )
