@@ -380,3 +380,15 @@ def test_the_documented_example_runs_as_written(tmp_path: Path, monkeypatch: pyt
     assert off_now() == ()
     lines = (tmp_path / "logs" / "app.log").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1 and lines[0].endswith(" INFO     app: hello")
+
+
+def test_the_benchmark_runs_and_checks_every_record(capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks/collect.py runs its four variants, counts every record on disk and prints
+    both target ratios (the figures are docs/benchmarks.md's, never asserted here)."""
+    from benchmarks import collect
+
+    assert collect.main(["--records", "500", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"auto / floor +\d+\.\d\d  \(<= 0\.8: (met|NOT met)\)", out)
+    assert re.search(r"auto / trimmed_floor +\d+\.\d\d  \(<= 1\.3: (met|NOT met)\)", out)
+    assert off_now() == ()

@@ -1,0 +1,132 @@
+"""What ``collect: auto`` saves a logging call: ``python -m benchmarks.collect``.
+
+Side by side, in one process, interleaved round by round (so a slow moment of a shared
+machine lands on every variant), ``log.info("user %s did %s", who, what)`` from this thread:
+
+- ``floor``: the root logger with a ``NullHandler`` and logging's switches as Python ships
+  them: the default floor, what a call costs that writes nothing;
+- ``trimmed_floor``: the same with the caller, thread, process, process-name (and, 3.12+,
+  task) collection off (``logging._srcfile = None``, ``logThreads``... ``False``): the
+  floor once nothing is collected that nothing reads;
+- ``all``: logboot with ``collect: all`` (the default), one thread queue and one ``file``
+  sink in the default text layout (time, level, logger, message), started from a profile;
+- ``auto``: the same profile with ``collect: auto``, which turns all of those switches off
+  (the layout reads none of them);
+- ``auto_null``: ``auto`` with a ``null`` sink instead of the file (no target): what is left
+  of the call once the listener writes nothing, so the two show how much of ``auto``'s
+  cost is the listener's formatting and writing competing with the producer for the GIL.
+
+Each round times ``--records`` calls per variant; for logboot the producer's time (the
+listener writes on its own thread meanwhile), then a flush, untimed, after which every
+line of the file is counted (a round whose file lacks a record fails). Prints the median
+ns per call over ``--rounds`` (min..max), and the ratios that issue 23 sets targets for:
+``auto`` against the default floor (at most 0.8) and against the trimmed floor (at most 1.3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from logboot.runtime import switches
+
+from .calls import ns_per_call
+
+VARIANTS = ("floor", "trimmed_floor", "all", "auto", "auto_null")
+TARGETS = {"floor": 0.8, "trimmed_floor": 1.3}  # auto / that floor, at most
+_OFF = ("caller", "threads", "processes", "process_names", "tasks")
+
+
+def profile(collect: str, path: Path | None) -> dict[str, Any]:
+    """One thread queue into one sink: a file at ``path`` (default text layout), else ``null``."""
+    sink = {"type": "file", "path": str(path)} if path is not None else {"type": "null"}
+    return {
+        "version": 1,
+        "collect": collect,
+        "sinks": {"out": sink},
+        "queues": {"main": {"max_size": 10_000}},
+        "listeners": {"main": {"queue": "main", "sinks": ["out"]}},
+        "root": {"level": "INFO", "queue": "main"},
+    }
+
+
+@contextmanager
+def null_root(trimmed: bool) -> Iterator[None]:
+    """The root logger with only a NullHandler; with ``trimmed``, logging's switches off."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    saved = switches.capture()
+    root.handlers = [logging.NullHandler()]
+    root.setLevel(logging.INFO)
+    if trimmed:
+        switches.apply(_OFF, saved)
+    try:
+        yield
+    finally:
+        switches.restore(saved)
+        root.handlers = handlers
+        root.setLevel(level)
+
+
+def floor_round(trimmed: bool, records: int) -> float:
+    """ns per call through a NullHandler."""
+    with null_root(trimmed):
+        log = logging.getLogger("bench.collect")
+        who, what = "alice", "login"
+        for _ in range(1000):
+            log.info("user %s did %s", who, what)
+        started = time.perf_counter_ns()
+        for _ in range(records):
+            log.info("user %s did %s", who, what)
+        return (time.perf_counter_ns() - started) / records
+
+
+def logboot_round(collect: str, records: int, folder: Path, number: int) -> float:
+    """ns per call through a logboot runtime of ``collect``, every record checked on disk."""
+    path = folder / f"{collect}-{number}.log"
+    ns = ns_per_call(profile(collect, path), records, "bench.collect")
+    with path.open("rb") as lines:
+        written = sum(1 for line in lines if line.endswith(b" bench.collect: user alice did login\n"))
+    if written != records + 1000:  # ns_per_call logs 1,000 to warm up
+        raise SystemExit(f"collect: {collect}: {written} of {records + 1000} records in {path}")
+    path.unlink()
+    return ns
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=200_000, help="calls per variant and round")
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args(argv)
+    samples: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    with tempfile.TemporaryDirectory(prefix="logboot-collect-") as tmp:
+        folder = Path(tmp)
+        for number in range(args.rounds):
+            samples["floor"].append(floor_round(False, args.records))
+            samples["trimmed_floor"].append(floor_round(True, args.records))
+            samples["all"].append(logboot_round("all", args.records, folder, number))
+            samples["auto"].append(logboot_round("auto", args.records, folder, number))
+            samples["auto_null"].append(ns_per_call(profile("auto", None), args.records, "bench.collect"))
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    print(f"{args.rounds} rounds of {args.records:,} calls; median ns per logging call (min..max):")
+    for name, values in samples.items():
+        print(f"  {name:<14} {medians[name]:7.0f}  ({min(values):.0f}..{max(values):.0f})")
+    print("ratios of the medians (target):")
+    for floor, target in TARGETS.items():
+        for variant in ("all", "auto"):
+            ratio = medians[variant] / medians[floor]
+            met = "met" if ratio <= target else "NOT met"
+            verdict = f"  (<= {target}: {met})" if variant == "auto" else ""
+            print(f"  {variant} / {floor:<14} {ratio:5.2f}{verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
