@@ -171,10 +171,15 @@ def test_auto_turns_off_what_nothing_reads(
         ("{type: syslog, address: '127.0.0.1:1', protocol: tcp}", {"threads", "processes"}),
         ("{type: otlp, endpoint: 'http://127.0.0.1:1/v1/logs'}", {"caller", "threads", "processes"}),
         ("{type: 'null'}", set()),
+        (
+            "{type: syslog, address: '127.0.0.1:1', protocol: tcp, structured_data: [funcName, user]}",
+            {"caller", "threads", "processes"},
+        ),
     ],
 )
 def test_remote_sinks_keep_what_they_read(tmp_path: Path, sink: str, kept: set[str]) -> None:
-    """syslog keeps threads and processes (PROCID, its sender's own records); otlp the caller too."""
+    """syslog keeps threads and processes (PROCID, its sender's own records), and what its
+    `structured_data` names; otlp the caller too."""
     text = f"version: 1\ncollect: auto\nsinks:\n  out: {sink}\n"
     profile = logboot.load_profile(write(tmp_path / "p.yaml", text))
     assert switches_off(profile) == tuple(name for name in EVERY if name not in kept)

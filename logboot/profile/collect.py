@@ -91,8 +91,11 @@ def profile_reads(profile: Profile | PlainProfile) -> dict[str, frozenset[str]]:
     reads: dict[str, frozenset[str]] = {}
     formatters = profile.formatters
     for name, sink in profile.sinks.items():
-        if sink.type in SINK_READS:
-            reads[f"sinks.{name}"] = SINK_READS[sink.type]
+        own = SINK_READS.get(sink.type, frozenset())
+        # `syslog`'s `structured_data` names record keys, which may be attributes (`funcName`).
+        named = frozenset(getattr(sink, "structured_data", None) or ()) & EVERY_FIELD
+        if own or named:
+            reads[f"sinks.{name}"] = own | named
         if sink.formatter is not None and sink.formatter in formatters:
             reads[f"formatters.{sink.formatter}"] = formatter_reads(formatters[sink.formatter])
     for name, spec in profile.filters.items():
