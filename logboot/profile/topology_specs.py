@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from logboot.values.fields import Duration, Level, Name, Spec
+from logboot.values.fields import Duration, Level, Name, Size, Spec
+from logboot.values.units import DEFAULT_BATCH_BYTES
 
 
 class QueueSpec(Spec):
@@ -76,6 +77,16 @@ class ListenerSpec(Spec):
     )
     batch_size: int = Field(
         default=1024, ge=1, description="Most records handled between two flushes of the sinks."
+    )
+    batch_bytes: Size = Field(
+        default=DEFAULT_BATCH_BYTES,
+        ge=1,
+        description=(
+            "Most bytes of messages handled between two flushes of the sinks (a batch ends at"
+            " `batch_size` records or at this many bytes, whichever comes first; a bigger"
+            " record is a batch of its own): bounds the memory a batch of big records holds."
+        ),
+        examples=["1MiB"],
     )
 
 

@@ -181,7 +181,9 @@ def _build(profile: Profile | PlainProfile, topology: Topology, remote: Mapping[
             continue
         sinks = [topology.sinks[s] for s in listener_spec.sinks]
         queue = topology.queues[listener_spec.queue]
-        topology.listeners[name] = Listener(name, queue, sinks, listener_spec.batch_size)
+        topology.listeners[name] = Listener(
+            name, queue, sinks, listener_spec.batch_size, listener_spec.batch_bytes
+        )
 
     redactions = _logger_redactions(profile, filters)
 

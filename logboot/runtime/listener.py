@@ -11,15 +11,18 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import attrgetter
 from typing import Any
 
 from logboot.core.records import apply_filters, as_logged
 from logboot.core.reporting import ErrorReporter, write_stderr
 from logboot.runtime.queues import ThreadQueue
 from logboot.sinks.base import BatchSink, PartialWriteError
+from logboot.values.units import DEFAULT_BATCH_BYTES
 
 IDLE_WAIT = 0.5  # seconds an idle listener sleeps before looking again (a safety net)
+_MESSAGE = attrgetter("msg")
 
 
 class ListenerSink:
@@ -203,12 +206,18 @@ class Listener:
     """Drains one queue into its sinks on a thread named ``logboot-listener-<name>``."""
 
     def __init__(
-        self, name: str, queue: ThreadQueue, sinks: list[ListenerSink], batch_size: int = 1024
+        self,
+        name: str,
+        queue: ThreadQueue,
+        sinks: list[ListenerSink],
+        batch_size: int = 1024,
+        batch_bytes: int = DEFAULT_BATCH_BYTES,
     ) -> None:
         self.name = name
         self.queue = queue
         self.sinks = sinks
         self.batch_size = batch_size
+        self.batch_bytes = batch_bytes
         self._stopping = False
         self._after: threading.Event | None = None
         self._thread = threading.Thread(target=self._run, name=f"logboot-listener-{name}", daemon=True)
@@ -234,14 +243,19 @@ class Listener:
             self._after.wait()
         queue = self.queue
         take = queue.take
-        limit = self.batch_size
+        most, budget = self.batch_size, self.batch_bytes
+        limit = most
         while True:
             try:
                 batch = take(limit)
                 if batch:
-                    for sink in self.sinks:
-                        self._deliver(sink, batch)
+                    size = message_bytes(batch)
+                    for part in split_batch(batch, size, budget):
+                        for sink in self.sinks:
+                            self._deliver(sink, part)
                     queue.done(len(batch))  # always: the accounting and flush() depend on it
+                    # Take next about as many records as the budget holds, judged by these.
+                    limit = min(most, max(1, budget * len(batch) // size)) if size else most
                     continue
                 if self._stopping:
                     return
@@ -270,3 +284,38 @@ class Listener:
             write_stderr(f"logboot: listener {self.name!r} did not finish draining in time\n")
             return False
         return True
+
+
+def record_bytes(record: logging.LogRecord) -> int:
+    """What a record weighs in a batch's byte budget: the length of its (merged) message."""
+    message = record.msg
+    return len(message) if message.__class__ is str else 0
+
+
+def message_bytes(batch: Sequence[logging.LogRecord]) -> int:
+    """The byte weight of a batch (``record_bytes`` summed): 60 ns a record."""
+    try:
+        return sum(map(len, map(_MESSAGE, batch)))  # prepared records: every msg is a str
+    except TypeError:
+        return sum(map(record_bytes, batch))
+
+
+def split_batch(
+    batch: Sequence[logging.LogRecord], size: int, budget: int
+) -> Iterator[Sequence[logging.LogRecord]]:
+    """``batch`` (weighing ``size``) in order, as parts of at most ``budget`` bytes each; a
+    record heavier than the budget is a part of its own. Most batches are one part."""
+    if size <= budget:
+        yield batch
+        return
+    part: list[logging.LogRecord] = []
+    held = 0
+    for record in batch:
+        weight = record_bytes(record)
+        if part and held + weight > budget:
+            yield part
+            part, held = [], 0
+        part.append(record)
+        held += weight
+    if part:
+        yield part

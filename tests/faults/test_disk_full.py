@@ -200,3 +200,28 @@ def test_a_torn_record_is_cut_when_the_file_ends_with_it(
     assert sink.write_lines(["record 2"]) == 1
     sink.close()
     assert numbers(whole_lines(tmp_path / "app.log")) == [0, 2]
+
+
+BIG_RECORD = 4096  # bytes per line of the split-batch test, newline included
+BIG_ROOM = 3 * BIG_RECORD + 1000  # three whole records, and 1000 bytes of the fourth
+
+
+def test_file_size_limit_in_a_split_batch_leaves_only_whole_records(tmp_path: Path) -> None:
+    """A batch split by `batch_bytes` (two 4 KiB records a part) that hits EFBIG in its second
+    part leaves only whole records; the later parts are counted, and written + errors == logged."""
+    log_file = tmp_path / "app.log"
+    path = bare_profile(tmp_path)
+    path.write_text(
+        path.read_text().replace("sinks: [out]}", "sinks: [out], batch_bytes: 8KiB}"), encoding="utf-8"
+    )
+    assert "batch_bytes: 8KiB" in path.read_text()
+    sizes = (BEFORE, DURING, AFTER, BIG_RECORD, BIG_ROOM)
+    done = run_child(tmp_path, CHILD, str(path), str(log_file), "fsize", *map(str, sizes))
+    assert done.returncode == 0, done.stderr
+    stats = json.loads(done.stdout)
+    fits = BIG_ROOM // BIG_RECORD
+    assert numbers(whole_lines(log_file), rf"^record (\d{{6}}) x{{{BIG_RECORD - 15}}}$") == [
+        *range(BEFORE + fits),
+        *range(BEFORE + DURING, BEFORE + DURING + AFTER),
+    ]
+    assert (stats["records"], stats["errors"]) == (BEFORE + fits + AFTER, DURING - fits)

@@ -1,0 +1,153 @@
+"""Big records: batches bounded by bytes, one escape check a batch, every byte read back exact."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import logboot
+from logboot.formatters.escaping import ESCAPES, LONG_TEXT, escape, needs_escape
+from logboot.formatters.text import TextFormatter
+from logboot.runtime.listener import Listener, ListenerSink, message_bytes, split_batch
+from logboot.runtime.queues import ThreadQueue
+from logboot.sinks.base import BatchSink
+
+KIB = 1024
+
+
+def make_record(message: str) -> logging.LogRecord:
+    return logging.LogRecord("big", logging.INFO, __file__, 1, message, None, None)
+
+
+def big_message(seq: int, size: int, dirt: str = "") -> str:
+    """A message of ``size`` characters that names ``seq``, with ``dirt`` in its middle."""
+    head = f"record {seq:06d} "
+    body = "".join(chr(0x61 + (seq + i) % 26) for i in range(size - len(head) - len(dirt)))
+    middle = len(body) // 2
+    return head + body[:middle] + dirt + body[middle:]
+
+
+class BatchRecorder(BatchSink):
+    """Keeps every line, and the message bytes of every batch it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.batches: list[list[int]] = []
+
+    def write_records(self, records: list[logging.LogRecord], lines: list[str]) -> int:
+        self.batches.append([len(record.getMessage()) for record in records])
+        self.lines.extend(lines)
+        return len(lines)
+
+
+def test_big_records_reach_the_file_whole_and_exact(
+    write_profile: Callable[..., Path], tmp_path: Path
+) -> None:
+    """16 KiB, 64 KiB and 1 MiB messages (budget 256 KiB), some to escape, are read back byte for byte."""
+    log = tmp_path / "big.log"
+    profile = write_profile(
+        f"""\
+        version: 1
+        formatters:
+          bare: {{type: text, format: "{{message}}"}}
+        sinks:
+          out: {{type: file, path: "{log}", formatter: bare}}
+        queues:
+          main: {{max_size: 100}}
+        listeners:
+          main: {{queue: main, sinks: [out], batch_bytes: 256KiB}}
+        root: {{level: INFO, queue: main}}
+        """
+    )
+    dirt = ["", "\n", "\r\nforged line", "\x1b[31m", "\x00\x7f", "\x85\u2028", "é\tü"]
+    sizes = [16 * KIB, 64 * KIB, 1024 * KIB, 300]
+    messages = [big_message(seq, sizes[seq % len(sizes)], dirt[seq % len(dirt)]) for seq in range(60)]
+    with logboot.setup_logging(profile) as runtime:
+        log_ = logging.getLogger("app")
+        for message in messages:
+            log_.info("%s", message)
+        assert runtime.flush(30)
+        stats = runtime.stats()["sinks"]["out"]
+    assert (stats["records"], stats["errors"]) == (len(messages), 0)
+    data = log.read_bytes()
+    assert data == "".join(escape(message) + "\n" for message in messages).encode("utf-8")
+    assert len(data.splitlines()) == len(messages)  # no message forged a line of its own
+
+
+def test_the_byte_budget_bounds_every_batch() -> None:
+    """A batch holds at most `batch_bytes` of messages, or one record bigger than that alone."""
+    recorder = BatchRecorder()
+    queue = ThreadQueue("main", 0, "block")
+    listener = Listener("main", queue, [ListenerSink("rec", recorder)], batch_size=1024, batch_bytes=64 * KIB)
+    sizes = [100, 16 * KIB, 100, 100, 200 * KIB, 5 * KIB, 64 * KIB, 1, 64 * KIB + 1, 30 * KIB]
+    expected = [big_message(seq, sizes[seq % len(sizes)]) for seq in range(300)]
+    for message in expected:  # all queued before the listener starts: it takes big batches
+        assert queue.put(make_record(message))
+    listener.start()
+    assert queue.wait_for(queue.barrier(), time.monotonic() + 10)
+    queue.close()
+    assert listener.stop(time.monotonic() + 10)
+    assert recorder.lines == expected  # every record once, in order
+    assert sum(map(len, recorder.batches)) == len(expected)
+    for batch in recorder.batches:
+        assert len(batch) == 1 or sum(batch) <= 64 * KIB, batch
+    assert any(len(batch) > 1 for batch in recorder.batches)  # small records still share a batch
+
+
+def test_small_records_take_one_batch() -> None:
+    """Records under the budget are split nowhere: the batch is delivered as it was taken."""
+    records = [make_record("x" * 100) for _ in range(1000)]
+    size = message_bytes(records)
+    assert size == 100_000
+    assert list(split_batch(records, size, 1 << 20)) == [records]
+
+
+def test_split_batch_keeps_order_and_puts_an_oversized_record_alone() -> None:
+    """Parts keep the records' order, each within the budget but for one oversized record."""
+    records = [make_record("a" * n) for n in (10, 10, 50, 10, 10, 10, 5)]
+    parts = list(split_batch(records, message_bytes(records), 25))
+    assert [[len(r.msg) for r in part] for part in parts] == [[10, 10], [50], [10, 10], [10, 5]]
+
+
+def test_message_bytes_counts_a_record_whose_message_is_not_text_as_nothing() -> None:
+    """A record whose msg is not a str (a dict, an exception) weighs nothing in the budget."""
+    records = [make_record("abc"), logging.LogRecord("x", 20, "", 1, {"k": 1}, None, None)]
+    records.append(logging.LogRecord("x", 20, "", 1, 12, None, None))
+    assert message_bytes(records) == 3
+
+
+controls = st.sampled_from(sorted(map(chr, ESCAPES)))
+texts = st.lists(
+    st.one_of(st.text(max_size=40), controls, st.just("a" * 300), st.just("é" * 300)), max_size=12
+).map("".join)
+
+
+@given(texts)
+@settings(max_examples=300, deadline=None)
+def test_needs_escape_is_true_exactly_when_escaping_changes_the_text(text: str) -> None:
+    """needs_escape tells exactly whether translating with ESCAPES changes a text, short or long."""
+    assert needs_escape(text) == (text.translate(ESCAPES) != text)
+    assert escape(text) == text.translate(ESCAPES)
+
+
+def test_a_long_message_with_a_control_character_at_either_end_is_escaped() -> None:
+    """Past LONG_TEXT characters the check still finds a control character at the very start or end."""
+    for dirt in ("\n", "\x1b", "\x9f", "\u2029"):
+        for text in (dirt + "a" * LONG_TEXT * 4, "a" * LONG_TEXT * 4 + dirt, "é" * LONG_TEXT + dirt):
+            assert escape(text) == text.translate(ESCAPES) != text
+
+
+@given(st.lists(st.one_of(texts, st.just("b" * 20_000)), min_size=1, max_size=20))
+@settings(max_examples=100, deadline=None)
+def test_a_batch_lays_out_what_format_lays_out_each_record_as(messages: list[str]) -> None:
+    """The compiled format_batch (one check of the joined messages) writes format's lines."""
+    formatter = TextFormatter("{levelname} {name}: {message}")
+    records = [make_record(message) for message in messages]
+    assert formatter.format_batch(records) == [formatter.format(record) for record in records]
+    assert formatter.format_batch(iter(records)) == [formatter.format(record) for record in records]
