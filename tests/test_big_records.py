@@ -151,3 +151,71 @@ def test_a_batch_lays_out_what_format_lays_out_each_record_as(messages: list[str
     records = [make_record(message) for message in messages]
     assert formatter.format_batch(records) == [formatter.format(record) for record in records]
     assert formatter.format_batch(iter(records)) == [formatter.format(record) for record in records]
+
+
+def test_a_block_queue_holds_at_most_max_bytes_of_heavy_messages() -> None:
+    """A heavy record that would pass `max_bytes` waits (here: past block_timeout, dropped and
+    counted); once the listener reports them written, the bytes are free again."""
+    queue = ThreadQueue("main", 0, "block", block_timeout=0.01, max_bytes=64 * KIB)
+    for seq in range(4):
+        assert queue.put(make_record(big_message(seq, 16 * KIB)))
+    assert queue.heavy_bytes == 64 * KIB
+    assert not queue.put(make_record(big_message(4, 16 * KIB)))
+    assert (queue.rejected, queue.dropped, queue.waited_for_bytes) == (1, 1, 1)
+    batch = queue.take(10)
+    queue.done(len(batch), sum(len(record.msg) for record in batch))
+    assert queue.heavy_bytes == 0
+    assert queue.put(make_record(big_message(5, 16 * KIB)))
+    assert queue.enqueued == queue.handled + queue.dropped + queue.size()
+
+
+def test_a_message_bigger_than_max_bytes_goes_alone() -> None:
+    """A message heavier than the whole bound is taken when no other heavy one is held."""
+    queue = ThreadQueue("main", 0, "block", block_timeout=0.01, max_bytes=16 * KIB)
+    assert queue.put(make_record(big_message(0, 100 * KIB)))
+    assert not queue.put(make_record(big_message(1, 5 * KIB)))  # the big one still holds the bytes
+    queue.done(len(queue.take(10)), 100 * KIB)
+    assert queue.put(make_record(big_message(2, 5 * KIB)))
+
+
+def test_light_messages_are_not_weighed() -> None:
+    """Messages under 4 KiB are bounded by max_size alone: a 4 KiB byte bound never holds them back."""
+    queue = ThreadQueue("main", 0, "block", block_timeout=0.01, max_bytes=4 * KIB)
+    for seq in range(100):
+        assert queue.put(make_record(big_message(seq, 4 * KIB - 1)))
+    assert (queue.heavy_bytes, queue.size(), queue.rejected) == (0, 100, 0)
+
+
+def test_only_a_block_queue_has_a_byte_bound() -> None:
+    """drop_newest and drop_oldest queues keep their record bound only: no byte bound, nothing weighed."""
+    for overflow in ("drop_newest", "drop_oldest"):
+        queue = ThreadQueue("main", 10, overflow, max_bytes=16 * KIB)  # type: ignore[arg-type]
+        for seq in range(5):
+            assert queue.put(make_record(big_message(seq, 16 * KIB)))
+        assert (queue.max_bytes, queue.heavy_bytes) == (0, 0)
+
+
+def test_the_listener_frees_what_it_wrote_and_the_producer_never_passes_the_bound() -> None:
+    """Through a running listener every heavy record arrives, the bytes held never pass
+    max_bytes, and none are held at the end."""
+    queue = ThreadQueue("main", 10_000, "block", max_bytes=64 * KIB)
+    held: list[int] = []
+
+    class Watching(BatchRecorder):
+        def write_records(self, records: list[logging.LogRecord], lines: list[str]) -> int:
+            held.append(queue.heavy_bytes)
+            return super().write_records(records, lines)
+
+    recorder = Watching()
+    listener = Listener("main", queue, [ListenerSink("rec", recorder)], batch_bytes=32 * KIB)
+    listener.start()
+    expected = [big_message(seq, (16 if seq % 3 else 1) * KIB) for seq in range(300)]
+    for message in expected:
+        assert queue.put(make_record(message))
+    assert queue.wait_for(queue.barrier(), time.monotonic() + 10)
+    queue.close()
+    assert listener.stop(time.monotonic() + 10)
+    assert recorder.lines == expected
+    assert max(held) <= 64 * KIB
+    assert queue.heavy_bytes == 0
+    assert queue.waited_for_bytes > 0  # the producer did outrun the listener and waited

@@ -17,7 +17,7 @@ from typing import Any
 
 from logboot.core.records import apply_filters, as_logged
 from logboot.core.reporting import ErrorReporter, write_stderr
-from logboot.runtime.queues import ThreadQueue
+from logboot.runtime.queues import HEAVY_MESSAGE, ThreadQueue
 from logboot.sinks.base import BatchSink, PartialWriteError
 from logboot.values.units import DEFAULT_BATCH_BYTES
 
@@ -249,11 +249,13 @@ class Listener:
             try:
                 batch = take(limit)
                 if batch:
-                    size = message_bytes(batch)
+                    weights = message_weights(batch)
+                    size = sum(weights)
                     for part in split_batch(batch, size, budget):
                         for sink in self.sinks:
                             self._deliver(sink, part)
-                    queue.done(len(batch))  # always: the accounting and flush() depend on it
+                    # Always: the accounting, flush() and the producers waiting for bytes depend on it.
+                    queue.done(len(batch), heavy_bytes(weights, size))
                     # Take next about as many records as the budget holds, judged by these.
                     limit = min(most, max(1, budget * len(batch) // size)) if size else most
                     continue
@@ -292,12 +294,22 @@ def record_bytes(record: logging.LogRecord) -> int:
     return len(message) if message.__class__ is str else 0
 
 
+def message_weights(batch: Sequence[logging.LogRecord]) -> list[int]:
+    """The byte weight of each record of a batch (``record_bytes``): 50 ns a record."""
+    return [len(msg) if msg.__class__ is str else 0 for msg in map(_MESSAGE, batch)]
+
+
 def message_bytes(batch: Sequence[logging.LogRecord]) -> int:
-    """The byte weight of a batch (``record_bytes`` summed): 60 ns a record."""
-    try:
-        return sum(map(len, map(_MESSAGE, batch)))  # prepared records: every msg is a str
-    except TypeError:
-        return sum(map(record_bytes, batch))
+    """The byte weight of a batch: its records' ``record_bytes`` summed."""
+    return sum(message_weights(batch))
+
+
+def heavy_bytes(weights: list[int], size: int) -> int:
+    """The weights of the heavy messages among ``weights`` (summing to ``size``), summed:
+    what a queue with a byte bound counted for them (``ThreadQueue._put_weighed``)."""
+    if size < HEAVY_MESSAGE or max(weights) < HEAVY_MESSAGE:
+        return 0
+    return sum(weight for weight in weights if weight >= HEAVY_MESSAGE)
 
 
 def split_batch(
