@@ -11,11 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import logboot
-from logboot.formatters.escaping import ESCAPES, LONG_TEXT, escape, needs_escape
+from logboot.formatters.escaping import ESCAPES, LONG_TEXT, any_needs_escape, escape, needs_escape
 from logboot.formatters.text import TextFormatter
 from logboot.runtime.listener import Listener, ListenerSink, message_bytes, split_batch
 from logboot.runtime.queues import ThreadQueue
 from logboot.sinks.base import BatchSink
+from logboot.sinks.files import WRITE_CHUNK, FileSink, chunked
 
 KIB = 1024
 
@@ -219,3 +220,25 @@ def test_the_listener_frees_what_it_wrote_and_the_producer_never_passes_the_boun
     assert max(held) <= 64 * KIB
     assert queue.heavy_bytes == 0
     assert queue.waited_for_bytes > 0  # the producer did outrun the listener and waited
+
+
+def test_any_needs_escape_finds_a_control_character_in_any_group() -> None:
+    """Texts past CHECK_CHUNK are checked a group at a time, a long text alone: none is missed."""
+    clean = ["c" * 1000] * 100 + ["d" * 50_000] + ["e" * 10] * 10
+    assert not any_needs_escape(clean)
+    for index in (0, 60, 99, 100, 105, 110):
+        dirty = list(clean)
+        dirty[index] = dirty[index][:5] + "\x1b" + dirty[index][5:]
+        assert any_needs_escape(dirty), index
+
+
+def test_a_big_batch_is_written_in_parts_of_whole_lines(tmp_path: Path) -> None:
+    """A batch of more than WRITE_CHUNK characters is written a part at a time, every line once, in order."""
+    sink = FileSink(tmp_path / "app.log")
+    lines = [f"line {seq} " + "z" * (seq * 997 % 40_000) for seq in range(200)]
+    assert sink.write_lines(lines) == len(lines)
+    sink.close()
+    assert (tmp_path / "app.log").read_text(encoding="utf-8") == "".join(f"{line}\n" for line in lines)
+    groups = chunked(lines, WRITE_CHUNK)
+    assert [line for group in groups for line in group] == lines
+    assert all(len(group) == 1 or sum(map(len, group)) <= WRITE_CHUNK for group in groups)

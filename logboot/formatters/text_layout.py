@@ -13,7 +13,14 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from logboot.formatters.escaping import ESCAPES, LONG_TEXT, SAFE_FIELDS, escape_value, needs_escape
+from logboot.formatters.escaping import (
+    ESCAPES,
+    LONG_TEXT,
+    SAFE_FIELDS,
+    any_needs_escape,
+    escape_value,
+    needs_escape,
+)
 from logboot.formatters.fields import COMPUTED_FIELDS, RECORD_FIELDS
 
 if TYPE_CHECKING:
@@ -94,12 +101,12 @@ _MESSAGE = [
     "    message = message.translate(ESCAPES)",
 ]
 # format_batch lays out each line with its message as it is, keeping the messages; one
-# check of them all, joined, finds the batch clean (nearly always), or the lines to lay
+# check of them all, joined (``any_needs_escape``), finds the batch clean (nearly always), or the lines to lay
 # out again with ``format``, which escapes. (A control character is one character: it
 # cannot arise where two messages meet.)
 _BATCH_MESSAGE = [*_MERGE, "keep(message)"]
 _BATCH_CHECK = [
-    "if needs_escape(''.join(messages)):",
+    "if any_needs_escape(messages):",
     "    for index, message in enumerate(messages):",
     "        if needs_escape(message):",
     "            lines[index] = format(records[index])",
@@ -161,6 +168,7 @@ def make(literals, clock, with_traceback):
         "ESCAPES": ESCAPES,
         "escape_field": escape_value,  # as the general path: text escaped, objects seen escaped
         "needs_escape": needs_escape,
+        "any_needs_escape": any_needs_escape,
         "LONG_TEXT": LONG_TEXT,
         "MISSING": _MISSING,
     }

@@ -297,7 +297,7 @@ class ThreadQueue:
         return False
 
     def _wait_for_bytes(self, weight: int) -> bool:
-        """(In a section.) Wait until ``weight`` more bytes fit; False on timeout."""
+        """(In a section.) Wait until ``weight`` more bytes fit (or none are held); False on timeout."""
         if threading.current_thread() is self.listener_thread or in_event_loop():
             return True  # may not wait: over the bound rather than lost
         me = threading.get_ident()
@@ -310,6 +310,7 @@ class ThreadQueue:
         self._waiting[me] = depth + 1
         self._wakeup.set()
         try:
+            # (Waiting on until half the bound was free, for fewer wake-ups, measured slower.)
             while self.heavy_bytes and self.heavy_bytes + weight > self.max_bytes and not self._closed:
                 if deadline is None:
                     self._wait(1.0)
@@ -471,7 +472,7 @@ class ThreadQueue:
                 if heavy and self.max_bytes:
                     self.heavy_bytes = max(0, self.heavy_bytes - heavy)
                     if self._blocked:
-                        self._not_full.notify_all()
+                        self._not_full.notify_all()  # the waiters in _wait_for_bytes wait for this
                 if self._owed:  # a stop gave up on these records in flight: they count as late
                     late = min(count, self._owed)
                     self._owed -= late

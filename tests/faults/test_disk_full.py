@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from logboot.sinks.base import PartialWriteError
-from logboot.sinks.files import FileSink
+from logboot.sinks.files import WRITE_CHUNK, FileSink, chunked
 
 from .harness import bare_profile, numbers, run_child, whole_lines
 
@@ -225,3 +225,35 @@ def test_file_size_limit_in_a_split_batch_leaves_only_whole_records(tmp_path: Pa
         *range(BEFORE + DURING, BEFORE + DURING + AFTER),
     ]
     assert (stats["records"], stats["errors"]) == (BEFORE + fits + AFTER, DURING - fits)
+
+
+def test_a_short_write_in_the_second_part_of_a_big_batch_leaves_only_whole_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch written in parts of 64 KiB whose second part is cut short (ENOSPC) keeps the
+    first part and the whole lines of the second, counted; the torn line is cut off."""
+    sink = FileSink(tmp_path / "app.log")
+    lines = [f"record {seq:06d} " + "y" * 3986 for seq in range(40)]  # 4,000 bytes and a newline
+    per_part = len(chunked(lines, WRITE_CHUNK)[0])
+    assert len(chunked(lines, WRITE_CHUNK)) > 2
+    real_write = os.write
+    calls: list[int] = []
+
+    def second_part_cut_short(fd: int, data: bytes) -> int:
+        calls.append(len(data))
+        if len(calls) == 1:
+            return real_write(fd, data)
+        if len(calls) == 2:
+            return real_write(fd, data[: 10 * 4001 + 500])  # ten whole lines and a torn one
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", second_part_cut_short)
+    with pytest.raises(PartialWriteError) as info:
+        sink.write_lines(lines)
+    monkeypatch.undo()
+    sink.close()
+    assert calls[0] == per_part * 4001  # the first part was one write of whole lines
+    assert info.value.written == per_part + 10
+    assert numbers(whole_lines(tmp_path / "app.log"), r"^record (\d{6}) y{3986}$") == list(
+        range(per_part + 10)
+    )
