@@ -230,30 +230,31 @@ def test_file_size_limit_in_a_split_batch_leaves_only_whole_records(tmp_path: Pa
 def test_a_short_write_in_the_second_part_of_a_big_batch_leaves_only_whole_lines(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A batch written in parts of 64 KiB whose second part is cut short (ENOSPC) keeps the
-    first part and the whole lines of the second, counted; the torn line is cut off."""
+    """A batch written in parts of 64 KiB (one writev) cut short in its second part (then
+    ENOSPC) keeps the first part and the whole lines of the second, counted; the torn line
+    is cut off."""
     sink = FileSink(tmp_path / "app.log")
     lines = [f"record {seq:06d} " + "y" * 3986 for seq in range(40)]  # 4,000 bytes and a newline
-    per_part = len(chunked(lines, WRITE_CHUNK)[0])
-    assert len(chunked(lines, WRITE_CHUNK)) > 2
+    groups = chunked(lines, WRITE_CHUNK)
+    assert len(groups) > 2
+    cut = (len(groups[0]) + 10) * 4001 + 500  # the first part, ten whole lines, a torn one
     real_write = os.write
-    calls: list[int] = []
+    vectors: list[int] = []
 
-    def second_part_cut_short(fd: int, data: bytes) -> int:
-        calls.append(len(data))
-        if len(calls) == 1:
-            return real_write(fd, data)
-        if len(calls) == 2:
-            return real_write(fd, data[: 10 * 4001 + 500])  # ten whole lines and a torn one
+    def writev_cut_short(fd: int, parts: list[bytes]) -> int:
+        vectors.append(len(parts))
+        return real_write(fd, b"".join(parts)[:cut])
+
+    def no_space(fd: int, data: bytes) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(os, "write", second_part_cut_short)
+    monkeypatch.setattr(os, "writev", writev_cut_short)
+    monkeypatch.setattr(os, "write", no_space)
     with pytest.raises(PartialWriteError) as info:
         sink.write_lines(lines)
     monkeypatch.undo()
+    assert vectors == [len(groups)]  # every part in one system call
+    assert (info.value.written, sink.size) == (len(groups[0]) + 10, (len(groups[0]) + 10) * 4001)
     sink.close()
-    assert calls[0] == per_part * 4001  # the first part was one write of whole lines
-    assert info.value.written == per_part + 10
-    assert numbers(whole_lines(tmp_path / "app.log"), r"^record (\d{6}) y{3986}$") == list(
-        range(per_part + 10)
-    )
+    expected = list(range(len(groups[0]) + 10))
+    assert numbers(whole_lines(tmp_path / "app.log"), r"^record (\d{6}) y{3986}$") == expected
