@@ -14,7 +14,7 @@ import logboot
 from logboot.formatters.escaping import ESCAPES, LONG_TEXT, any_needs_escape, escape, needs_escape
 from logboot.formatters.text import TextFormatter
 from logboot.runtime.listener import Listener, ListenerSink, message_bytes, split_batch
-from logboot.runtime.queues import ThreadQueue
+from logboot.runtime.queues import HEAVY_MESSAGE, ThreadQueue
 from logboot.sinks.base import BatchSink
 from logboot.sinks.files import WRITE_CHUNK, FileSink, chunked
 
@@ -82,7 +82,8 @@ def test_big_records_reach_the_file_whole_and_exact(
 
 
 def test_the_byte_budget_bounds_every_batch() -> None:
-    """A batch holds at most `batch_bytes` of messages, or one record bigger than that alone."""
+    """A batch holds at most `batch_bytes` of big messages (4 KiB or longer), or one bigger
+    than that alone; small ones ride along uncounted."""
     recorder = BatchRecorder()
     queue = ThreadQueue("main", 0, "block")
     listener = Listener("main", queue, [ListenerSink("rec", recorder)], batch_size=1024, batch_bytes=64 * KIB)
@@ -97,30 +98,32 @@ def test_the_byte_budget_bounds_every_batch() -> None:
     assert recorder.lines == expected  # every record once, in order
     assert sum(map(len, recorder.batches)) == len(expected)
     for batch in recorder.batches:
-        assert len(batch) == 1 or sum(batch) <= 64 * KIB, batch
+        heavy = sum(size for size in batch if size >= HEAVY_MESSAGE)
+        assert len(batch) == 1 or heavy <= 64 * KIB, batch
     assert any(len(batch) > 1 for batch in recorder.batches)  # small records still share a batch
 
 
 def test_small_records_take_one_batch() -> None:
-    """Records under the budget are split nowhere: the batch is delivered as it was taken."""
-    records = [make_record("x" * 100) for _ in range(1000)]
+    """Records under 4 KiB weigh nothing: however many bytes, the batch is delivered as taken."""
+    records = [make_record("x" * (HEAVY_MESSAGE - 1)) for _ in range(1000)]
     size = message_bytes(records)
-    assert size == 100_000
-    assert list(split_batch(records, size, 1 << 20)) == [records]
+    assert size == 0
+    assert list(split_batch(records, size, 64 * KIB)) == [records]
 
 
 def test_split_batch_keeps_order_and_puts_an_oversized_record_alone() -> None:
     """Parts keep the records' order, each within the budget but for one oversized record."""
-    records = [make_record("a" * n) for n in (10, 10, 50, 10, 10, 10, 5)]
-    parts = list(split_batch(records, message_bytes(records), 25))
-    assert [[len(r.msg) for r in part] for part in parts] == [[10, 10], [50], [10, 10], [10, 5]]
+    k = HEAVY_MESSAGE
+    records = [make_record("a" * n) for n in (k, k, 5 * k, 10, k, k, k, 10)]
+    parts = list(split_batch(records, message_bytes(records), 2 * k + 5))
+    assert [[len(r.msg) for r in part] for part in parts] == [[k, k], [5 * k], [10, k, k], [k, 10]]
 
 
 def test_message_bytes_counts_a_record_whose_message_is_not_text_as_nothing() -> None:
     """A record whose msg is not a str (a dict, an exception) weighs nothing in the budget."""
-    records = [make_record("abc"), logging.LogRecord("x", 20, "", 1, {"k": 1}, None, None)]
+    records = [make_record("a" * HEAVY_MESSAGE), logging.LogRecord("x", 20, "", 1, {"k": 1}, None, None)]
     records.append(logging.LogRecord("x", 20, "", 1, 12, None, None))
-    assert message_bytes(records) == 3
+    assert message_bytes(records) == HEAVY_MESSAGE
 
 
 controls = st.sampled_from(sorted(map(chr, ESCAPES)))

@@ -93,9 +93,10 @@ class ListenerSpec(Spec):
         default=DEFAULT_BATCH_BYTES,
         ge=1,
         description=(
-            "Most bytes of messages handled between two flushes of the sinks (a batch ends at"
-            " `batch_size` records or at this many bytes, whichever comes first; a bigger"
-            " record is a batch of its own): bounds the memory a batch of big records holds."
+            "Most bytes of big messages (4 KiB or longer) handled between two flushes of the"
+            " sinks: a batch ends at `batch_size` records or at this many bytes, whichever"
+            " comes first; a bigger message is a batch of its own. Bounds the memory a batch"
+            " of big records holds."
         ),
         examples=["1MiB"],
     )

@@ -250,14 +250,14 @@ class Listener:
                 batch = take(limit)
                 if batch:
                     weights = message_weights(batch)
-                    size = sum(weights)
-                    for part in split_batch(batch, size, budget):
+                    heavy = heavy_bytes(weights, sum(weights))
+                    for part in split_batch(batch, heavy, budget):
                         for sink in self.sinks:
                             self._deliver(sink, part)
                     # Always: the accounting, flush() and the producers waiting for bytes depend on it.
-                    queue.done(len(batch), heavy_bytes(weights, size))
+                    queue.done(len(batch), heavy)
                     # Take next about as many records as the budget holds, judged by these.
-                    limit = min(most, max(1, budget * len(batch) // size)) if size else most
+                    limit = min(most, max(1, budget * len(batch) // heavy)) if heavy else most
                     continue
                 if self._stopping:
                     return
@@ -289,19 +289,29 @@ class Listener:
 
 
 def record_bytes(record: logging.LogRecord) -> int:
-    """What a record weighs in a batch's byte budget: the length of its (merged) message."""
+    """What a record weighs in a batch's byte budget: the length of its (merged) message
+    when that is heavy (``HEAVY_MESSAGE`` long or longer), else nothing.
+
+    Lighter records are bounded by ``batch_size`` alone (1,024 of them under 4 KiB: 4 MiB
+    at most, written in parts): cutting their batches by bytes made more batches, and each
+    batch hands the GIL over (its write) to a producer that keeps it up to 5 ms; measured,
+    1 KiB messages in batches of 256 KiB went from 0.83x FileHandler's time to 0.97x, and
+    the queue filled."""
     message = record.msg
-    return len(message) if message.__class__ is str else 0
+    if message.__class__ is not str or len(message) < HEAVY_MESSAGE:
+        return 0
+    return len(message)
 
 
 def message_weights(batch: Sequence[logging.LogRecord]) -> list[int]:
-    """The byte weight of each record of a batch (``record_bytes``): 50 ns a record."""
+    """The length of each record's message (0 for one that is not a str): 50 ns a record."""
     return [len(msg) if msg.__class__ is str else 0 for msg in map(_MESSAGE, batch)]
 
 
 def message_bytes(batch: Sequence[logging.LogRecord]) -> int:
     """The byte weight of a batch: its records' ``record_bytes`` summed."""
-    return sum(message_weights(batch))
+    weights = message_weights(batch)
+    return heavy_bytes(weights, sum(weights))
 
 
 def heavy_bytes(weights: list[int], size: int) -> int:
