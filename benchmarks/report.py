@@ -163,6 +163,29 @@ TABLES: dict[str, list[tuple[str, list[Column]]]] = {
             [*_metric("processes", "records_per_s", 0), _logboot_times("processes", "records_per_s")],
         )
     ],
+    "large": [
+        (
+            "Large messages (16 KiB: a fifth of the records; 1 KiB), one thread:"
+            " time per record until on disk, and peak RSS",
+            [
+                *_metric("large", "disk_us_per_record"),
+                Column(
+                    "x FileHandler",
+                    lambda s, _sc, v: _ratio(
+                        median(s, "large", v, "disk_us_per_record"),
+                        median(s, "large", _peer(v), "disk_us_per_record"),
+                    ),
+                ),
+                *_metric("large", "peak_rss_mb", 1),
+                Column(
+                    "RSS x FileHandler",
+                    lambda s, _sc, v: _ratio(
+                        median(s, "large", v, "peak_rss_mb"), median(s, "large", _peer(v), "peak_rss_mb")
+                    ),
+                ),
+            ],
+        )
+    ],
     "cold-start": [
         (
             "Cold start (wall time of a fresh interpreter)",
@@ -170,6 +193,11 @@ TABLES: dict[str, list[tuple[str, list[Column]]]] = {
         )
     ],
 }
+
+
+def _peer(variant: str) -> str:
+    """The FileHandler variant a large-scenario variant compares with (same message size)."""
+    return "filehandler-" + variant.rsplit("-", 1)[-1]
 
 
 def table(samples: Samples, scenario: str, variants: Sequence[str]) -> str:
@@ -278,6 +306,24 @@ def targets(samples: Samples) -> list[Target]:
             "peak RSS, 1 thread: logboot / FileHandler",
             ratio("one-thread", "logboot", "filehandler", "peak_rss_mb"),
             1.3,
+            True,
+        ),
+        Target(
+            "16 KiB messages until on disk: logboot / FileHandler (issue 23)",
+            ratio("large", "logboot-16k", "filehandler-16k", "disk_us_per_record"),
+            1.2,
+            True,
+        ),
+        Target(
+            "16 KiB messages, peak RSS: logboot / FileHandler (issue 23)",
+            ratio("large", "logboot-16k", "filehandler-16k", "peak_rss_mb"),
+            1.5,
+            True,
+        ),
+        Target(
+            "1 KiB messages until on disk: logboot / FileHandler (issue 23)",
+            ratio("large", "logboot-1k", "filehandler-1k", "disk_us_per_record"),
+            0.8,
             True,
         ),
         Target(

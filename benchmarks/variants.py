@@ -26,10 +26,13 @@ from .workload import (
     MESSAGE,
     MESSAGE_BRACES,
     STDLIB_FORMAT,
+    padded,
 )
 
 LOG_FILE = "out.log"
 QUEUE_SIZE = 10_000
+# The large scenario: the same set-ups logging messages of 16 KiB and 1 KiB.
+MESSAGE_SIZES = {"16k": 16 * 1024, "1k": 1024}
 
 
 @dataclass
@@ -199,7 +202,12 @@ def logboot_first_start(folder: Path) -> Setup:
 
 # The variants that start the way a service usually does: from a profile validated at an
 # earlier start (the profile cache). The runner validates it first, in another process.
-STARTED_BEFORE = {"logboot": "block", "logboot-drop": "drop_newest", "logboot-json": "block"}
+STARTED_BEFORE = {
+    "logboot": "block",
+    "logboot-drop": "drop_newest",
+    "logboot-json": "block",
+    **{f"logboot-{name}": "block" for name in MESSAGE_SIZES},
+}
 WARM_UP = "import sys, logboot; logboot.setup_logging(sys.argv[1]).stop()"
 
 
@@ -211,6 +219,21 @@ def start_before(variant: str, folder: Path, env: dict[str, str]) -> None:
     profile = write_logboot_profile(folder, overflow, as_json=variant.endswith("-json"))
     subprocess.run([sys.executable, "-c", WARM_UP, str(profile)], env=env, check=True, timeout=120)
     (folder / LOG_FILE).unlink(missing_ok=True)
+
+
+def message_size(variant: str) -> int | None:
+    """The message size of a large-scenario variant (``logboot-16k``), else None."""
+    return MESSAGE_SIZES.get(variant.rsplit("-", 1)[-1])
+
+
+def _sized(make: Callable[[Path], Setup], size: int) -> Callable[[Path], Setup]:
+    def sized(folder: Path) -> Setup:
+        made = make(folder)
+        made.message = padded(made.message, size)
+        return made
+
+    sized.__doc__ = f"{make.__doc__ or make.__name__} (messages of {size:,} bytes)"
+    return sized
 
 
 VARIANTS: dict[str, Callable[[Path], Setup]] = {
@@ -226,6 +249,8 @@ VARIANTS: dict[str, Callable[[Path], Setup]] = {
     "stdlib-queue-json": stdlib_queue_json,
     "logboot-json": logboot_json,
     "logboot-first-start": logboot_first_start,
+    **{f"filehandler-{name}": _sized(filehandler, size) for name, size in MESSAGE_SIZES.items()},
+    **{f"logboot-{name}": _sized(logboot_block, size) for name, size in MESSAGE_SIZES.items()},
 }
 
 

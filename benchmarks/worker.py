@@ -59,6 +59,7 @@ def run_threads(variant: str, folder: Path, records: int, threads: int) -> dict[
         "cpu_per_call_us": (cpu_produced - cpu_started) / records * 1e6,
         "cpu_seconds": cpu_finished - cpu_started,
         "records_per_s": records / (finished - started),
+        "disk_us_per_record": (finished - started) / records * 1e6,
         "peak_rss_mb": _peak_rss_mb(),
         "rss_growth_mb": _peak_rss_mb() - baseline,
         "dropped": made.dropped(),

@@ -35,6 +35,21 @@ LINE = re.compile(rf"{_TIME} INFO {{5}}\S+ bench: {_TEXT}")
 MESSAGE_TEXT = re.compile(_TEXT)
 TIME = re.compile(_TIME)
 
+# The large scenario's messages: the workload's message followed by printable padding, so
+# that the merged message is ``size`` bytes (ASCII); the check strips the padding again.
+_FILLER = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
+
+
+def padding(size: int) -> str:
+    """The text after the workload's message that makes a message of about ``size`` bytes."""
+    wanted = max(0, size - len("user alice did login in 12345 ms "))
+    return " " + (_FILLER * (wanted // len(_FILLER) + 1))[:wanted]
+
+
+def padded(message: str, size: int) -> str:
+    """``message`` (a format) with ``padding(size)`` after it; a literal "%" cannot occur in it."""
+    return message + padding(size)
+
 
 def produce(info: Callable[..., object], message: str, seqs: Iterable[int]) -> None:
     """Log one record per ``seq`` through ``info`` (a bound ``logger.info``)."""
@@ -99,8 +114,9 @@ def json_match(line: str) -> re.Match[str] | None:
     return MESSAGE_TEXT.fullmatch(str(fields.get("message")))
 
 
-def verify(paths: Iterable[Path], expected: int, as_json: bool = False) -> Verification:
-    """Check that the lines of ``paths`` hold records ``0 .. expected-1``, each once, whole."""
+def verify(paths: Iterable[Path], expected: int, as_json: bool = False, pad: str = "") -> Verification:
+    """Check that the lines of ``paths`` hold records ``0 .. expected-1``, each once, whole
+    (each ending with ``pad`` exactly, when given: the large scenario's padding)."""
     result = Verification(expected)
     seen = bytearray(expected)
     match = json_match if as_json else LINE.fullmatch
@@ -120,6 +136,12 @@ def verify(paths: Iterable[Path], expected: int, as_json: bool = False) -> Verif
                 result.malformed += 1
                 result.note(f"undecodable line {raw[:60]!r}")
                 continue
+            if pad:
+                if not line.endswith(pad):
+                    result.malformed += 1
+                    result.note(f"line without its whole padding {line[:100]!r}")
+                    continue
+                line = line[: -len(pad)]
             found = match(line)
             if found is None:
                 result.malformed += 1

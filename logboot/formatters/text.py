@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from logboot.formatters.base import ClockCache, CompiledFormatter
 from logboot.formatters.escaping import (
-    ESCAPES,
     LINE_SAFE_TYPES,
     SAFE_FIELDS,
     context_text,
+    escape,
     escape_block,
     escaped,
 )
@@ -91,7 +91,7 @@ class TextFormatter(CompiledFormatter):
         message = record.getMessage()
         if message.__class__ is not str:  # a str subclass (from a __str__): as %s shows it
             message = "%s" % (message,)  # noqa: UP031 - %s, not str(): what the fast path does
-        record.message = message if message.isprintable() else message.translate(ESCAPES)  # escape()
+        record.message = escape(message)
         if self._needs_time:
             record.asctime = self._clock.format(record.created, record.msecs)
         values = record.__dict__

@@ -13,7 +13,14 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from logboot.formatters.escaping import ESCAPES, SAFE_FIELDS, escape_value
+from logboot.formatters.escaping import (
+    ESCAPES,
+    LONG_TEXT,
+    SAFE_FIELDS,
+    any_needs_escape,
+    escape_value,
+    needs_escape,
+)
 from logboot.formatters.fields import COMPUTED_FIELDS, RECORD_FIELDS
 
 if TYPE_CHECKING:
@@ -78,15 +85,31 @@ def split_layout(percent: str | None) -> tuple[tuple[str, ...], tuple[Piece, ...
     return tuple(literals), tuple(pieces)
 
 
-_MESSAGE = [
+_MERGE = [
     "message = record.msg",
     # getMessage() gives `msg` itself for a plain record without args (a prepared one).
     "if message.__class__ is not str or record.args or record.__class__ is not LogRecord:",
     "    message = record.getMessage()",
     "    if message.__class__ is not str:",  # a str subclass: %s would call its own __str__
     "        message = message.translate(ESCAPES) if not message.isprintable() else '%s' % (message,)",
-    "if not message.isprintable():",
+]
+_MESSAGE = [
+    *_MERGE,
+    "if len(message) < LONG_TEXT and message.isprintable():",
+    "    pass",
+    "elif needs_escape(message):",
     "    message = message.translate(ESCAPES)",
+]
+# format_batch lays out each line with its message as it is, keeping the messages; one
+# check of them all, joined (``any_needs_escape``), finds the batch clean (nearly always), or the lines to lay
+# out again with ``format``, which escapes. (A control character is one character: it
+# cannot arise where two messages meet.)
+_BATCH_MESSAGE = [*_MERGE, "keep(message)"]
+_BATCH_CHECK = [
+    "if any_needs_escape(messages):",
+    "    for index, message in enumerate(messages):",
+    "        if needs_escape(message):",
+    "            lines[index] = format(records[index])",
 ]
 
 
@@ -125,12 +148,17 @@ def make(literals, clock, with_traceback):
         {indent([*one, _line(one_texts, has_literal), *tail, "return line"], 8)}
 
     def format_batch(records):
+        if records.__class__ is not list:
+            records = list(records)
         lines = []
         add = lines.append
+        messages = []
+        keep = messages.append
         {indent(BATCH_CLOCK_START, 8)}
         {" = ".join([*(f"k_{field}" for field in fields), "MISSING"])}
         for record in records:
             {indent([*many, _line(many_texts, has_literal), *tail, "add(line)"], 12)}
+        {indent(_BATCH_CHECK, 8)}
         return lines
 
     return format, format_batch
@@ -139,6 +167,9 @@ def make(literals, clock, with_traceback):
         "LogRecord": logging.LogRecord,
         "ESCAPES": ESCAPES,
         "escape_field": escape_value,  # as the general path: text escaped, objects seen escaped
+        "needs_escape": needs_escape,
+        "any_needs_escape": any_needs_escape,
+        "LONG_TEXT": LONG_TEXT,
         "MISSING": _MISSING,
     }
     exec(compile(source, f"<logboot layout {' '.join(f for f, _ in pieces)}>", "exec"), namespace)  # noqa: S102
@@ -152,7 +183,7 @@ _MISSING = object()  # what a batch's last value of a field starts as: no record
 
 def _steps(pieces: tuple[Piece, ...], needs_time: bool, *, batch: bool) -> tuple[list[str], list[str]]:
     """The statements that compute a record's pieces, and each piece's f-string expression."""
-    steps = list(_MESSAGE)
+    steps = list(_BATCH_MESSAGE if batch else _MESSAGE)
     texts = [""] * len(pieces)
 
     def render(field: str, value: str, prefix: str = "") -> None:

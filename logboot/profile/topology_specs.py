@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from logboot.values.fields import Duration, Level, Name, Spec
+from logboot.values.fields import Duration, Level, Name, Size, Spec
+from logboot.values.units import DEFAULT_BATCH_BYTES, DEFAULT_QUEUE_BYTES
 
 
 class QueueSpec(Spec):
@@ -26,6 +27,17 @@ class QueueSpec(Spec):
         default=None,
         description="With `block`: wait at most this long, then drop and count the record.",
         examples=["2s"],
+    )
+    max_bytes: Size = Field(
+        default=DEFAULT_QUEUE_BYTES,
+        ge=0,
+        description=(
+            "With `block` (a `thread` queue): most bytes of big messages (4 KiB or longer) queued"
+            " or being written at once; a producer logging one more waits for the listener as for"
+            " a full queue (up to `block_timeout`). A message bigger than this goes when no other"
+            " big one is held. 0 = no bound in bytes."
+        ),
+        examples=["2MiB"],
     )
     shed_below: Level | None = Field(
         default=None,
@@ -76,6 +88,17 @@ class ListenerSpec(Spec):
     )
     batch_size: int = Field(
         default=1024, ge=1, description="Most records handled between two flushes of the sinks."
+    )
+    batch_bytes: Size = Field(
+        default=DEFAULT_BATCH_BYTES,
+        ge=1,
+        description=(
+            "Most bytes of big messages (4 KiB or longer) handled between two flushes of the"
+            " sinks: a batch ends at `batch_size` records or at this many bytes, whichever"
+            " comes first; a bigger message is a batch of its own. Bounds the memory a batch"
+            " of big records holds."
+        ),
+        examples=["1MiB"],
     )
 
 

@@ -181,7 +181,9 @@ def _build(profile: Profile | PlainProfile, topology: Topology, remote: Mapping[
             continue
         sinks = [topology.sinks[s] for s in listener_spec.sinks]
         queue = topology.queues[listener_spec.queue]
-        topology.listeners[name] = Listener(name, queue, sinks, listener_spec.batch_size)
+        topology.listeners[name] = Listener(
+            name, queue, sinks, listener_spec.batch_size, listener_spec.batch_bytes
+        )
 
     redactions = _logger_redactions(profile, filters)
 
@@ -287,7 +289,7 @@ def _build_queue(name: str, spec: QueueSpec, in_child: bool) -> ThreadQueue:
         except OSError as err:
             raise SetupError(f"queue {name!r}: cannot create its socket: {err}") from err
     # A thread queue; in a child, also a process queue it cannot reach (none here).
-    return ThreadQueue(name, *_queue_settings(spec))
+    return ThreadQueue(name, *_queue_settings(spec), max_bytes=spec.max_bytes)
 
 
 def _queue_settings(spec: QueueSpec) -> tuple[int, Overflow, float | None, int | None, float | None]:

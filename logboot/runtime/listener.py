@@ -11,15 +11,18 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import attrgetter
 from typing import Any
 
 from logboot.core.records import apply_filters, as_logged
 from logboot.core.reporting import ErrorReporter, write_stderr
-from logboot.runtime.queues import ThreadQueue
+from logboot.runtime.queues import HEAVY_MESSAGE, ThreadQueue
 from logboot.sinks.base import BatchSink, PartialWriteError
+from logboot.values.units import DEFAULT_BATCH_BYTES
 
 IDLE_WAIT = 0.5  # seconds an idle listener sleeps before looking again (a safety net)
+_MESSAGE = attrgetter("msg")
 
 
 class ListenerSink:
@@ -203,12 +206,18 @@ class Listener:
     """Drains one queue into its sinks on a thread named ``logboot-listener-<name>``."""
 
     def __init__(
-        self, name: str, queue: ThreadQueue, sinks: list[ListenerSink], batch_size: int = 1024
+        self,
+        name: str,
+        queue: ThreadQueue,
+        sinks: list[ListenerSink],
+        batch_size: int = 1024,
+        batch_bytes: int = DEFAULT_BATCH_BYTES,
     ) -> None:
         self.name = name
         self.queue = queue
         self.sinks = sinks
         self.batch_size = batch_size
+        self.batch_bytes = batch_bytes
         self._stopping = False
         self._after: threading.Event | None = None
         self._thread = threading.Thread(target=self._run, name=f"logboot-listener-{name}", daemon=True)
@@ -234,14 +243,21 @@ class Listener:
             self._after.wait()
         queue = self.queue
         take = queue.take
-        limit = self.batch_size
+        most, budget = self.batch_size, self.batch_bytes
+        limit = most
         while True:
             try:
                 batch = take(limit)
                 if batch:
-                    for sink in self.sinks:
-                        self._deliver(sink, batch)
-                    queue.done(len(batch))  # always: the accounting and flush() depend on it
+                    weights = message_weights(batch)
+                    heavy = heavy_bytes(weights, sum(weights))
+                    for part in split_batch(batch, heavy, budget):
+                        for sink in self.sinks:
+                            self._deliver(sink, part)
+                    # Always: the accounting, flush() and the producers waiting for bytes depend on it.
+                    queue.done(len(batch), heavy)
+                    # Take next about as many records as the budget holds, judged by these.
+                    limit = min(most, max(1, budget * len(batch) // heavy)) if heavy else most
                     continue
                 if self._stopping:
                     return
@@ -270,3 +286,58 @@ class Listener:
             write_stderr(f"logboot: listener {self.name!r} did not finish draining in time\n")
             return False
         return True
+
+
+def record_bytes(record: logging.LogRecord) -> int:
+    """What a record weighs in a batch's byte budget: the length of its (merged) message
+    when that is heavy (``HEAVY_MESSAGE`` long or longer), else nothing.
+
+    Lighter records are bounded by ``batch_size`` alone (1,024 of them under 4 KiB: 4 MiB
+    at most, written in parts): cutting their batches by bytes made more batches, and each
+    batch hands the GIL over (its write) to a producer that keeps it up to 5 ms; measured,
+    1 KiB messages in batches of 256 KiB went from 0.83x FileHandler's time to 0.97x, and
+    the queue filled."""
+    message = record.msg
+    if message.__class__ is not str or len(message) < HEAVY_MESSAGE:
+        return 0
+    return len(message)
+
+
+def message_weights(batch: Sequence[logging.LogRecord]) -> list[int]:
+    """The length of each record's message (0 for one that is not a str): 50 ns a record."""
+    return [len(msg) if msg.__class__ is str else 0 for msg in map(_MESSAGE, batch)]
+
+
+def message_bytes(batch: Sequence[logging.LogRecord]) -> int:
+    """The byte weight of a batch: its records' ``record_bytes`` summed."""
+    weights = message_weights(batch)
+    return heavy_bytes(weights, sum(weights))
+
+
+def heavy_bytes(weights: list[int], size: int) -> int:
+    """The weights of the heavy messages among ``weights`` (summing to ``size``), summed:
+    what a queue with a byte bound counted for them (``ThreadQueue._put_weighed``)."""
+    if size < HEAVY_MESSAGE or max(weights) < HEAVY_MESSAGE:
+        return 0
+    return sum(weight for weight in weights if weight >= HEAVY_MESSAGE)
+
+
+def split_batch(
+    batch: Sequence[logging.LogRecord], size: int, budget: int
+) -> Iterator[Sequence[logging.LogRecord]]:
+    """``batch`` (weighing ``size``) in order, as parts of at most ``budget`` bytes each; a
+    record heavier than the budget is a part of its own. Most batches are one part."""
+    if size <= budget:
+        yield batch
+        return
+    part: list[logging.LogRecord] = []
+    held = 0
+    for record in batch:
+        weight = record_bytes(record)
+        if part and held + weight > budget:
+            yield part
+            part, held = [], 0
+        part.append(record)
+        held += weight
+    if part:
+        yield part

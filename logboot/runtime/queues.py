@@ -66,6 +66,10 @@ _YIELDS = 20  # tries, each giving up the GIL, before a producer blocks on a bus
 # waits inside the wait it interrupted. Deeper, a record is refused (counted) rather than
 # let each further signal nest another wait (about 12 frames) while the queue stays full.
 _NESTED_WAITS = 4
+# A message this long or longer is heavy: a queue with `max_bytes` counts its length while
+# the record is queued or being written. Lighter records are not weighed (their memory is
+# bounded by `max_size`), so the common put pays nothing for the byte bound.
+HEAVY_MESSAGE = 4096
 
 
 def acquire_contended(lock: threading.Lock | threading.RLock) -> None:
@@ -140,6 +144,7 @@ class ThreadQueue:
         block_timeout: float | None = None,
         shed_below: int | None = None,
         shed_at: float | None = None,
+        max_bytes: int = 0,
     ) -> None:
         self.name = name
         self.max_size = max_size
@@ -188,6 +193,13 @@ class ThreadQueue:
         self.late = 0  # given up on at the deadline, but written afterwards
         self._peak = 0  # the largest size seen when records left the queue
         self._room = self._open_room
+        # The byte bound (`block` queues only): the lengths of the heavy messages queued or
+        # being written, which a producer waits to keep within `max_bytes` (``_put_heavy``).
+        self.max_bytes = max_bytes if overflow == "block" else 0
+        self.heavy_bytes = 0
+        self.waited_for_bytes = 0  # puts that waited for the listener to write heavy records
+        if self.max_bytes:
+            self.put = self._put_weighed  # type: ignore[method-assign]
 
     # --- producer side --------------------------------------------------------------
 
@@ -244,6 +256,75 @@ class ThreadQueue:
             # records the GC walks stay few. The sleep (~80 µs of timer slack here) is
             # spent while the listener works, which it must do anyway.
             time.sleep(0)
+        return True
+
+    def _put_weighed(self, record: logging.LogRecord) -> bool:
+        """``put`` for a queue with a byte bound: a heavy message first waits for room in bytes."""
+        msg = record.msg
+        if msg.__class__ is not str or len(msg) < HEAVY_MESSAGE:
+            return ThreadQueue.put(self, record)
+        return self._put_heavy(record, len(msg))
+
+    def _put_heavy(self, record: logging.LogRecord, weight: int) -> bool:
+        """Wait while other heavy records already hold ``max_bytes`` (a record heavier than
+        that goes when none is held), count ``weight``, then put as usual.
+
+        The wait is the one a full ``block`` queue makes (``_wait_for_room``'s rules: never
+        in the listener's thread or an event loop, at most ``_NESTED_WAITS`` deep, up to
+        ``block_timeout``, after which the record is dropped and counted); where it may not
+        wait, the record goes in over the bound rather than being lost.
+        """
+        lock = self._lock
+        if not lock.acquire(False):
+            acquire_contended(lock)
+        try:
+            if self._inside:  # a signal handler inside this thread's section: never wait here
+                return ThreadQueue.put(self, record)
+            self._inside = True
+            try:
+                over = self.heavy_bytes and self.heavy_bytes + weight > self.max_bytes
+                if over and not self._closed and not self._wait_for_bytes(weight):
+                    self.rejected += 1
+                    return False
+                self.heavy_bytes += weight
+            finally:
+                self._inside = False
+        finally:
+            lock.release()
+        if ThreadQueue.put(self, record):
+            return True
+        self.done(0, weight)  # refused after all (closed, full): its bytes are not held
+        return False
+
+    def _wait_for_bytes(self, weight: int) -> bool:
+        """(In a section.) Wait until ``weight`` more bytes fit (or none are held); False on timeout."""
+        if threading.current_thread() is self.listener_thread or in_event_loop():
+            return True  # may not wait: over the bound rather than lost
+        me = threading.get_ident()
+        depth = self._waiting.get(me, 0)
+        if depth >= _NESTED_WAITS:
+            return True
+        self.waited_for_bytes += 1
+        deadline = None if self.block_timeout is None else time.monotonic() + self.block_timeout
+        self._blocked += 1
+        self._waiting[me] = depth + 1
+        self._wakeup.set()
+        try:
+            # (Waiting on until half the bound was free, for fewer wake-ups, measured slower.)
+            while self.heavy_bytes and self.heavy_bytes + weight > self.max_bytes and not self._closed:
+                if deadline is None:
+                    self._wait(1.0)
+                    continue
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._wait(remaining)
+        finally:
+            self._blocked -= 1
+            if depth:
+                self._waiting[me] = depth
+            else:
+                del self._waiting[me]
         return True
 
     def _put_aside(self, record: logging.LogRecord) -> bool:
@@ -382,11 +463,16 @@ class ThreadQueue:
             self._not_full.notify_all()
         return batch
 
-    def done(self, count: int) -> None:
-        """The listener has delivered ``count`` records taken earlier."""
+    def done(self, count: int, heavy: int = 0) -> None:
+        """The listener has delivered ``count`` records taken earlier, whose heavy messages
+        (``HEAVY_MESSAGE`` long or longer) were ``heavy`` bytes in all."""
         with self._lock:  # once a batch; abandon() must see handled and _owed move together
             outer, self._inside = self._inside, True  # a section (see take)
             try:
+                if heavy and self.max_bytes:
+                    self.heavy_bytes = max(0, self.heavy_bytes - heavy)
+                    if self._blocked:
+                        self._not_full.notify_all()  # the waiters in _wait_for_bytes wait for this
                 if self._owed:  # a stop gave up on these records in flight: they count as late
                     late = min(count, self._owed)
                     self._owed -= late

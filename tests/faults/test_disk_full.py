@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from logboot.sinks.base import PartialWriteError
-from logboot.sinks.files import FileSink
+from logboot.sinks.files import WRITE_CHUNK, FileSink, chunked
 
 from .harness import bare_profile, numbers, run_child, whole_lines
 
@@ -200,3 +200,61 @@ def test_a_torn_record_is_cut_when_the_file_ends_with_it(
     assert sink.write_lines(["record 2"]) == 1
     sink.close()
     assert numbers(whole_lines(tmp_path / "app.log")) == [0, 2]
+
+
+BIG_RECORD = 4096  # bytes per line of the split-batch test, newline included
+BIG_ROOM = 3 * BIG_RECORD + 1000  # three whole records, and 1000 bytes of the fourth
+
+
+def test_file_size_limit_in_a_split_batch_leaves_only_whole_records(tmp_path: Path) -> None:
+    """A batch split by `batch_bytes` (two 4 KiB records a part) that hits EFBIG in its second
+    part leaves only whole records; the later parts are counted, and written + errors == logged."""
+    log_file = tmp_path / "app.log"
+    path = bare_profile(tmp_path)
+    path.write_text(
+        path.read_text().replace("sinks: [out]}", "sinks: [out], batch_bytes: 8KiB}"), encoding="utf-8"
+    )
+    assert "batch_bytes: 8KiB" in path.read_text()
+    sizes = (BEFORE, DURING, AFTER, BIG_RECORD, BIG_ROOM)
+    done = run_child(tmp_path, CHILD, str(path), str(log_file), "fsize", *map(str, sizes))
+    assert done.returncode == 0, done.stderr
+    stats = json.loads(done.stdout)
+    fits = BIG_ROOM // BIG_RECORD
+    assert numbers(whole_lines(log_file), rf"^record (\d{{6}}) x{{{BIG_RECORD - 15}}}$") == [
+        *range(BEFORE + fits),
+        *range(BEFORE + DURING, BEFORE + DURING + AFTER),
+    ]
+    assert (stats["records"], stats["errors"]) == (BEFORE + fits + AFTER, DURING - fits)
+
+
+def test_a_short_write_in_the_second_part_of_a_big_batch_leaves_only_whole_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch written in parts of 64 KiB (one writev) cut short in its second part (then
+    ENOSPC) keeps the first part and the whole lines of the second, counted; the torn line
+    is cut off."""
+    sink = FileSink(tmp_path / "app.log")
+    lines = [f"record {seq:06d} " + "y" * 3986 for seq in range(40)]  # 4,000 bytes and a newline
+    groups = chunked(lines, WRITE_CHUNK)
+    assert len(groups) > 2
+    cut = (len(groups[0]) + 10) * 4001 + 500  # the first part, ten whole lines, a torn one
+    real_write = os.write
+    vectors: list[int] = []
+
+    def writev_cut_short(fd: int, parts: list[bytes]) -> int:
+        vectors.append(len(parts))
+        return real_write(fd, b"".join(parts)[:cut])
+
+    def no_space(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "writev", writev_cut_short)
+    monkeypatch.setattr(os, "write", no_space)
+    with pytest.raises(PartialWriteError) as info:
+        sink.write_lines(lines)
+    monkeypatch.undo()
+    assert vectors == [len(groups)]  # every part in one system call
+    assert (info.value.written, sink.size) == (len(groups[0]) + 10, (len(groups[0]) + 10) * 4001)
+    sink.close()
+    expected = list(range(len(groups[0]) + 10))
+    assert numbers(whole_lines(tmp_path / "app.log"), r"^record (\d{6}) y{3986}$") == expected
