@@ -35,7 +35,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from logboot.values.units import DEFAULT_SHED_AT
@@ -305,27 +305,10 @@ class ThreadQueue:
         if depth >= _NESTED_WAITS:
             return True
         self.waited_for_bytes += 1
-        deadline = None if self.block_timeout is None else time.monotonic() + self.block_timeout
-        self._blocked += 1
-        self._waiting[me] = depth + 1
-        self._wakeup.set()
-        try:
-            # (Waiting on until half the bound was free, for fewer wake-ups, measured slower.)
-            while self.heavy_bytes and self.heavy_bytes + weight > self.max_bytes and not self._closed:
-                if deadline is None:
-                    self._wait(1.0)
-                    continue
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._wait(remaining)
-        finally:
-            self._blocked -= 1
-            if depth:
-                self._waiting[me] = depth
-            else:
-                del self._waiting[me]
-        return True
+        # (Waiting on until half the bound was free, for fewer wake-ups, measured slower.)
+        return self._wait_while(
+            lambda: bool(self.heavy_bytes) and self.heavy_bytes + weight > self.max_bytes, me, depth
+        )
 
     def _put_aside(self, record: logging.LogRecord) -> bool:
         """(Re-entrant: the section this thread interrupted is changing the queue.) Only
@@ -401,12 +384,18 @@ class ThreadQueue:
         if depth >= _NESTED_WAITS:
             self.dropped_reentrant += 1
             return False
+        return self._wait_while(lambda: len(self._items) >= self.max_size, me, depth) and not self._closed
+
+    def _wait_while(self, full: Callable[[], bool], me: int, depth: int) -> bool:
+        """(In a section.) Wait, at most ``block_timeout``, while ``full()`` and the queue is
+        open; False on timeout. ``depth``: this thread's waits already under way (a signal
+        handler that logs may interrupt a wait and wait again)."""
         deadline = None if self.block_timeout is None else time.monotonic() + self.block_timeout
         self._blocked += 1
         self._waiting[me] = depth + 1
         self._wakeup.set()
         try:
-            while len(self._items) >= self.max_size and not self._closed:
+            while full() and not self._closed:
                 if deadline is None:
                     self._wait(1.0)
                     continue
@@ -420,7 +409,7 @@ class ThreadQueue:
                 self._waiting[me] = depth
             else:
                 del self._waiting[me]
-        return not self._closed
+        return True
 
     def _wait(self, timeout: float) -> None:
         """Wait for room, out of the section: the wait lets the lock go, so others may run
