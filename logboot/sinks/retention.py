@@ -38,7 +38,7 @@ import stat
 import threading
 import time
 import weakref
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -155,7 +155,9 @@ class Retention:
     def _fresh_state(self) -> None:
         self._cond = threading.Condition(threading.Lock())
         self._jobs: deque[tuple[Inode, Path]] = deque()
-        self._waiting: set[Inode] = set()  # queued or being compressed: left out of the size sum
+        # Queued or being compressed: left out of the size sum. A count, not a set: an inode
+        # freed by a compression or a prune may come back at once as a newly rolled file.
+        self._waiting: Counter[Inode] = Counter()
         self._busy = False
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -298,10 +300,13 @@ class Retention:
             return  # a link or a folder at a rolled name is never compressed
         inode = (info.st_dev, info.st_ino)
         with self._cond:
-            if self._stopping or inode in self._waiting:
+            if self._stopping:
                 return
+            # Never skipped for an inode already queued: it may be a new file that reuses the
+            # number of one compressed or pruned meanwhile. A job whose file is gone (or
+            # already compressed by an earlier job) finds nothing and does nothing.
             self._jobs.append((inode, path))
-            self._waiting.add(inode)
+            self._waiting[inode] += 1
             if start and not self._running():
                 self._start()
             self._cond.notify_all()
@@ -334,7 +339,9 @@ class Retention:
                 self._reporter.report(err, f"cannot compress {str(path)!r}; it stays as it is")
             finally:
                 with self._cond:
-                    self._waiting.discard(inode)
+                    self._waiting[inode] -= 1
+                    if self._waiting[inode] <= 0:
+                        del self._waiting[inode]
             try:
                 self.prune(guard=True)
             except Exception as err:  # noqa: BLE001
