@@ -131,6 +131,16 @@ class Wakeup:
         return not self._token.locked()
 
 
+def heavy_weight(record: logging.LogRecord) -> int:
+    """What a record weighs against a byte bound or a batch's byte budget: the length of its
+    (merged) message when that is ``HEAVY_MESSAGE`` long or longer, else nothing (lighter
+    records are bounded by their count alone)."""
+    message = record.msg
+    if message.__class__ is not str or len(message) < HEAVY_MESSAGE:
+        return 0
+    return len(message)
+
+
 class ThreadQueue:
     """A FIFO of records between producers in this process and one listener thread."""
 
@@ -260,10 +270,10 @@ class ThreadQueue:
 
     def _put_weighed(self, record: logging.LogRecord) -> bool:
         """``put`` for a queue with a byte bound: a heavy message first waits for room in bytes."""
-        msg = record.msg
-        if msg.__class__ is not str or len(msg) < HEAVY_MESSAGE:
+        weight = heavy_weight(record)
+        if not weight:
             return ThreadQueue.put(self, record)
-        return self._put_heavy(record, len(msg))
+        return self._put_heavy(record, weight)
 
     def _put_heavy(self, record: logging.LogRecord, weight: int) -> bool:
         """Wait while other heavy records already hold ``max_bytes`` (a record heavier than
