@@ -1,4 +1,4 @@
-"""Four processes logging into one file: each variant's parent and child sides.
+"""Processes (4, or 8) logging into one file: each variant's parent and child sides.
 
 The clock starts when every child has set up its logging (a barrier) and stops when
 every record is in the file: the children have exited and the parent's listener, if

@@ -163,6 +163,12 @@ TABLES: dict[str, list[tuple[str, list[Column]]]] = {
             [*_metric("processes", "records_per_s", 0), _logboot_times("processes", "records_per_s")],
         )
     ],
+    "processes-8": [
+        (
+            "8 processes into one file: records/s until all on disk",
+            [*_metric("processes-8", "records_per_s", 0), _logboot_times("processes-8", "records_per_s")],
+        )
+    ],
     "large": [
         (
             "Large messages (16 KiB: a fifth of the records; 1 KiB), one thread:"
@@ -300,6 +306,18 @@ def targets(samples: Samples) -> list[Target]:
             "4 processes: logboot / concurrent-log-handler",
             ratio("processes", "logboot", "concurrent-log-handler", rps),
             2.5,
+            False,
+        ),
+        Target(
+            "4 processes: logboot / file-append (a FileHandler each; issue 23)",
+            ratio("processes", "logboot", "file-append", rps),
+            0.9,
+            False,
+        ),
+        Target(
+            "8 processes: logboot / file-append (a FileHandler each; issue 23)",
+            ratio("processes-8", "logboot", "file-append", rps),
+            0.9,
             False,
         ),
         Target(

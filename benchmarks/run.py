@@ -65,6 +65,8 @@ SCENARIOS: dict[str, Scenario] = {
         ("filehandler", "stdlib-queue", "loguru", "concurrent-log-handler", "logboot"), threads=8
     ),
     "processes": Scenario(PROCESS_VARIANTS, processes=4),
+    # 8 processes into one file: logboot against each process appending itself (issue 23).
+    "processes-8": Scenario(("file-append", "logboot"), processes=8),
     # Messages of 16 KiB and 1 KiB, one thread, until on disk, against FileHandler (issue 23).
     # The 16 KiB runs log a fifth of the records (200,000 would be 3.3 GB a run).
     "large": Scenario(("filehandler-16k", "logboot-16k", "filehandler-1k", "logboot-1k")),
@@ -267,7 +269,7 @@ def _progress(round_: int, repeat: int, scenario: str, variant: str, result: dic
         shown = "FAILED: " + str(result.get("problem"))
     elif scenario == "cold-start":
         shown = f"{result['ms']:.0f} ms"
-    elif scenario in ("threads", "processes"):
+    elif scenario == "threads" or scenario.startswith("processes"):
         shown = f"{result['records_per_s']:,.0f} records/s"
     elif scenario == "paired":
         shown = (

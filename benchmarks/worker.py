@@ -120,7 +120,7 @@ def main(argv: list[str]) -> None:
     spec = json.loads(argv[1])
     folder = Path(spec["folder"])
     scenario = spec["scenario"]
-    if scenario == "processes":
+    if scenario.startswith("processes"):
         result = processes.run(spec["variant"], folder, spec["processes"], spec["records"])
     elif scenario == "paired":
         result = run_paired(spec["variant"], folder, spec["records"], spec.get("pairs", 5))

@@ -95,7 +95,7 @@ def test_cached_start_in_a_fresh_process_imports_no_validation(cache: Path, prof
         assert report.clean and report.handled == 500, report
         print(sorted(m for m in ("pydantic", "yaml", "logboot.profile.schema") if m in sys.modules))
         heavy = ("logboot.runtime.transport", "pickle", "socket", "tempfile", "uuid", "dataclasses")
-        heavy += ("inspect",)
+        heavy += ("inspect", "logboot.runtime.frames")
         print(sorted(m for m in heavy if m in sys.modules))
         """
     )

@@ -184,6 +184,46 @@ def test_accounting_holds_for_any_sequence(policy: str, max_size: int, operation
     assert not max_size or stats["peak"] <= max_size
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    policy=st.sampled_from(["block", "drop_newest", "drop_oldest"]),
+    max_size=st.integers(min_value=0, max_value=6),
+    shed=st.booleans(),
+    operations=st.lists(
+        st.tuples(st.booleans(), st.integers(min_value=1, max_value=5), st.booleans()), max_size=40
+    ),
+)
+def test_put_many_is_put_one_by_one(
+    policy: str, max_size: int, shed: bool, operations: list[tuple[bool, int, bool]]
+) -> None:
+    """put_many (a process queue's receiver) leaves the queue and its counters as the same
+    records put one by one would: order, drops, evictions, shedding."""
+    settings_ = {
+        "block_timeout": 0.0 if policy == "block" else None,
+        "shed_below": logging.WARNING if shed else None,
+    }
+    many = ThreadQueue("many", max_size, policy, **settings_)  # type: ignore[arg-type]
+    each = ThreadQueue("each", max_size, policy, **settings_)  # type: ignore[arg-type]
+    made = 0
+    for is_put, count, high in operations:
+        if is_put:
+            level = logging.ERROR if high else logging.INFO
+            records = [
+                logging.LogRecord("t", level, __file__, 1, str(made + i), None, None) for i in range(count)
+            ]
+            made += count
+            many.put_many(records)
+            for record in records:
+                each.put(record)
+        else:
+            taken = [r.msg for r in many.take(count)]
+            assert taken == [r.msg for r in each.take(count)]
+            many.done(len(taken))
+            each.done(len(taken))
+        assert [r.msg for r in many._items] == [r.msg for r in each._items]
+        assert many.stats() == each.stats()
+
+
 @pytest.fixture
 def gated() -> Iterator[tuple[ThreadQueue, GatedSink, Listener]]:
     queue = ThreadQueue("q", 0, "block")

@@ -268,6 +268,36 @@ class ThreadQueue:
             time.sleep(0)
         return True
 
+    def put_many(self, records: list[logging.LogRecord]) -> None:
+        """Enqueue ``records`` in order, as ``put`` would one by one: in one section when
+        they all fit below the slow path's mark (a process queue's receiver puts what one
+        read brought), else one by one."""
+        lock = self._lock
+        if not lock.acquire(False):
+            acquire_contended(lock)
+        size = -1
+        try:
+            if not self._inside and not self.max_bytes:
+                items = self._items
+                if len(items) + len(records) <= self._room:
+                    self._inside = True
+                    try:
+                        items.extend(records)
+                        size = len(items)
+                    finally:
+                        self._inside = False
+        finally:
+            lock.release()
+        if size < 0:
+            for record in records:
+                self.put(record)
+            return
+        if self._listener_idle:
+            self._listener_idle = False
+            self._wakeup.set()
+        elif size >= _HIGH_WATER:
+            time.sleep(0)  # the listener is behind: let it run (see put)
+
     def _put_weighed(self, record: logging.LogRecord) -> bool:
         """``put`` for a queue with a byte bound: a heavy message first waits for room in bytes."""
         weight = heavy_weight(record)

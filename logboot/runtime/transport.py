@@ -1,4 +1,4 @@
-"""Records between processes: one pipe per child, length-prefixed frames.
+"""Records between processes: one pipe per child, carrying frames (``logboot.runtime.frames``).
 
 ``multiprocessing.Queue`` shares one write lock among every process that puts into it,
 so a child killed while holding it wedges the parent and all its siblings. Here each
@@ -6,41 +6,27 @@ child has a connection of its own: a child that dies mid-frame loses only what i
 not sent, and its partial frame is discarded, never parsed.
 
 A child connects to the queue's Unix socket only to hand the parent the read end of a
-pipe of its own (``SCM_RIGHTS``), then writes its frames into the pipe. A small write
-into a pipe costs the kernel a third of a ``send`` on a Unix stream socket, which
-allocates a socket buffer per send (0.43 against 1.2 µs for a 90-byte frame here). The
-pipe keeps the system's size (64 KiB on Linux, about 750 of the benchmark's frames): a
-larger one (``F_SETPIPE_SZ``) gained 2 to 5% in the 4-process benchmark, and counts
-against the user's limit on pipe memory, which every other pipe of that user shares.
+pipe of its own (``SCM_RIGHTS``), then writes its frames into the pipe, one write a
+record: a record is in the kernel when the logging call returns, so a child that ends
+with ``os._exit`` loses nothing. A small write into a pipe costs the kernel a third of a
+``send`` on a Unix stream socket, which allocates a socket buffer per send (0.43 against
+1.2 µs for a 90-byte frame here). The pipe keeps the system's size (64 KiB on Linux,
+about 1,000 of the benchmark's frames): a larger one (``F_SETPIPE_SZ``) gained 2 to 5% in
+the 4-process benchmark, and counts against the user's limit on pipe memory, which every
+other pipe of that user shares.
 
-A frame is a 4-byte big-endian length, a kind byte, and a pickle. What repeats from
-record to record is sent once per connection:
-
-- ``FIELDS`` opens a connection: the names of the child's standard record attributes,
-  split into the call-site part (logger, level, path, function, line, thread, process)
-  and the per-record part (message, time, exception text).
-- ``SITE`` gives a call-site number to the call-site values the first time they occur.
-- ``RECORD`` carries a call-site number, the per-record values, and the extra attributes
-  (made plain in the child: primitives kept, anything else replaced by its ``repr``) or None.
-- ``DICT`` carries a whole record: one that lacks a standard attribute, or any record
-  once a connection has numbered ``MAX_SITES`` call sites.
-
-The parent rebuilds a record as a copy of its call site's attributes plus its own, so
-the repeated strings are neither sent nor allocated again; a child on another Python
-version (other attributes) still works, as the names come from the child.
+The parent's receiver thread reads each pipe, decodes the whole frames a read brought
+and puts their records on the queue in one go (``ThreadQueue.put_many``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import operator
 import os
-import pickle
 import selectors
 import shutil
 import socket
-import struct
 import tempfile
 import threading
 import time
@@ -48,166 +34,13 @@ import weakref
 from collections import deque
 from typing import Any
 
-from logboot.core.records import RECORD_ATTRIBUTE_ORDER, RECORD_ATTRIBUTES
 from logboot.core.reporting import write_stderr
-from logboot.formatters.fields import STANDARD_ATTRS
+from logboot.runtime.frames import Decoder, Encoder
 from logboot.runtime.queues import Overflow, ThreadQueue, stays_taken
 from logboot.sinks.base import write_bytes
 
-_HEADER = struct.Struct("!I")
-MAX_FRAME = 64 * 1024 * 1024  # a larger length is a corrupt stream, not a record
 _READ_SIZE = 256 * 1024
 HELLO = b"P"  # the byte a child sends with its pipe's read end
-_PLAIN = (str, int, float, bool, type(None))
-
-
-def _plain(value: Any, depth: int = 0) -> Any:
-    """``value`` if it is plain data (safe to unpickle anywhere), else its ``repr``."""
-    if isinstance(value, _PLAIN):
-        return value
-    if depth < 4:
-        if type(value) in (list, tuple):
-            return type(value)(_plain(v, depth + 1) for v in value)
-        if type(value) is dict:
-            return {str(k): _plain(v, depth + 1) for k, v in value.items()}
-    try:
-        return repr(value)
-    except Exception:  # noqa: BLE001 - a broken __repr__ must not lose the record
-        return f"<unrepresentable {type(value).__name__} object>"
-
-
-# The standard attributes of a record made in this process, in the order LogRecord sets
-# them, split into what a call site repeats and what each record has of its own.
-_FIELD_NAMES = RECORD_ATTRIBUTE_ORDER
-_FIELD_SET = RECORD_ATTRIBUTES
-_SITE_CANDIDATES = frozenset(
-    {"name", "levelno", "levelname", "pathname", "filename", "module", "lineno", "funcName"}
-    | {"thread", "threadName", "process", "processName", "taskName"}
-)
-SITE_NAMES = tuple(name for name in _FIELD_NAMES if name in _SITE_CANDIDATES)
-OWN_NAMES = tuple(name for name in _FIELD_NAMES if name not in _SITE_CANDIDATES)
-_site_values = operator.itemgetter(*SITE_NAMES)
-_own_values = operator.itemgetter(*OWN_NAMES)
-MAX_SITES = 4096  # call sites numbered per connection; later ones travel as DICT frames
-
-FIELDS, SITE, RECORD, DICT = b"F", b"S", b"R", b"D"  # frame kinds: the byte after the length
-
-
-def _frame(kind: bytes, value: object) -> bytes:
-    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    return _HEADER.pack(len(payload) + 1) + kind + payload
-
-
-def _plain_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
-    """``attributes`` with every extra value made plain (a copy only when there are extras)."""
-    extras = attributes.keys() - STANDARD_ATTRS
-    if not extras:
-        return attributes
-    plain = dict(attributes)
-    for key in extras:
-        plain[key] = _plain(plain[key])
-    return plain
-
-
-def _whole(attributes: dict[str, Any]) -> bytes:
-    """A ``DICT`` frame: extras made plain, and every value too if that is not enough."""
-    try:
-        return _frame(DICT, _plain_attributes(attributes))
-    except Exception:  # noqa: BLE001 - a standard attribute that cannot be pickled
-        return _frame(DICT, {key: _plain(value) for key, value in attributes.items()})
-
-
-class Encoder:
-    """The child's side of one connection: turns records into frames, numbering call sites."""
-
-    def __init__(self) -> None:
-        self._sites: dict[tuple[Any, ...], int] = {}
-
-    def opening(self) -> bytes:
-        """The frame a connection starts with."""
-        return _frame(FIELDS, (SITE_NAMES, OWN_NAMES))
-
-    def encode(self, record: logging.LogRecord) -> bytes:
-        """The frames for a prepared record (message merged, exception rendered)."""
-        attributes = record.__dict__
-        try:
-            return self._compact(attributes)
-        except Exception:  # noqa: BLE001 - a missing, unhashable or unpicklable standard attribute
-            return _whole(attributes)
-
-    def _compact(self, attributes: dict[str, Any]) -> bytes:
-        site, own = _site_values(attributes), _own_values(attributes)
-        number = self._sites.get(site)
-        extras = None
-        if len(attributes) != len(_FIELD_NAMES):  # only then can there be more than the standard ones
-            extras = {key: _plain(attributes[key]) for key in attributes.keys() - _FIELD_SET}
-        if number is not None:
-            return _frame(RECORD, (number, own, extras))
-        if len(self._sites) >= MAX_SITES:
-            return _whole(attributes)
-        number = len(self._sites)
-        frames = _frame(SITE, (number, site)) + _frame(RECORD, (number, own, extras))
-        self._sites[site] = number  # only once its frame exists: the parent must get every site it hears of
-        return frames
-
-
-_new_record = logging.LogRecord.__new__
-_FIELDS_BYTE, _SITE_BYTE, _RECORD_BYTE, _DICT_BYTE = FIELDS[0], SITE[0], RECORD[0], DICT[0]
-
-
-class Decoder:
-    """The parent's side of one connection: turns frames back into records."""
-
-    def __init__(self) -> None:
-        self._site_names: tuple[str, ...] | None = None
-        self._own_names: tuple[str, ...] = ()
-        self._sites: list[dict[str, Any]] = []
-
-    def decode(self, payload: bytes | memoryview) -> logging.LogRecord | None:
-        """The record a frame carries (``payload`` starts at the kind byte); None for a
-        frame that only sets up the connection. Raises ValueError on a frame that does not
-        fit what the connection has said so far."""
-        kind = payload[0]
-        value = pickle.loads(payload[1:])  # noqa: S301 - only this user's processes reach the 0700 socket that hands pipes over
-        if kind == _RECORD_BYTE:
-            number, own, extras = value
-            if not (0 <= number < len(self._sites)) or len(own) != len(self._own_names):
-                raise ValueError("a record that does not match what its connection defined")
-            attributes = self._sites[number].copy()
-            attributes.update(zip(self._own_names, own))  # noqa: B905 - lengths checked above
-            if extras:
-                attributes.update(extras)
-        elif kind == _DICT_BYTE:
-            if type(value) is not dict:
-                raise ValueError("a whole record must be a dict")
-            attributes = value
-        elif kind == _SITE_BYTE:
-            self._define_site(value)
-            return None
-        elif kind == _FIELDS_BYTE:
-            self._name_fields(value)
-            return None
-        else:
-            raise ValueError(f"unknown frame kind {kind!r}")
-        record = _new_record(logging.LogRecord)
-        record.__dict__ = attributes
-        return record
-
-    def _name_fields(self, value: Any) -> None:
-        if not (
-            isinstance(value, tuple)
-            and len(value) == 2
-            and all(isinstance(names, tuple) and all(isinstance(n, str) for n in names) for names in value)
-        ):
-            raise ValueError("a fields frame must carry two tuples of names")
-        self._site_names, self._own_names = value
-        self._sites = []
-
-    def _define_site(self, value: Any) -> None:
-        number, site = value
-        if self._site_names is None or number != len(self._sites) or len(site) != len(self._site_names):
-            raise ValueError("a call site that does not match what its connection defined")
-        self._sites.append(dict(zip(self._site_names, site)))  # noqa: B905 - lengths checked above
 
 
 class ProcessChannel:
@@ -273,19 +106,23 @@ class ProcessChannel:
                 self._pending.append(record)
                 return True
             sent = self._send(record)
-            pending = self._pending
-            while pending:  # a handler that runs after this check finds _inside false and sends its own
-                self._send(pending.popleft())
+            if self._pending:  # a handler that runs after this check finds _inside false and sends its own
+                pending = self._pending
+                while pending:
+                    self._send(pending.popleft())
             return sent
 
     def _send(self, record: logging.LogRecord) -> bool:
         self._inside = True
         try:
-            if self._pipe < 0:
-                self._pipe = self._connect()
+            pipe = self._pipe
+            if pipe < 0:
+                pipe = self._pipe = self._connect()
             frames = self._encoder.encode(record)
             try:
-                write_bytes(self._pipe, frames)
+                done = os.write(pipe, frames)
+                if done < len(frames):  # cut short (a signal in a full pipe): the rest
+                    write_bytes(pipe, frames[done:])
             except BaseException:
                 # Failed or interrupted (KeyboardInterrupt in a full pipe), maybe
                 # mid-frame: the parent discards a partial frame when the pipe
@@ -351,7 +188,7 @@ class _Connection:
 
     def __init__(self, pipe: int) -> None:
         self.pipe = pipe
-        self.buffer = bytearray()
+        self.buffer = bytearray()  # the start of a frame not yet whole
         self.decoder = Decoder()
 
 
@@ -503,31 +340,23 @@ class ProcessQueue(ThreadQueue):
         if not data:
             self._detach(connection, selector, connections)
             return False
-        buffer = connection.buffer
-        buffer += data
-        position, size = 0, len(buffer)
-        put, decode = self.put, connection.decoder.decode
-        while size - position >= 4:
-            (length,) = _HEADER.unpack_from(buffer, position)
-            if length > MAX_FRAME:
-                self.corrupt_frames += 1
-                write_stderr(f"logboot: queue {self.name!r}: a child sent a corrupt frame; disconnected\n")
-                self._detach(connection, selector, connections, report=False)
-                return False
-            end = position + 4 + length
-            if end > size:
-                break
-            payload = memoryview(buffer)[position + 4 : end]
-            try:
-                record = decode(payload)
-                if record is not None:
-                    put(record)
-            except Exception:  # noqa: BLE001 - one bad frame is counted, the stream goes on
-                self.corrupt_frames += 1
-            finally:
-                payload.release()  # the buffer cannot be resized while a view of it is alive
-            position = end
-        del buffer[:position]
+        buffer: bytes | bytearray = data
+        if connection.buffer:  # the rest of a frame begun in an earlier read
+            connection.buffer += data
+            buffer = connection.buffer
+        records, position, bad = connection.decoder.decode_frames(buffer)
+        self.corrupt_frames += bad
+        if records:
+            self.put_many(records)  # what one read brought, in one go
+        if position < 0:
+            self.corrupt_frames += 1
+            write_stderr(f"logboot: queue {self.name!r}: a child sent a corrupt frame; disconnected\n")
+            self._detach(connection, selector, connections, report=False)
+            return False
+        if buffer is not data:
+            del connection.buffer[:position]
+        elif position < len(data):  # a frame begun: kept until a later read brings its rest
+            connection.buffer += data[position:]
         return draining or len(data) == _READ_SIZE
 
     def _detach(
