@@ -164,8 +164,10 @@ def run_once(kind: str, processes: int, records: int, counters: Counters) -> dic
         # Before the stop, whose drain ends the threads (their last stretch is in the process clock).
         receiver1, listener1 = _thread_cpu(receiver), _thread_cpu(listener)
         switches1 = _switches(receiver) + _switches(listener)
+        ended = time.perf_counter()  # the children have ended; the parent may still be reading
+        peak = 0
         if runtime is not None:
-            runtime.stop()
+            peak = runtime.stop().queues["main"]["peak"]
         seconds = time.perf_counter() - started
         parent = time.process_time() - parent0
         ticks1 = _cpu_ticks()
@@ -192,8 +194,11 @@ def run_once(kind: str, processes: int, records: int, counters: Counters) -> dic
         "of which GC": in_gc * scale,
         "parent": parent * scale,
         "total": total,
+        "cores busy": total * records / seconds / 1e6,
         "records a read": records / reads if reads else 0.0,
         "records a batch": records / batches if batches else 0.0,
+        "peak queued": peak,
+        "drain after the children ms": (started + seconds - ended) * 1000,
         "full GCs": full,
         "parent switches a 1,000": (switches1 - switches0) * 1000 / records,
         "children switches a 1,000": sum(r["switches"] for r in ran) * 1000 / records,
@@ -310,7 +315,7 @@ def in_isolation() -> dict[str, float]:
 
 
 def _cell(column: str, value: float) -> str:
-    return f"{value:,.0f}" if column in ("records/s", "full GCs") else f"{value:,.2f}"
+    return f"{value:,.0f}" if column in ("records/s", "full GCs", "peak queued") else f"{value:,.2f}"
 
 
 def decode_each(decoder: Any, data: bytes, put: Callable[[logging.LogRecord], object]) -> None:

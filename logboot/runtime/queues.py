@@ -272,6 +272,8 @@ class ThreadQueue:
         """Enqueue ``records`` in order, as ``put`` would one by one: in one section when
         they all fit below the slow path's mark (a process queue's receiver puts what one
         read brought), else one by one."""
+        if not records:
+            return
         lock = self._lock
         if not lock.acquire(False):
             acquire_contended(lock)

@@ -40,6 +40,15 @@ from logboot.runtime.queues import Overflow, ThreadQueue, stays_taken
 from logboot.sinks.base import write_bytes
 
 _READ_SIZE = 256 * 1024
+# After a round of reads that brought less than _GATHER_BYTES (about 500 of the benchmark's
+# records), the receiver lets the children's records gather in their pipes for
+# _GATHER_PAUSE before it looks again. Woken by every small write it read a few records a
+# time (20 to 70 with 4 busy children), with a system call, a wake-up of the listener and
+# two thread switches each; gathered, 200 or so (docs/benchmarks.md, "Processes, round two").
+# A record waits that much longer to be written; a child's pipe (64 KiB) fills in a
+# millisecond only with messages of kilobytes, whose reads are not small.
+_GATHER_BYTES = 32 * 1024
+_GATHER_PAUSE = 0.0005
 HELLO = b"P"  # the byte a child sends with its pipe's read end
 
 
@@ -99,7 +108,9 @@ class ProcessChannel:
             self._pipe = -1
 
     def put(self, record: logging.LogRecord) -> bool:
-        with self._lock:  # the encoder numbers call sites for this connection: one at a time
+        lock = self._lock  # the encoder numbers call sites for this connection: one at a time
+        lock.acquire()  # not `with`: on this hot path its protocol costs twice the lock (0.15 µs)
+        try:
             if self._inside:
                 # A signal handler (or finalizer) logs while this thread is mid-frame: writing
                 # now would cut that frame. The interrupted put sends it before letting go.
@@ -111,6 +122,8 @@ class ProcessChannel:
                 while pending:
                     self._send(pending.popleft())
             return sent
+        finally:
+            lock.release()
 
     def _send(self, record: logging.LogRecord) -> bool:
         self._inside = True
@@ -248,6 +261,7 @@ class ProcessQueue(ThreadQueue):
         connections: list[_Connection] = []
         try:
             while self._receiving:
+                got = 0
                 for key, _ in selector.select(timeout=1.0):
                     if key.data is None:
                         self._accept(selector, greeting)
@@ -256,7 +270,9 @@ class ProcessQueue(ThreadQueue):
                     elif isinstance(key.data, socket.socket):
                         self._take_pipe(key.data, selector, greeting, connections)
                     else:
-                        self._read(key.data, selector, connections)
+                        got += self._read(key.data, selector, connections)
+                if 0 < got < _GATHER_BYTES:
+                    time.sleep(_GATHER_PAUSE)
             # Stopping: take every pending connection and everything already sent. A
             # child that has not handed over its pipe yet has written nothing into it.
             self._accept(selector, greeting)
@@ -265,7 +281,7 @@ class ProcessQueue(ThreadQueue):
             for connection in list(connections):
                 # Until the stop's deadline: a child still logging must not keep us here.
                 while time.monotonic() < self._drain_deadline and self._read(
-                    connection, selector, connections, draining=True
+                    connection, selector, connections
                 ):
                     pass
         except Exception as err:  # noqa: BLE001 - report; the stop path still completes
@@ -324,22 +340,18 @@ class ProcessQueue(ThreadQueue):
         connection: _Connection,
         selector: selectors.BaseSelector,
         connections: list[_Connection],
-        draining: bool = False,
-    ) -> bool:
-        """Read once from a child; True if more may be waiting.
-
-        ``draining`` (at stop): True after any data, so the caller reads on until the
-        pipe is empty or closed (and a child that has ended is seen to have detached).
-        """
+    ) -> int:
+        """Read once from a child; the number of bytes read (0: none waiting, or the pipe
+        ended and the child is seen to have detached)."""
         try:
             data = os.read(connection.pipe, _READ_SIZE)
         except (BlockingIOError, InterruptedError):
-            return False
+            return 0
         except OSError:
             data = b""
         if not data:
             self._detach(connection, selector, connections)
-            return False
+            return 0
         buffer: bytes | bytearray = data
         if connection.buffer:  # the rest of a frame begun in an earlier read
             connection.buffer += data
@@ -352,12 +364,12 @@ class ProcessQueue(ThreadQueue):
             self.corrupt_frames += 1
             write_stderr(f"logboot: queue {self.name!r}: a child sent a corrupt frame; disconnected\n")
             self._detach(connection, selector, connections, report=False)
-            return False
+            return 0
         if buffer is not data:
             del connection.buffer[:position]
         elif position < len(data):  # a frame begun: kept until a later read brings its rest
             connection.buffer += data[position:]
-        return draining or len(data) == _READ_SIZE
+        return len(data)
 
     def _detach(
         self,
