@@ -9,8 +9,10 @@ receiver thread and the listener thread (their own thread clocks), the cyclic GC
 either thread), and the whole parent process. With every core busy, the CPU a record
 costs in all the processes together is what sets the rate; the parent's share is what
 one process (one GIL) must do for every record. Also: records per read of a child's
-pipe, records per listener batch (one write each), context switches, and the share of
-the machine other processes took meanwhile (``/proc/stat``).
+pipe, records per listener batch (one write each), context switches, and from
+``/proc/stat`` the share of the machine's time that was busy but is not in the figures
+(other processes, and the children's own exits, which the window holds but their clocks
+do not) and the share that was idle.
 
 In isolation: each step of a record's way timed alone, in this process (best of many
 runs of ``time.thread_time``): a child's logging call through a NullHandler (the floor),
@@ -180,11 +182,13 @@ def run_once(kind: str, processes: int, records: int, counters: Counters) -> dic
     children_user = sum(r["user"] for r in ran) * scale
     children_system = sum(r["system"] for r in ran) * scale
     total = children_user + children_system + parent * scale
-    others = 0.0
+    others = idle = 0.0
     if ticks0 is not None and ticks1 is not None:
-        all_ticks, busy = ticks1[0] - ticks0[0], ticks1[1] - ticks0[1]
+        all_ticks, busy, steal = (b - a for a, b in zip(ticks0, ticks1, strict=True))
         ours = total * records / 1e6 * os.sysconf("SC_CLK_TCK")
-        others = max(0.0, busy - ours) / all_ticks * 100 if all_ticks > 0 else 0.0
+        if all_ticks > 0:
+            others = max(0.0, busy - ours) / all_ticks * 100
+            idle = (all_ticks - busy - steal) / all_ticks * 100
     return {
         "records/s": records / seconds,
         "children user": children_user,
@@ -202,7 +206,8 @@ def run_once(kind: str, processes: int, records: int, counters: Counters) -> dic
         "full GCs": full,
         "parent switches a 1,000": (switches1 - switches0) * 1000 / records,
         "children switches a 1,000": sum(r["switches"] for r in ran) * 1000 / records,
-        "other processes %": others,
+        "busy, not counted %": others,
+        "idle %": idle,
     }
 
 

@@ -246,6 +246,8 @@ class Decoder:
         """
         records: list[logging.LogRecord] = []
         keep, header, quick_body = records.append, _HEADER.unpack_from, _QUICK_BODY.unpack_from
+        new, record_class, body_end, quick_byte = _new_record, logging.LogRecord, _QUICK_BODY_END, _QUICK_BYTE
+        sites, quick = self._sites, self._quick  # read again after a frame of another kind
         position, size, bad = 0, len(data), 0
         while size - position >= 4:
             (length,) = header(data, position)
@@ -256,20 +258,21 @@ class Decoder:
             if end > size:
                 break
             try:
-                if length >= _QUICK_BODY_END and data[start] == _QUICK_BYTE and self._quick:
+                if length >= body_end and data[start] == quick_byte and quick:
                     number, bare, created, msecs, relative = quick_body(data, start + 1)
-                    attributes = self._sites[number].copy()
-                    attributes["msg"] = data[start + _QUICK_BODY_END : end].decode()
+                    attributes = sites[number].copy()
+                    attributes["msg"] = data[start + body_end : end].decode()
                     if not bare:
                         attributes["args"] = ()
                     attributes["created"] = created
                     attributes["msecs"] = msecs
                     attributes["relativeCreated"] = relative
-                    record = _new_record(logging.LogRecord)
+                    record = new(record_class)
                     record.__dict__ = attributes
                     keep(record)
                 else:
                     decoded = self.decode_at(data, start, end)
+                    sites, quick = self._sites, self._quick
                     if decoded is not None:
                         keep(decoded)
             except Exception:  # noqa: BLE001 - one bad frame is counted, the stream goes on
