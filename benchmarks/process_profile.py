@@ -107,7 +107,7 @@ class Counters:
         self._gc_started = 0.0
         read, take = ProcessQueue._read, ThreadQueue.take
 
-        def counted_read(queue: Any, *args: Any, **kwargs: Any) -> bool:
+        def counted_read(queue: Any, *args: Any, **kwargs: Any) -> Any:  # bool before round two, int after
             self.reads += 1
             return read(queue, *args, **kwargs)
 

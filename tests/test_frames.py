@@ -86,8 +86,8 @@ def test_the_common_record_travels_packed_and_arrives_equal() -> None:
     its attributes in the order the pickled frames give them."""
     wire = Wire()
     wire.roundtrip(record("first %s", "x"))
-    bare = record("no args")
-    bare.args = ()
+    bare = record("no %s", "args")
+    bare.args = ()  # merged, or none given: LogRecord keeps ()
     unicode = record("naïve ✓ %s", "日本")
     fits = [record("n %d", 1), bare, unicode, record("empty %s", "")]
     surrogate = record("bad %s", "\udce9")  # a lone surrogate: no UTF-8
@@ -211,24 +211,29 @@ def test_a_read_decodes_whole_frames_and_counts_the_bad_ones() -> None:
     end; an empty frame, a QUICK frame too short for its fields and an unknown kind are each
     counted and skipped, never read past their end; a length no frame can have stops it."""
     encoder = Encoder()
-    good = [encoder.encode(record("n %d", n)) for n in range(3)]
-    short_quick = struct.pack("!I", 6) + QUICK + good[1][5:10]
+    bare = record("no %s", "args")
+    bare.args = ()  # merged, or none given: LogRecord keeps ()
+    first = encoder.encode(record("n %d", 0)) + encoder.encode(bare)  # the call sites, numbered
+    quick = [encoder.encode(record("n %d", 1)), encoder.encode(bare)]
+    assert [split(frames)[0][0] for frames in quick] == [QUICK, QUICK]
+    short_quick = struct.pack("!I", 6) + QUICK + quick[0][5:10]
     data = (
         encoder.opening()
-        + good[0]
+        + first
         + struct.pack("!I", 0)
         + short_quick
-        + good[1]
+        + quick[0]
         + frame_of(b"Z", "what is this")
-        + good[2]
+        + quick[1]
     )
     cut = encoder.encode(record("n %d", 3))[:-5]
     records, end, bad = Decoder().decode_frames(data + cut)
-    assert [r.getMessage() for r in records] == ["n 0", "n 1", "n 2"]
+    assert [r.getMessage() for r in records] == ["n 0", "no args", "n 1", "no args"]
+    assert records[3].args == () and records[2].args is None
     assert (end, bad) == (len(data), 3)
     corrupt = data + struct.pack("!I", MAX_FRAME + 1) + b"x" * 10
     records, end, bad = Decoder().decode_frames(corrupt)
-    assert (len(records), end, bad) == (3, -1, 3)
+    assert (len(records), end, bad) == (4, -1, 3)
 
 
 def frame_of(kind: bytes, value: object) -> bytes:

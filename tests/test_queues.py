@@ -224,6 +224,18 @@ def test_put_many_is_put_one_by_one(
         assert many.stats() == each.stats()
 
 
+def test_put_many_of_nothing_changes_nothing_and_a_byte_bound_weighs_each() -> None:
+    """put_many([]) puts nothing; on a queue with a byte bound each record is weighed as
+    put weighs it (the heavy one counted in the bound)."""
+    queue = ThreadQueue("bytes", 10, "block", max_bytes=1 << 20)
+    queue.put_many([])
+    assert counters(queue) == (0, 0, 0, 0)
+    heavy = make_record("x" * 5000)
+    queue.put_many([make_record("light"), heavy])
+    assert queue.heavy_bytes == 5000
+    assert [r.msg for r in queue.take(10)] == ["light", "x" * 5000]
+
+
 @pytest.fixture
 def gated() -> Iterator[tuple[ThreadQueue, GatedSink, Listener]]:
     queue = ThreadQueue("q", 0, "block")
