@@ -59,7 +59,11 @@ SCENARIOS: dict[str, Scenario] = {
     "paired": Scenario(("filehandler", "stdlib-queue", "logboot")),
     # JSON lines (time, level, logger, thread name, message; `extra` fields if any): what
     # the prod template writes. The stdlib's side uses python-json-logger.
-    "json": Scenario(("null", "filehandler-json", "stdlib-queue-json", "logboot-json"), as_json=True),
+    # `logboot-json-auto`: the same with `collect: auto` (what the JSON fields do not read is
+    # not collected).
+    "json": Scenario(
+        ("null", "filehandler-json", "stdlib-queue-json", "logboot-json", "logboot-json-auto"), as_json=True
+    ),
     "burst": Scenario(("stdlib-queue-10k", "logboot", "logboot-drop"), exact=False),
     "threads": Scenario(
         ("filehandler", "stdlib-queue", "loguru", "concurrent-log-handler", "logboot"), threads=8

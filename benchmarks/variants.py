@@ -128,7 +128,12 @@ def concurrent_log_handler(folder: Path) -> Setup:
 
 
 def logboot_profile(
-    log_path: Path, *, kind: str = "thread", overflow: str = "block", as_json: bool = False
+    log_path: Path,
+    *,
+    kind: str = "thread",
+    overflow: str = "block",
+    as_json: bool = False,
+    collect: str = "all",
 ) -> str:
     """The profile the logboot variants run: one queue of 10,000, one file sink."""
     line = (
@@ -138,6 +143,7 @@ def logboot_profile(
     )
     return (
         "version: 1\n"
+        f"collect: {collect}\n"
         "formatters:\n"
         f"  line: {line}\n"
         "sinks:\n"
@@ -151,18 +157,19 @@ def logboot_profile(
     )
 
 
-def write_logboot_profile(folder: Path, overflow: str, as_json: bool = False) -> Path:
+def write_logboot_profile(folder: Path, overflow: str, as_json: bool = False, collect: str = "all") -> Path:
     profile = folder / "profile.yaml"
-    profile.write_text(
-        logboot_profile(folder / LOG_FILE, overflow=overflow, as_json=as_json), encoding="utf-8"
-    )
+    text = logboot_profile(folder / LOG_FILE, overflow=overflow, as_json=as_json, collect=collect)
+    profile.write_text(text, encoding="utf-8")
     return profile
 
 
-def _logboot(folder: Path, overflow: str, cache: bool = True, as_json: bool = False) -> Setup:
+def _logboot(
+    folder: Path, overflow: str, cache: bool = True, as_json: bool = False, collect: str = "all"
+) -> Setup:
     import logboot
 
-    runtime = logboot.setup_logging(write_logboot_profile(folder, overflow, as_json), cache=cache)
+    runtime = logboot.setup_logging(write_logboot_profile(folder, overflow, as_json, collect), cache=cache)
     dropped: list[int] = []
 
     def finish() -> None:
@@ -190,6 +197,12 @@ def logboot_json(folder: Path) -> Setup:
     return _logboot(folder, "block", as_json=True)
 
 
+def logboot_json_auto(folder: Path) -> Setup:
+    """``logboot-json`` with ``collect: auto``: the caller, process and process name are not
+    collected (the JSON fields read the thread name only)."""
+    return _logboot(folder, "block", as_json=True, collect="auto")
+
+
 def logboot_drop(folder: Path) -> Setup:
     """logboot, bounded queue (10,000), ``overflow: drop_newest``: drops are counted."""
     return _logboot(folder, "drop_newest")
@@ -206,6 +219,7 @@ STARTED_BEFORE = {
     "logboot": "block",
     "logboot-drop": "drop_newest",
     "logboot-json": "block",
+    "logboot-json-auto": "block",
     **{f"logboot-{name}": "block" for name in MESSAGE_SIZES},
 }
 WARM_UP = "import sys, logboot; logboot.setup_logging(sys.argv[1]).stop()"
@@ -216,7 +230,8 @@ def start_before(variant: str, folder: Path, env: dict[str, str]) -> None:
     overflow = STARTED_BEFORE.get(variant)
     if overflow is None:
         return
-    profile = write_logboot_profile(folder, overflow, as_json=variant.endswith("-json"))
+    collect = "auto" if variant.endswith("-auto") else "all"
+    profile = write_logboot_profile(folder, overflow, as_json="-json" in variant, collect=collect)
     subprocess.run([sys.executable, "-c", WARM_UP, str(profile)], env=env, check=True, timeout=120)
     (folder / LOG_FILE).unlink(missing_ok=True)
 
@@ -248,6 +263,7 @@ VARIANTS: dict[str, Callable[[Path], Setup]] = {
     "filehandler-json": filehandler_json,
     "stdlib-queue-json": stdlib_queue_json,
     "logboot-json": logboot_json,
+    "logboot-json-auto": logboot_json_auto,
     "logboot-first-start": logboot_first_start,
     **{f"filehandler-{name}": _sized(filehandler, size) for name, size in MESSAGE_SIZES.items()},
     **{f"logboot-{name}": _sized(logboot_block, size) for name, size in MESSAGE_SIZES.items()},

@@ -14,7 +14,7 @@ import logboot
 from logboot.formatters.escaping import ESCAPES, LONG_TEXT, any_needs_escape, escape, needs_escape
 from logboot.formatters.text import TextFormatter
 from logboot.runtime.listener import Listener, ListenerSink, message_bytes, split_batch
-from logboot.runtime.queues import HEAVY_MESSAGE, ThreadQueue
+from logboot.runtime.queues import HEAVY_MESSAGE, ThreadQueue, heavy_weight
 from logboot.sinks.base import BatchSink
 from logboot.sinks.files import WRITE_CHUNK, FileSink, chunked
 
@@ -188,6 +188,23 @@ def test_light_messages_are_not_weighed() -> None:
     for seq in range(100):
         assert queue.put(make_record(big_message(seq, 4 * KIB - 1)))
     assert (queue.heavy_bytes, queue.size(), queue.rejected) == (0, 100, 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(size=st.sampled_from([0, 1, HEAVY_MESSAGE - 1, HEAVY_MESSAGE, HEAVY_MESSAGE + 1, 3 * HEAVY_MESSAGE]))
+def test_put_weighs_a_record_as_heavy_weight_does(size: int) -> None:
+    """``put`` inlines ``heavy_weight``: the bytes it holds for a record are what the rule
+    (which the listener's batch budget reads) says that record weighs, a str or not."""
+    for message in ("x" * size, ["x"] * size, b"x" * size):
+        queue = ThreadQueue("main", 0, "block", max_bytes=1 << 30)
+        record = make_record("")
+        record.msg = message
+        assert queue.put(record)
+        assert (
+            queue.heavy_bytes
+            == heavy_weight(record)
+            == (size if isinstance(message, str) and size >= HEAVY_MESSAGE else 0)
+        )
 
 
 def test_only_a_block_queue_has_a_byte_bound() -> None:

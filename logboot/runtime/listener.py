@@ -308,7 +308,7 @@ def message_bytes(batch: Sequence[logging.LogRecord]) -> int:
 
 def heavy_bytes(weights: list[int], size: int) -> int:
     """The weights of the heavy messages among ``weights`` (summing to ``size``), summed:
-    what a queue with a byte bound counted for them (``ThreadQueue._put_weighed``)."""
+    what a queue with a byte bound counted for them (``ThreadQueue.put``)."""
     if size < HEAVY_MESSAGE or max(weights) < HEAVY_MESSAGE:
         return 0
     return sum(weight for weight in weights if weight >= HEAVY_MESSAGE)
