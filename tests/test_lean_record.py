@@ -212,3 +212,14 @@ def test_a_factory_set_while_running_is_left_in_place_at_stop(tmp_path: Path) ->
     assert logging.getLogRecordFactory() is wrapping
     record = logging.getLogger("lean.x").makeRecord("lean.x", 20, "/p.py", 1, "m", (), None)
     assert type(record) is LeanRecord  # still a working factory on its own
+
+
+def test_the_call_parts_benchmark_runs_and_counts_every_record(capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks/call_parts.py times each part and takes back every record it put (its
+    figures are docs/benchmarks.md's, never asserted here)."""
+    from benchmarks import call_parts
+
+    assert call_parts.main(["--records", "1000", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "LeanRecord()" in out and "(3,000 records put and taken back, every one counted)" in out
+    assert logging.getLogRecordFactory() is logging.LogRecord
