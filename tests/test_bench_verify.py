@@ -194,3 +194,12 @@ def test_the_memory_scenario_has_every_thread_log_the_records(tmp_path: Path, va
     assert (result["lines"], result["dropped"]) == (4_000, 0)
     if variant.startswith("logboot"):
         assert 1 <= result["queue_peak"] <= (10_000 if variant == "logboot" else 4_000)
+
+
+@pytest.mark.parametrize("kind", ["file", "queue"])
+def test_the_picologging_thread_probe_verifies_a_one_thread_run(tmp_path: Path, kind: str) -> None:
+    """The hang probe's one-thread run finishes and every record is in its file, once, whole."""
+    pytest.importorskip("picologging")
+    from benchmarks.picologging_threads import attempt
+
+    assert attempt(kind, 1, 2_000, 60, tmp_path).startswith("ok (")
