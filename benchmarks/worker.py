@@ -91,17 +91,22 @@ def run_paired(variant: str, folder: Path, records: int, pairs: int) -> dict[str
     # logger.info into a NullHandler, the floor of every other variant.
     floor: list[logging.Handler] = theirs if made.floor_info else [logging.NullHandler()]
     floor_info = made.floor_info or made.info
+    # The floor is Python's own: logging's record class, whatever factory the variant set
+    # (a logboot runtime makes its records as LeanRecord, docs/operating.md).
+    factory = logging.getLogRecordFactory()
     timed: dict[str, list[float]] = {"variant": [], "floor": []}
     for index in range(pairs):
         seqs = range(records * index // pairs, records * (index + 1) // pairs)
         order = ("floor", "variant") if index % 2 == 0 else ("variant", "floor")
         for side in order:
             root.handlers = floor if side == "floor" else theirs
+            logging.setLogRecordFactory(logging.LogRecord if side == "floor" else factory)
             info = floor_info if side == "floor" else made.info
             started = time.perf_counter()
             produce(info, made.message, seqs)
             timed[side].append((time.perf_counter() - started) / len(seqs) * 1e6)
             root.handlers = theirs
+            logging.setLogRecordFactory(factory)
             made.drain()
     made.finish()
     ratios = [v / f for v, f in zip(timed["variant"], timed["floor"], strict=True)]
