@@ -1,24 +1,35 @@
-"""``type: otlp``: OpenTelemetry logs over OTLP/HTTP, through the official SDK exporter.
+"""``type: otlp``: OpenTelemetry logs over OTLP/HTTP (protobuf), encoded by logboot itself.
 
-Needs ``pip install 'logboot[otlp]'``. The listener turns each record into an OTel log
-record (body, severity, extra keys as attributes, an exception as the ``exception.*``
-attributes, the logger's name as the instrumentation scope) and buffers it; the sender
-thread of ``RemoteSink`` exports batches with ``OTLPLogExporter``. The exporter retries
-a 429/502/503/504 or a refused connection within ``timeout``; when it gives up, the
-batch stays buffered and is tried again after the backoff, so an unavailable collector
-loses nothing until the buffer is full. A batch the collector refuses for good (any
-other 4xx) is dropped and counted.
+Needs ``pip install 'logboot[otlp]'``: ``requests`` sends, and the OpenTelemetry SDK makes
+the resource once per sink (its detectors, ``OTEL_RESOURCE_ATTRIBUTES``, ``telemetry.sdk.*``);
+no protobuf library and no SDK exporter are used. The listener turns each record into the
+bytes of an OTLP ``LogRecord`` (``LogEncoder``: body, severity, extra keys as attributes,
+an exception as the ``exception.*`` attributes, the logger's name as the instrumentation
+scope) and buffers them; the sender thread of ``RemoteSink`` wraps a batch in one
+``ExportLogsServiceRequest`` (``otlp_proto``) and POSTs it. A 429/502/503/504 or a failed
+connection is retried within ``timeout``, as the SDK's exporter does; when that gives up,
+the batch stays buffered and is tried again after the backoff, so an unavailable collector
+loses nothing until the buffer is full. A batch the collector refuses for good (any other
+4xx) is dropped and counted.
 """
 
 from __future__ import annotations
 
+import gzip
 import logging
+import os
+import random
+import threading
 import time
+from collections import deque
 from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
+from logboot.core.version import VERSION
 from logboot.errors import MissingDependencyError
-from logboot.formatters.fields import extra_fields
+from logboot.formatters.fields import STANDARD_ATTRS
+from logboot.sinks import otlp_proto as proto
 from logboot.sinks.remote import RemoteSink, SendError
 
 if TYPE_CHECKING:
@@ -26,15 +37,8 @@ if TYPE_CHECKING:
 
 try:
     import requests
-    from opentelemetry._logs import LogRecord, SeverityNumber
-    from opentelemetry.context import Context
-    from opentelemetry.exporter.otlp.proto.http import Compression
-    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
-    from opentelemetry.sdk._logs import ReadableLogRecord
-    from opentelemetry.sdk._logs.export import LogRecordExportResult
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, set_span_in_context
+    from opentelemetry.util.re import parse_env_headers
 except ImportError as err:  # pragma: no cover - exercised without the extra installed
     _MISSING: ImportError | None = err
 else:
@@ -45,6 +49,25 @@ _SEVERITY_TEXT = {"WARNING": "WARN", "CRITICAL": "FATAL"}
 _SEVERITY_BANDS = {10: 5, 20: 9, 30: 13, 40: 17, 50: 21}  # DEBUG, INFO, WARN, ERROR, FATAL
 _INT64 = (-(2**63), 2**63 - 1)
 _PERMANENT = frozenset(range(400, 500)) - {408, 429}  # a client error that no retry fixes
+_RETRYABLE = frozenset({429, 502, 503, 504})  # what the SDK's exporter retries within `timeout`
+_ATTEMPTS = 6  # most tries of one export (the SDK's), 1 s, 2 s, 4 s ... apart, within `timeout`
+_TRACE_KEYS = frozenset({"otelTraceID", "otelSpanID", "otelTraceSampled"})
+# The attributes every record gets after its `extra` ones; an `extra` key among them is
+# overwritten in place, as a dict would do (the slow path of LogEncoder.record).
+_OWN_KEYS = frozenset(
+    {
+        "code.file.path",
+        "code.function.name",
+        "code.line.number",
+        "thread.name",
+        "exception.type",
+        "exception.message",
+        "exception.stacktrace",
+        "code.stacktrace",
+    }
+)
+_LENGTHS = proto.LENGTHS
+REQUEST_BYTES = 4 << 20  # a batch stops growing at this many bytes of records (one at least)
 
 
 def severity_number(levelno: int) -> int:
@@ -68,7 +91,122 @@ def attribute_value(value: Any) -> Any:
     return repr(value)
 
 
-class OtlpSink(RemoteSink["ReadableLogRecord"]):
+def extra_value(value: Any) -> bytes:
+    """The ``AnyValue`` of an ``extra`` value: ``any_value(attribute_value(value))``, the
+    common types first."""
+    kind = type(value)
+    if kind is str:
+        return proto.field(b"\x0a", proto.utf8(value))
+    if kind is int and _INT64[0] <= value <= _INT64[1]:
+        return b"\x18" + proto.varint(value & 0xFFFF_FFFF_FFFF_FFFF)
+    return proto.any_value(attribute_value(value))
+
+
+class LogEncoder:
+    """Turns a ``logging.LogRecord`` into the bytes of an OTLP ``LogRecord`` (as ScopeLogs
+    field 2) and the scope it belongs to; what repeats from record to record is kept."""
+
+    def __init__(self) -> None:
+        self._keys = proto.Cache()  # attribute key -> KeyValue field 1
+        self._levels = proto.Cache()  # (levelno, levelname) -> severity number and text
+        self._sites = proto.Cache()  # (pathname, funcName, lineno) -> the code.* attributes
+        self._threads = proto.Cache()  # threadName -> the thread.name attribute
+        self._scopes = proto.Cache()  # logger name -> ScopeLogs field 1
+
+    def record(self, record: logging.LogRecord, body: str, observed: int) -> tuple[bytes, bytes]:
+        """(scope, LogRecord field) of ``record``, with ``body`` as its body and ``observed``
+        (ns since the epoch) as its observed time."""
+        lengths = _LENGTHS
+        fields = record.__dict__
+        try:
+            data = body.encode()
+        except UnicodeEncodeError:
+            data = proto.utf8(body)
+        size = len(data)
+        value = b"\x0a" + (lengths[size] if size < 4096 else proto.varint(size))  # AnyValue 1, string
+        whole = len(value) + size
+        parts = [
+            b"",  # the LogRecord field's tag and length, once the rest is known
+            proto.pack_times(0x09, int(record.created * 1e9), 0x59, observed),
+            self._levels.get((record.levelno, record.levelname)) or self._level(record),
+            b"\x2a" + (lengths[whole] if whole < 4096 else proto.varint(whole)) + value,  # body
+            data,  # not copied until the one join
+        ]
+        trace = b""
+        if not STANDARD_ATTRS.issuperset(fields):  # the record has `extra` keys
+            extra = [key for key in fields if key not in STANDARD_ATTRS]
+            if "otelTraceID" in fields and "otelSpanID" in fields:  # the span it was logged in
+                trace = proto.trace_context(
+                    fields["otelTraceID"], fields["otelSpanID"], fields.get("otelTraceSampled")
+                )
+            if not _OWN_KEYS.isdisjoint(extra):
+                self._own_keys_overwritten(record, extra, parts)
+                return self._scope(record.name), self._finish(parts, trace)
+            keys = self._keys
+            for key in extra:
+                if key not in _TRACE_KEYS:
+                    part = keys.get(key) or keys.keep(key, proto.key_part(key))
+                    parts.append(proto.field(b"\x32", proto.key_value(part, extra_value(fields[key]))))
+        site = (record.pathname, record.funcName, record.lineno)
+        parts.append(self._sites.get(site) or self._site(site))
+        parts.append(self._threads.get(record.threadName) or self._thread(record.threadName))
+        if record.exc_text or record.stack_info:
+            parts.append(proto.attributes(self._trailing(record).items()))
+        return self._scopes.get(record.name) or self._scope(record.name), self._finish(parts, trace)
+
+    @staticmethod
+    def _finish(parts: list[bytes], trace: bytes) -> bytes:
+        """The LogRecord field of ``parts`` (whose first is left empty for its tag and length)."""
+        parts.append(trace)
+        size = sum(map(len, parts))
+        parts[0] = b"\x12" + (_LENGTHS[size] if size < 4096 else proto.varint(size))
+        return b"".join(parts)
+
+    def _own_keys_overwritten(self, record: logging.LogRecord, extra: list[str], parts: list[bytes]) -> None:
+        """The attributes of a record with an ``extra`` key that one of its own attributes
+        overwrites: made as one dict, in the dict's order."""
+        fields = record.__dict__
+        attributes = {key: attribute_value(fields[key]) for key in extra if key not in _TRACE_KEYS}
+        attributes["code.file.path"] = record.pathname
+        attributes["code.function.name"] = record.funcName
+        attributes["code.line.number"] = record.lineno
+        attributes["thread.name"] = record.threadName
+        attributes.update(self._trailing(record))
+        parts.append(proto.attributes(attributes.items()))
+
+    @staticmethod
+    def _trailing(record: logging.LogRecord) -> dict[str, Any]:
+        """The exception's and the stack's attributes."""
+        attributes: dict[str, Any] = {}
+        if record.exc_text:
+            attributes["exception.type"] = getattr(record, "exc_type", None) or "Exception"
+            attributes["exception.message"] = getattr(record, "exc_message", None) or ""
+            attributes["exception.stacktrace"] = record.exc_text
+        if record.stack_info:
+            attributes["code.stacktrace"] = record.stack_info
+        return attributes
+
+    def _level(self, record: logging.LogRecord) -> bytes:
+        number = severity_number(record.levelno)
+        text = _SEVERITY_TEXT.get(record.levelname, record.levelname)
+        part = (b"\x10" + proto.varint(number) if number else b"") + (
+            proto.field(b"\x1a", proto.utf8(str(text))) if text else b""
+        )
+        return self._levels.keep((record.levelno, record.levelname), part)
+
+    def _site(self, site: tuple[Any, Any, Any]) -> bytes:
+        path, function, line = site
+        pairs = (("code.file.path", path), ("code.function.name", function), ("code.line.number", line))
+        return self._sites.keep(site, proto.attributes(pairs))
+
+    def _thread(self, name: Any) -> bytes:
+        return self._threads.keep(name, proto.attributes((("thread.name", name),)))
+
+    def _scope(self, name: str) -> bytes:
+        return self._scopes.get(name) or self._scopes.keep(name, proto.scope_part(name))
+
+
+class OtlpSink(RemoteSink[tuple[bytes, bytes]]):
     """Exports records to an OpenTelemetry collector over OTLP/HTTP."""
 
     kind = "otlp"
@@ -88,118 +226,177 @@ class OtlpSink(RemoteSink["ReadableLogRecord"]):
     ) -> None:
         super().__init__(buffer_size=buffer_size, backoff_max=backoff_max)
         self.endpoint = endpoint
-        self.headers = dict(headers or {})
+        self.headers = request_headers(headers or {}, compression)
         self.timeout = timeout
         self.compression = compression
         self.needs_format = body_from_formatter  # else the body is the bare message
         self.resource = Resource.create(dict(resource or {}))
-        self._scopes: dict[str, InstrumentationScope] = {}
-        self._context = Context()  # records carry no span: they were made on another thread
-        self._exporter: OTLPLogExporter | None = None
-        self._shut = False
-        self._status: int | None = None
+        self._resource = proto.resource_part(self.resource.attributes)
+        self.encoder = LogEncoder()
+        self._session: requests.Session | None = None
+        self._stopping = threading.Event()  # set by interrupt(): no more waits between retries
 
     # --- the listener's side ------------------------------------------------------------
 
     def write_records(self, records: list[logging.LogRecord], lines: list[str]) -> int:
+        observed = time.time_ns()
+        encode = self.encoder.record
         if self.needs_format:
-            self.offer([self.convert(r, line) for r, line in zip(records, lines, strict=True)])
+            self.offer([encode(r, line, observed) for r, line in zip(records, lines, strict=True)])
         else:
-            self.offer([self.convert(r, r.getMessage()) for r in records])
+            self.offer([encode(r, r.getMessage(), observed) for r in records])
         return len(records)
 
     def write_lines(self, lines: list[str]) -> int:  # pragma: no cover - write_records is used
         raise TypeError("the otlp sink needs records, not lines")
-
-    def convert(self, record: logging.LogRecord, body: str) -> ReadableLogRecord:
-        """The OTel log record of ``record``."""
-        extras = extra_fields(record)
-        trace_id = extras.pop("otelTraceID", None)  # the span the record was logged in
-        span_id = extras.pop("otelSpanID", None)
-        sampled = extras.pop("otelTraceSampled", None)
-        attributes: dict[str, Any] = {key: attribute_value(value) for key, value in extras.items()}
-        attributes["code.file.path"] = record.pathname
-        attributes["code.function.name"] = record.funcName
-        attributes["code.line.number"] = record.lineno
-        attributes["thread.name"] = record.threadName
-        if record.exc_text:
-            attributes["exception.type"] = getattr(record, "exc_type", None) or "Exception"
-            attributes["exception.message"] = getattr(record, "exc_message", None) or ""
-            attributes["exception.stacktrace"] = record.exc_text
-        if record.stack_info:
-            attributes["code.stacktrace"] = record.stack_info
-        scope = self._scopes.get(record.name)
-        if scope is None:
-            scope = self._scopes[record.name] = InstrumentationScope(record.name)
-        log_record = LogRecord(
-            timestamp=int(record.created * 1e9),
-            observed_timestamp=time.time_ns(),
-            context=span_context(trace_id, span_id, sampled) if trace_id and span_id else self._context,
-            severity_text=_SEVERITY_TEXT.get(record.levelname, record.levelname),
-            severity_number=SeverityNumber(severity_number(record.levelno)),
-            body=body,
-            attributes=attributes,
-        )
-        return ReadableLogRecord(log_record=log_record, resource=self.resource, instrumentation_scope=scope)
 
     def target(self) -> str:
         return f"otlp {self.endpoint}"
 
     # --- the sender thread ------------------------------------------------------------
 
+    def take(self, items: deque[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """Up to ``batch_max`` records, and no more than ``REQUEST_BYTES`` of them (one at least)."""
+        batch: list[tuple[bytes, bytes]] = []
+        size = 0
+        for item in items:
+            size += len(item[1])
+            if (size > REQUEST_BYTES and batch) or len(batch) == self.batch_max:
+                break
+            batch.append(item)
+        return batch
+
     def connect(self) -> None:
-        if self._exporter is None:
-            session = requests.Session()
-            session.hooks["response"].append(self._note_status)
-            self._exporter = OTLPLogExporter(
-                endpoint=self.endpoint,
-                headers=self.headers,
-                timeout=self.timeout,
-                compression=Compression.Gzip if self.compression == "gzip" else Compression.NoCompression,
-                session=session,
-            )
+        if self._session is None:
+            self._session = new_session()
 
-    def _note_status(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self._status = response.status_code
+    def request(self, items: list[tuple[bytes, bytes]]) -> bytes:
+        """The ``ExportLogsServiceRequest`` of ``items``, grouped by scope as the SDK groups them."""
+        scopes: dict[bytes, list[bytes]] = {}
+        for scope, record in items:
+            group = scopes.get(scope)
+            if group is None:
+                scopes[scope] = [record]
+            else:
+                group.append(record)
+        return proto.request(self._resource, scopes)
 
-    def send(self, items: list[ReadableLogRecord]) -> None:
-        exporter = self._exporter
-        assert exporter is not None
-        self._status = None
-        if exporter.export(items) is LogRecordExportResult.SUCCESS:
+    def send(self, items: list[tuple[bytes, bytes]]) -> None:
+        body = self.request(items)
+        if self.compression == "gzip":
+            body = gzip.compress(body, compresslevel=6, mtime=0)
+        status = self._post(body)
+        if status is not None and 200 <= status < 300:
             return
-        status = self._status
         if status in _PERMANENT:
             error = ExportRejectedError(f"{self.endpoint} refused {len(items)} record(s) with HTTP {status}")
             raise SendError(0, error, rejected=len(items))
         reason = f"HTTP {status}" if status is not None else "no answer"
         raise ExportFailedError(f"export to {self.endpoint} failed ({reason}); it will be retried")
 
+    def _post(self, body: bytes) -> int | None:
+        """POST ``body``, retrying what the SDK's exporter retries within ``timeout`` (a
+        429/502/503/504 or a failed connection, 1 s, 2 s, 4 s ... apart, or as ``Retry-After``
+        says); the last HTTP status, or None when no answer came."""
+        session = self._session
+        assert session is not None
+        deadline = time.monotonic() + self.timeout
+        status: int | None = None
+        reconnected = False
+        backoffs = 0
+        while True:
+            wait: float | None = None
+            try:
+                response = session.post(
+                    self.endpoint,
+                    data=body,
+                    headers=self.headers,
+                    timeout=max(deadline - time.monotonic(), 0.001),
+                    allow_redirects=False,
+                )
+            except (requests.ConnectionError, requests.Timeout) as err:
+                status = None
+                if not reconnected and not isinstance(err, requests.Timeout):
+                    reconnected = True  # a pooled connection the collector had closed: again at once
+                    continue
+            except requests.RequestException:
+                return None  # a request that cannot be made (a bad URL): no retry helps
+            else:
+                status = response.status_code
+                if status not in _RETRYABLE:
+                    return status
+                wait = retry_after(response.headers.get("retry-after"))
+            if wait is None:
+                wait = 2**backoffs * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not a secret
+            backoffs += 1
+            if backoffs == _ATTEMPTS or wait > deadline - time.monotonic() or self._stopping.wait(wait):
+                return status
+
     def interrupt(self) -> None:
-        self._shutdown_exporter()
+        self._stopping.set()
+        self._close_session()
 
     def forget(self) -> None:
-        self._exporter = None  # its pooled connections are the parent's: make a new one
-        self._shut = False
+        self._session = None  # its pooled connections are the parent's: make a new one
+        self._stopping = threading.Event()
 
     def close(self) -> None:
         super().close()
         if self._thread is None or not self._thread.is_alive():
-            self._shutdown_exporter()
+            self._close_session()
 
-    def _shutdown_exporter(self) -> None:
-        exporter = self._exporter
-        if exporter is not None and not self._shut:
-            self._shut = True
-            exporter.shutdown()  # type: ignore[no-untyped-call]
+    def _close_session(self) -> None:
+        session = self._session
+        if session is not None:
+            session.close()
 
 
-def span_context(trace_id: str, span_id: str, sampled: object) -> Context:
-    """The context of the span a record was logged in, from the ids its producer kept
-    (``runtime.handler.TracingQueueHandler``): what the OTel log record is exported with."""
-    flags = TraceFlags(TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT)
-    span = SpanContext(int(trace_id, 16), int(span_id, 16), is_remote=False, trace_flags=flags)
-    return set_span_in_context(NonRecordingSpan(span))
+def request_headers(configured: Mapping[str, str], compression: str) -> dict[str, str]:
+    """The headers of every request: the protobuf content type, ``OTEL_EXPORTER_OTLP_LOGS_HEADERS``
+    (or ``OTEL_EXPORTER_OTLP_HEADERS``), then the profile's ``headers``, as the SDK merges them."""
+    headers = {"content-type": "application/x-protobuf", "user-agent": f"logboot/{VERSION}"}
+    from_env = os.environ.get("OTEL_EXPORTER_OTLP_LOGS_HEADERS") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_HEADERS"
+    )
+    headers.update(parse_env_headers(from_env or "", liberal=True))
+    headers.update({key.lower(): value for key, value in configured.items()})
+    if compression == "gzip":
+        headers.setdefault("content-encoding", "gzip")
+    return headers
+
+
+def new_session() -> requests.Session:
+    """A session that trusts the collector's certificate as the SDK's exporter does:
+    ``OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE`` (or ``OTEL_EXPORTER_OTLP_CERTIFICATE``), and
+    presents the client certificate and key of the ``..._CLIENT_CERTIFICATE`` and
+    ``..._CLIENT_KEY`` variables; proxies come from the environment, as with any request."""
+    env = os.environ.get
+    session = requests.Session()
+    session.verify = (
+        env("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE") or env("OTEL_EXPORTER_OTLP_CERTIFICATE") or True
+    )
+    key = env("OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY") or env("OTEL_EXPORTER_OTLP_CLIENT_KEY")
+    certificate = env("OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE") or env(
+        "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE"
+    )
+    if certificate:
+        session.cert = (certificate, key) if key else certificate
+    return session
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); None when
+    there is none or it does not parse."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None
 
 
 class ExportFailedError(Exception):
@@ -212,7 +409,8 @@ class ExportRejectedError(Exception):
 
 def build(spec: OtlpSinkSpec) -> OtlpSink:
     if _MISSING is not None:  # pragma: no cover - exercised without the extra installed
-        raise MissingDependencyError("otlp", "opentelemetry-exporter-otlp-proto-http", "otlp") from _MISSING
+        package = "requests" if _MISSING.name == "requests" else "opentelemetry-sdk"
+        raise MissingDependencyError("otlp", package, "otlp") from _MISSING
     return OtlpSink(
         endpoint=spec.endpoint,
         headers=spec.headers,

@@ -193,11 +193,13 @@ class OtlpRequest:
 class OtlpReceiver:
     """An OTLP/HTTP logs endpoint that decodes ``ExportLogsServiceRequest`` bodies.
 
-    ``statuses`` scripts the first answers (``[503, 503]``: two refusals, then 200).
-    ``records`` holds the decoded records of the accepted requests only.
+    ``statuses`` scripts the first answers (``[503, 503]``: two refusals, then 200), each
+    refusal with a ``Retry-After: <retry_after>`` header when that is set. ``records``
+    holds the decoded records of the accepted requests only.
     """
 
     statuses: list[int] = field(default_factory=list)
+    retry_after: str | None = None
     requests: list[OtlpRequest] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -236,6 +238,59 @@ class OtlpReceiver:
             if status == 200:
                 self.records.extend(records)
         return status
+
+
+class OtlpReceiverProcess:
+    """An ``OtlpReceiver`` in a child process of its own, as a collector is: it decodes every
+    request as the in-process one does, but on its own interpreter (sharing the machine's
+    CPUs, not this process's lock). ``bodies`` is what the benchmark checks: the bodies of
+    the records received so far, in order of arrival."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        self._conn, child = multiprocessing.get_context("spawn").Pipe()
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=_serve_otlp, args=(child,), daemon=True
+        )
+        self._bodies: list[str] = []
+        self.port = 0
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1/logs"
+
+    def start(self) -> None:
+        self._process.start()
+        self.port = self._conn.recv()
+
+    def bodies(self, count: int, timeout: float = 30.0) -> list[str]:
+        """Every body so far, once there are ``count`` of them (or the deadline passed)."""
+        self._conn.send((count, timeout, len(self._bodies)))
+        self._bodies.extend(self._conn.recv())
+        return self._bodies
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._conn.send(None)
+            self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+
+def _serve_otlp(conn: Any) -> None:
+    """The child of ``OtlpReceiverProcess``: answers (count, timeout, start) with the bodies
+    from ``start`` on, once ``count`` records arrived; None stops it."""
+    receiver = OtlpReceiver()
+    receiver.start()
+    conn.send(receiver.port)
+    try:
+        while (asked := conn.recv()) is not None:
+            count, timeout, start = asked
+            conn.send([str(r["body"]) for r in receiver.wait_for(count, timeout)[start:]])
+    finally:
+        receiver.stop()
 
 
 def decode_logs(body: bytes, encoding: str = "") -> list[dict[str, Any]]:
@@ -293,6 +348,8 @@ def _handler(receiver: OtlpReceiver) -> Callable[..., BaseHTTPRequestHandler]:
             status = receiver.answer(body, headers)
             payload = ExportLogsServiceResponse().SerializeToString() if status == 200 else b"busy"
             self.send_response(status)
+            if status != 200 and receiver.retry_after is not None:
+                self.send_header("Retry-After", receiver.retry_after)
             self.send_header("Content-Type", "application/x-protobuf")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
