@@ -152,7 +152,7 @@ def test_a_batch_is_bounded_by_count_and_by_bytes() -> None:
     """At most `batch_max` records and about REQUEST_BYTES of them; one record always goes,
     however large."""
     sink = otlp.OtlpSink(endpoint="http://127.0.0.1:9/v1/logs")
-    small = deque((b"s", b"x" * 10) for _ in range(2000))
+    small = deque((b"s", b"x" * 10) for _ in range(sink.batch_max + 100))
     assert len(sink.take(small)) == sink.batch_max
     quarter = otlp.REQUEST_BYTES // 4
     large = deque((b"s", b"x" * quarter) for _ in range(10))

@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from logboot.core.version import VERSION
 from logboot.errors import MissingDependencyError
@@ -102,65 +102,106 @@ def extra_value(value: Any) -> bytes:
     return proto.any_value(attribute_value(value))
 
 
+class Shape(NamedTuple):
+    """What records of one logger, level, call site and thread share, encoded."""
+
+    scope: bytes  # ScopeLogs field 1
+    level: bytes  # LogRecord fields 2 and 3, the severity
+    site: bytes  # the code.* and thread.name attributes
+    size: int  # of the times (18 bytes), `level` and `site`
+
+
 class LogEncoder:
     """Turns a ``logging.LogRecord`` into the bytes of an OTLP ``LogRecord`` (as ScopeLogs
     field 2) and the scope it belongs to; what repeats from record to record is kept."""
 
     def __init__(self) -> None:
         self._keys = proto.Cache()  # attribute key -> KeyValue field 1
-        self._levels = proto.Cache()  # (levelno, levelname) -> severity number and text
-        self._sites = proto.Cache()  # (pathname, funcName, lineno) -> the code.* attributes
-        self._threads = proto.Cache()  # threadName -> the thread.name attribute
-        self._scopes = proto.Cache()  # logger name -> ScopeLogs field 1
+        # (logger, levelno, levelname, pathname, funcName, lineno, threadName) -> Shape
+        self._shapes: dict[tuple[Any, ...], Shape] = {}
 
     def record(self, record: logging.LogRecord, body: str, observed: int) -> tuple[bytes, bytes]:
         """(scope, LogRecord field) of ``record``, with ``body`` as its body and ``observed``
         (ns since the epoch) as its observed time."""
-        lengths = _LENGTHS
-        fields = record.__dict__
+        shape = self._shapes.get(
+            (
+                record.name,
+                record.levelno,
+                record.levelname,
+                record.pathname,
+                record.funcName,
+                record.lineno,
+                record.threadName,
+            )
+        ) or self._shape(record)
         try:
             data = body.encode()
         except UnicodeEncodeError:
             data = proto.utf8(body)
         size = len(data)
+        lengths = _LENGTHS
         value = b"\x0a" + (lengths[size] if size < 4096 else proto.varint(size))  # AnyValue 1, string
         whole = len(value) + size
-        parts = [
-            b"",  # the LogRecord field's tag and length, once the rest is known
-            proto.pack_times(0x09, int(record.created * 1e9), 0x59, observed),
-            self._levels.get((record.levelno, record.levelname)) or self._level(record),
-            b"\x2a" + (lengths[whole] if whole < 4096 else proto.varint(whole)) + value,  # body
-            data,  # not copied until the one join
-        ]
+        body_field = b"\x2a" + (lengths[whole] if whole < 4096 else proto.varint(whole)) + value
+        times = proto.pack_times(0x09, int(record.created * 1e9), 0x59, observed)
+        fields = record.__dict__
+        if STANDARD_ATTRS.issuperset(fields) and not (record.exc_text or record.stack_info):
+            size += shape.size + len(body_field)  # the common record: no extra, no exception
+            head = b"\x12" + (lengths[size] if size < 4096 else proto.varint(size))
+            return shape.scope, b"".join((head, times, shape.level, body_field, data, shape.site))
+        parts = [b"", times, shape.level, body_field, data]  # the first: the tag and length, last
         trace = b""
-        if not STANDARD_ATTRS.issuperset(fields):  # the record has `extra` keys
-            extra = [key for key in fields if key not in STANDARD_ATTRS]
-            if "otelTraceID" in fields and "otelSpanID" in fields:  # the span it was logged in
-                trace = proto.trace_context(
-                    fields["otelTraceID"], fields["otelSpanID"], fields.get("otelTraceSampled")
-                )
-            if not _OWN_KEYS.isdisjoint(extra):
-                self._own_keys_overwritten(record, extra, parts)
-                return self._scope(record.name), self._finish(parts, trace)
+        extra = [key for key in fields if key not in STANDARD_ATTRS]
+        if "otelTraceID" in fields and "otelSpanID" in fields:  # the span it was logged in
+            trace = proto.trace_context(
+                fields["otelTraceID"], fields["otelSpanID"], fields.get("otelTraceSampled")
+            )
+        if _OWN_KEYS.isdisjoint(extra):
             keys = self._keys
             for key in extra:
                 if key not in _TRACE_KEYS:
                     part = keys.get(key) or keys.keep(key, proto.key_part(key))
                     parts.append(proto.field(b"\x32", proto.key_value(part, extra_value(fields[key]))))
-        site = (record.pathname, record.funcName, record.lineno)
-        parts.append(self._sites.get(site) or self._site(site))
-        parts.append(self._threads.get(record.threadName) or self._thread(record.threadName))
-        if record.exc_text or record.stack_info:
-            parts.append(proto.attributes(self._trailing(record).items()))
-        return self._scopes.get(record.name) or self._scope(record.name), self._finish(parts, trace)
-
-    @staticmethod
-    def _finish(parts: list[bytes], trace: bytes) -> bytes:
-        """The LogRecord field of ``parts`` (whose first is left empty for its tag and length)."""
+            parts.append(shape.site)
+            if record.exc_text or record.stack_info:
+                parts.append(proto.attributes(self._trailing(record).items()))
+        else:
+            self._own_keys_overwritten(record, extra, parts)
         parts.append(trace)
         size = sum(map(len, parts))
-        parts[0] = b"\x12" + (_LENGTHS[size] if size < 4096 else proto.varint(size))
-        return b"".join(parts)
+        parts[0] = b"\x12" + (lengths[size] if size < 4096 else proto.varint(size))
+        return shape.scope, b"".join(parts)
+
+    def _shape(self, record: logging.LogRecord) -> Shape:
+        """The parts of ``record`` that records of the same logger, level, call site and
+        thread share, kept (at most ``otlp_proto.CACHE_MAX``; then the cache starts again)."""
+        number = severity_number(record.levelno)
+        text = _SEVERITY_TEXT.get(record.levelname, record.levelname)
+        level = (b"\x10" + proto.varint(number) if number else b"") + (
+            proto.field(b"\x1a", proto.utf8(str(text))) if text else b""
+        )
+        site = proto.attributes(
+            (
+                ("code.file.path", record.pathname),
+                ("code.function.name", record.funcName),
+                ("code.line.number", record.lineno),
+                ("thread.name", record.threadName),
+            )
+        )
+        shape = Shape(proto.scope_part(record.name), level, site, 18 + len(level) + len(site))
+        if len(self._shapes) >= proto.CACHE_MAX:
+            self._shapes.clear()
+        key = (
+            record.name,
+            record.levelno,
+            record.levelname,
+            record.pathname,
+            record.funcName,
+            record.lineno,
+            record.threadName,
+        )
+        self._shapes[key] = shape
+        return shape
 
     def _own_keys_overwritten(self, record: logging.LogRecord, extra: list[str], parts: list[bytes]) -> None:
         """The attributes of a record with an ``extra`` key that one of its own attributes
@@ -186,31 +227,12 @@ class LogEncoder:
             attributes["code.stacktrace"] = record.stack_info
         return attributes
 
-    def _level(self, record: logging.LogRecord) -> bytes:
-        number = severity_number(record.levelno)
-        text = _SEVERITY_TEXT.get(record.levelname, record.levelname)
-        part = (b"\x10" + proto.varint(number) if number else b"") + (
-            proto.field(b"\x1a", proto.utf8(str(text))) if text else b""
-        )
-        return self._levels.keep((record.levelno, record.levelname), part)
-
-    def _site(self, site: tuple[Any, Any, Any]) -> bytes:
-        path, function, line = site
-        pairs = (("code.file.path", path), ("code.function.name", function), ("code.line.number", line))
-        return self._sites.keep(site, proto.attributes(pairs))
-
-    def _thread(self, name: Any) -> bytes:
-        return self._threads.keep(name, proto.attributes((("thread.name", name),)))
-
-    def _scope(self, name: str) -> bytes:
-        return self._scopes.get(name) or self._scopes.keep(name, proto.scope_part(name))
-
 
 class OtlpSink(RemoteSink[tuple[bytes, bytes]]):
     """Exports records to an OpenTelemetry collector over OTLP/HTTP."""
 
     kind = "otlp"
-    batch_max = 512  # the SDK's default export batch
+    batch_max = 2048  # records a request at most (and REQUEST_BYTES)
 
     def __init__(
         self,

@@ -36,7 +36,7 @@ import struct
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-_CACHE_MAX = 4096  # entries per cache; a cache that fills is emptied and refilled
+CACHE_MAX = 4096  # entries per cache; a cache that fills is emptied and refilled
 _UINT64 = 0xFFFF_FFFF_FFFF_FFFF
 _INT64 = (-(2**63), 2**63 - 1)
 
@@ -151,10 +151,10 @@ def trace_context(trace_id: object, span_id: object, sampled: object) -> bytes:
 
 
 class Cache(dict[Any, bytes]):
-    """Encoded parts by what they were made from; emptied when it holds ``_CACHE_MAX``."""
+    """Encoded parts by what they were made from; emptied when it holds ``CACHE_MAX``."""
 
     def keep(self, key: Any, value: bytes) -> bytes:
-        if len(self) >= _CACHE_MAX:
+        if len(self) >= CACHE_MAX:
             self.clear()
         self[key] = value
         return value

@@ -242,33 +242,42 @@ class OtlpReceiver:
 
 class OtlpReceiverProcess:
     """An ``OtlpReceiver`` in a child process of its own, as a collector is: it decodes every
-    request as the in-process one does, but on its own interpreter (sharing the machine's
-    CPUs, not this process's lock). ``bodies`` is what the benchmark checks: the bodies of
-    the records received so far, in order of arrival."""
+    request as the in-process one does, on its own interpreter (sharing the machine's CPUs,
+    not this process's lock). What a benchmark asks of it: ``arrived`` (cheap: a count, to
+    stop the clock on) and ``messages`` (the bodies, to check them afterwards)."""
 
     def __init__(self) -> None:
         import multiprocessing
 
-        self._conn, child = multiprocessing.get_context("spawn").Pipe()
-        self._process = multiprocessing.get_context("spawn").Process(
-            target=_serve_otlp, args=(child,), daemon=True
-        )
-        self._bodies: list[str] = []
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve_otlp, args=(child,), daemon=True)
+        self._messages: list[str] = []
         self.port = 0
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1/logs"
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
     def start(self) -> None:
         self._process.start()
         self.port = self._conn.recv()
 
-    def bodies(self, count: int, timeout: float = 30.0) -> list[str]:
-        """Every body so far, once there are ``count`` of them (or the deadline passed)."""
-        self._conn.send((count, timeout, len(self._bodies)))
-        self._bodies.extend(self._conn.recv())
-        return self._bodies
+    def arrived(self, count: int, timeout: float = 30.0) -> int:
+        """How many records arrived, once ``count`` did (or the deadline passed)."""
+        self._conn.send(("count", count, timeout))
+        arrived: int = self._conn.recv()
+        return arrived
+
+    def messages(self) -> list[str]:
+        """The body of every record so far, in order of arrival."""
+        self._conn.send(("bodies", len(self._messages), 0.0))
+        self._messages.extend(self._conn.recv())
+        return list(self._messages)
 
     def stop(self) -> None:
         if self._process.is_alive():
@@ -280,15 +289,19 @@ class OtlpReceiverProcess:
 
 
 def _serve_otlp(conn: Any) -> None:
-    """The child of ``OtlpReceiverProcess``: answers (count, timeout, start) with the bodies
-    from ``start`` on, once ``count`` records arrived; None stops it."""
+    """The child of ``OtlpReceiverProcess``: answers ("count", count, timeout) with how many
+    records arrived once ``count`` did, ("bodies", start, 0) with the bodies from ``start``
+    on; None stops it."""
     receiver = OtlpReceiver()
     receiver.start()
     conn.send(receiver.port)
     try:
         while (asked := conn.recv()) is not None:
-            count, timeout, start = asked
-            conn.send([str(r["body"]) for r in receiver.wait_for(count, timeout)[start:]])
+            what, number, timeout = asked
+            if what == "count":
+                conn.send(len(receiver.wait_for(number, timeout)))
+            else:
+                conn.send([str(r["body"]) for r in receiver.wait_for(0, 0.0)[number:]])
     finally:
         receiver.stop()
 

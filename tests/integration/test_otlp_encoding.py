@@ -324,7 +324,7 @@ def test_caches_that_fill_are_emptied_and_still_encode(monkeypatch: pytest.Monke
     """Past its bound a cache starts again; what is encoded stays the SDK's."""
     from logboot.sinks import otlp_proto
 
-    monkeypatch.setattr(otlp_proto, "_CACHE_MAX", 3)
+    monkeypatch.setattr(otlp_proto, "CACHE_MAX", 3)
     log = logging.getLogger("bench")
     pairs = []
     for seq in range(10):
