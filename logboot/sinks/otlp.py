@@ -16,6 +16,7 @@ loses nothing until the buffer is full. A batch the collector refuses for good (
 from __future__ import annotations
 
 import gzip
+import itertools
 import logging
 import os
 import random
@@ -24,6 +25,7 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from logboot.core.version import VERSION
@@ -279,29 +281,23 @@ class OtlpSink(RemoteSink[tuple[bytes, bytes]]):
 
     def take(self, items: deque[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         """Up to ``batch_max`` records, and no more than ``REQUEST_BYTES`` of them (one at least)."""
-        batch: list[tuple[bytes, bytes]] = []
+        batch = list(itertools.islice(items, self.batch_max))
+        if sum(map(len, map(itemgetter(1), batch))) <= REQUEST_BYTES:
+            return batch
         size = 0
-        for item in items:
-            size += len(item[1])
-            if (size > REQUEST_BYTES and batch) or len(batch) == self.batch_max:
-                break
-            batch.append(item)
-        return batch
+        for count, (_, record) in enumerate(batch):
+            size += len(record)
+            if size > REQUEST_BYTES:
+                return batch[: max(count, 1)]
+        return batch  # pragma: no cover - the sum above was over the limit
 
     def connect(self) -> None:
         if self._session is None:
             self._session = new_session()
 
     def request(self, items: list[tuple[bytes, bytes]]) -> bytes:
-        """The ``ExportLogsServiceRequest`` of ``items``, grouped by scope as the SDK groups them."""
-        scopes: dict[bytes, list[bytes]] = {}
-        for scope, record in items:
-            group = scopes.get(scope)
-            if group is None:
-                scopes[scope] = [record]
-            else:
-                group.append(record)
-        return proto.request(self._resource, scopes)
+        """The ``ExportLogsServiceRequest`` of ``items``."""
+        return proto.request(self._resource, items)
 
     def send(self, items: list[tuple[bytes, bytes]]) -> None:
         body = self.request(items)

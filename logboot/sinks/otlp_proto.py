@@ -128,13 +128,28 @@ def scope_part(name: str | None) -> bytes:
     return field(b"\x0a", field(b"\x0a", utf8(name)) if name else b"")
 
 
-def request(resource: bytes, scopes: Mapping[bytes, list[bytes]]) -> bytes:
-    """The ``ExportLogsServiceRequest`` of one resource (``resource_part``) and its records,
-    grouped by scope (``scope_part`` -> LogRecord fields, as ``LogEncoder.record`` makes them)."""
-    body = [resource]
-    for scope, records in scopes.items():
-        body.append(field(b"\x12", scope + b"".join(records)))
-    return field(b"\x0a", b"".join(body))
+def request(resource: bytes, items: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """The ``ExportLogsServiceRequest`` of one resource (``resource_part``) and its records
+    (scope, LogRecord field: ``scope_part`` and what ``LogEncoder.record`` makes), grouped
+    by scope as the SDK groups them: in the order each scope first appears. One copy of the
+    records, into the request."""
+    scopes: dict[bytes, list[bytes]] = {}
+    for scope, record in items:
+        group = scopes.get(scope)
+        if group is None:
+            scopes[scope] = [scope, record]
+        else:
+            group.append(record)
+    parts = [b"", resource]
+    size = len(resource)
+    for records in scopes.values():
+        scope_size = sum(map(len, records))
+        head = b"\x12" + varint(scope_size)  # ResourceLogs 2, one ScopeLogs
+        size += len(head) + scope_size
+        parts.append(head)
+        parts += records
+    parts[0] = b"\x0a" + varint(size)  # ExportLogsServiceRequest 1, the one ResourceLogs
+    return b"".join(parts)
 
 
 def trace_context(trace_id: object, span_id: object, sampled: object) -> bytes:
