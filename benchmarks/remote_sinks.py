@@ -142,8 +142,9 @@ def targets(folder: Path) -> Iterator[list[Target]]:
     for compression in ("none", "gzip"):
         sink = f"    type: otlp\n    endpoint: '{otlp.endpoint}'\n    compression: {compression}"
         found.append(Target(f"otlp http ({compression}) -> Python receiver", sink, from_otlp))
-    # The same receiver in a process of its own, as a collector is: its decoding shares the
-    # CPUs with the application but not the application's interpreter lock.
+    # A receiver in a process of its own, as a collector is: it decodes every request whole
+    # but makes Python strings of the bodies only when they are checked; it shares the
+    # CPUs with the application, not the application's interpreter lock.
     apart = OtlpReceiverProcess()
     apart.start()
 
@@ -154,7 +155,8 @@ def targets(folder: Path) -> Iterator[list[Target]]:
 
     for compression in ("none", "gzip"):
         sink = f"    type: otlp\n    endpoint: '{apart.endpoint}'\n    compression: {compression}"
-        found.append(Target(f"otlp http ({compression}) -> Python receiver, own process", sink, from_apart))
+        name = f"otlp http ({compression}) -> decoding receiver, own process"
+        found.append(Target(name, sink, from_apart))
     try:
         yield found
     finally:

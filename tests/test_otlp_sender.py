@@ -4,6 +4,8 @@ TLS settings from the environment, batches bounded by bytes."""
 from __future__ import annotations
 
 import importlib
+import threading
+import time
 from collections import deque
 from email.utils import formatdate
 from typing import Any
@@ -152,11 +154,60 @@ def test_a_batch_is_bounded_by_count_and_by_bytes() -> None:
     """At most `batch_max` records and about REQUEST_BYTES of them; one record always goes,
     however large."""
     sink = otlp.OtlpSink(endpoint="http://127.0.0.1:9/v1/logs")
-    small = deque((b"s", b"x" * 10) for _ in range(sink.batch_max + 100))
-    assert len(sink.take(small)) == sink.batch_max
-    quarter = otlp.REQUEST_BYTES // 4
-    large = deque((b"s", b"x" * quarter) for _ in range(10))
-    assert len(sink.take(large)) == 4
-    huge = deque([(b"s", b"x" * (otlp.REQUEST_BYTES * 2)), (b"s", b"x")])
-    assert len(sink.take(huge)) == 1
-    assert sink.take(deque()) == []
+    sink._hurry = 1  # no lingering for more
+    with sink._cond:
+        small = deque((b"s", b"x" * 10) for _ in range(sink.batch_max + 100))
+        assert len(sink.take(small)) == sink.batch_max
+        quarter = otlp.REQUEST_BYTES // 4
+        large = deque((b"s", b"x" * quarter) for _ in range(10))
+        assert len(sink.take(large)) == 4
+        huge = deque([(b"s", b"x" * (otlp.REQUEST_BYTES * 2)), (b"s", b"x")])
+        assert len(sink.take(huge)) == 1
+
+
+def test_a_small_batch_waits_a_moment_for_more_unless_a_flush_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fewer records than a full batch wait up to LINGER for more; while a drain waits,
+    or once the sink closes, they go at once."""
+    monkeypatch.setattr(otlp, "LINGER", 0.2)
+    sink = otlp.OtlpSink(endpoint="http://127.0.0.1:9/v1/logs")
+    items = deque([(b"s", b"x")])
+    with sink._cond:
+        started = time.monotonic()
+        assert len(sink.take(items)) == 1
+        assert time.monotonic() - started >= 0.2
+        sink._hurry = 1
+        started = time.monotonic()
+        assert len(sink.take(items)) == 1
+        assert time.monotonic() - started < 0.1
+        sink._hurry = 0
+        sink._closing = True
+        assert len(sink.take(items)) == 1
+        assert time.monotonic() - started < 0.1
+
+
+def test_a_drain_wakes_a_lingering_sender(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flush does not wait out the linger: `drain` wakes the sender (lingering, or about
+    to), which sends what it has at once, and the drain returns."""
+    monkeypatch.setattr(otlp, "LINGER", 5.0)
+    sink = otlp.OtlpSink(endpoint="http://127.0.0.1:9/v1/logs", buffer_size=10)
+    taken = threading.Event()
+    batches: list[int] = []
+    original = sink.take
+
+    def take(items: Any) -> Any:
+        taken.set()
+        batch = original(items)
+        batches.append(len(batch))
+        return batch
+
+    sink.take = take  # type: ignore[method-assign]
+    sink.send = lambda items: None  # type: ignore[method-assign]
+    try:
+        sink.offer([(b"s", b"x")])
+        assert taken.wait(5)
+        started = time.monotonic()
+        assert sink.drain(time.monotonic() + 5)
+        assert time.monotonic() - started < 2.5
+        assert batches == [1]
+    finally:
+        sink.close()
