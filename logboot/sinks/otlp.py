@@ -69,6 +69,7 @@ _OWN_KEYS = frozenset(
     }
 )
 _LENGTHS = proto.LENGTHS
+_BODY_HEADS = proto.BODY_HEADS
 REQUEST_BYTES = 4 << 20  # a batch stops growing at this many bytes of records (one at least)
 # Seconds the sender waits for a batch to fill before it sends a smaller one (none while a
 # flush or stop waits): fewer, fuller requests cost the application and the collector less.
@@ -114,6 +115,7 @@ class Shape(NamedTuple):
     scope: bytes  # ScopeLogs field 1
     level: bytes  # LogRecord fields 2 and 3, the severity
     site: bytes  # the code.* and thread.name attributes
+    tail: bytes  # `site` then `level`: a decoder takes a message's fields in any order
     size: int  # of the times (18 bytes), `level` and `site`
 
 
@@ -145,16 +147,13 @@ class LogEncoder:
         except UnicodeEncodeError:
             data = proto.utf8(body)
         size = len(data)
-        lengths = _LENGTHS
-        value = b"\x0a" + (lengths[size] if size < 4096 else proto.varint(size))  # AnyValue 1, string
-        whole = len(value) + size
-        body_field = b"\x2a" + (lengths[whole] if whole < 4096 else proto.varint(whole)) + value
+        body_field = _BODY_HEADS[size] if size < len(_BODY_HEADS) else proto.body_head(size)
         times = proto.pack_times(0x09, int(record.created * 1e9), 0x59, observed)
         fields = record.__dict__
         if STANDARD_ATTRS.issuperset(fields) and not (record.exc_text or record.stack_info):
             size += shape.size + len(body_field)  # the common record: no extra, no exception
-            head = b"\x12" + (lengths[size] if size < 4096 else proto.varint(size))
-            return shape.scope, b"".join((head, times, shape.level, body_field, data, shape.site))
+            head = b"\x12" + (_LENGTHS[size] if size < 4096 else proto.varint(size))
+            return shape.scope, b"".join((head, times, body_field, data, shape.tail))
         parts = [b"", times, shape.level, body_field, data]  # the first: the tag and length, last
         trace = b""
         extra = [key for key in fields if key not in STANDARD_ATTRS]
@@ -175,7 +174,7 @@ class LogEncoder:
             self._own_keys_overwritten(record, extra, parts)
         parts.append(trace)
         size = sum(map(len, parts))
-        parts[0] = b"\x12" + (lengths[size] if size < 4096 else proto.varint(size))
+        parts[0] = b"\x12" + (_LENGTHS[size] if size < 4096 else proto.varint(size))
         return shape.scope, b"".join(parts)
 
     def _shape(self, record: logging.LogRecord) -> Shape:
@@ -194,7 +193,7 @@ class LogEncoder:
                 ("thread.name", record.threadName),
             )
         )
-        shape = Shape(proto.scope_part(record.name), level, site, 18 + len(level) + len(site))
+        shape = Shape(proto.scope_part(record.name), level, site, site + level, 18 + len(level) + len(site))
         if len(self._shapes) >= proto.CACHE_MAX:
             self._shapes.clear()
         key = (

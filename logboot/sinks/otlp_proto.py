@@ -57,9 +57,19 @@ def _varint(value: int) -> bytes:
 LENGTHS = [_varint(n) for n in range(4096)]  # the varint of every small length, ready
 
 
+def body_head(size: int) -> bytes:
+    """LogRecord field 5 up to its string: the body's tag and length, then its AnyValue's
+    (field 1, a string of ``size`` bytes)."""
+    value = b"\x0a" + varint(size)
+    return b"\x2a" + varint(len(value) + size) + value
+
+
 def varint(value: int) -> bytes:
     """The varint of a length or other non-negative number."""
     return LENGTHS[value] if value < 4096 else _varint(value)
+
+
+BODY_HEADS = [body_head(size) for size in range(2048)]  # those of every short body, ready
 
 
 def utf8(text: str) -> bytes:
