@@ -42,7 +42,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, set_span_in_context
 
-from logboot.sinks.otlp import _SEVERITY_TEXT, OtlpSink, attribute_value, severity_number
+from logboot.sinks.otlp import OtlpSink
+from logboot.sinks.otlp_records import _SEVERITY_TEXT, attribute_value, severity_number
 
 OBSERVED = 1_700_000_000_123_456_789
 TRACE = ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
