@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from integration.receivers import (  # type: ignore[import-not-found]  # noqa: E402
     OtlpReceiver,
+    OtlpReceiverProcess,
     Rsyslog,
     TlsSyslogReceiver,
     make_certificate,
@@ -54,14 +55,14 @@ class Target:
 
 def profile(folder: Path, sink_yaml: str, records: int) -> Path:
     path = folder / "bench.yaml"
+    buffer = "" if "type: file" in sink_yaml else f"    buffer_size: {records}\n"
     path.write_text(
         f"""\
 version: 1
 sinks:
   remote:
 {sink_yaml}
-    buffer_size: {records}
-queues:
+{buffer}queues:
   main: {{max_size: {records}, overflow: block}}
 listeners:
   main: {{queue: main, sinks: [remote]}}
@@ -120,6 +121,18 @@ def targets(folder: Path) -> Iterator[list[Target]]:
         found.append(Target("syslog tls -> Python TLS listener", sink, tls.wait_for))
     else:
         print("the openssl command is missing: the syslog tls row is skipped", file=sys.stderr)
+    log_file = folder / "file-sink.log"
+
+    def from_file(count: int, timeout: float) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = log_file.read_text(encoding="utf-8").splitlines() if log_file.exists() else []
+            if len(lines) >= count or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.02)
+
+    # The reference the OTLP target of issue 23 is measured against (0.5x its records/s).
+    found.append(Target("file (reference)", f"    type: file\n    path: '{log_file}'", from_file))
     otlp = OtlpReceiver()
     otlp.start()
 
@@ -129,9 +142,25 @@ def targets(folder: Path) -> Iterator[list[Target]]:
     for compression in ("none", "gzip"):
         sink = f"    type: otlp\n    endpoint: '{otlp.endpoint}'\n    compression: {compression}"
         found.append(Target(f"otlp http ({compression}) -> Python receiver", sink, from_otlp))
+    # A receiver in a process of its own, as a collector is: it decodes every request whole
+    # but makes Python strings of the bodies only when they are checked; it shares the
+    # CPUs with the application, not the application's interpreter lock.
+    apart = OtlpReceiverProcess()
+    apart.start()
+
+    def from_apart(count: int, timeout: float) -> list[str]:
+        apart.arrived(count, timeout)
+        messages: list[str] = apart.messages()
+        return messages
+
+    for compression in ("none", "gzip"):
+        sink = f"    type: otlp\n    endpoint: '{apart.endpoint}'\n    compression: {compression}"
+        name = f"otlp http ({compression}) -> decoding receiver, own process"
+        found.append(Target(name, sink, from_apart))
     try:
         yield found
     finally:
+        apart.stop()
         otlp.stop()
         if tls is not None:
             tls.close()
