@@ -54,7 +54,9 @@ import logboot  # noqa: E402
 FILE = "file"
 SYSLOG_TCP = "syslog tcp -> rsyslogd"
 TARGET_RATIO = 0.8  # issue 23: syslog over TCP at least 0.8x the file sink's records/s
-PARTS = ("producer", "listener", "sender", "rest", "receiver")  # the CPU table's columns
+# The CPU table's columns; "waiting": the time the producer, listener and sender threads
+# were ready to run but had no CPU (other processes, the receiver among them, had it).
+PARTS = ("producer", "listener", "sender", "rest", "receiver", "waiting")
 
 
 @dataclass
@@ -142,23 +144,28 @@ def _cpu_seconds(receiver_pid: int | None) -> dict[str, float]:
             part = "sender"
         else:
             continue
-        with contextlib.suppress(OSError, TypeError):  # a thread that just ended
-            seconds = time.clock_gettime(time.pthread_getcpuclockid(thread.ident))  # type: ignore[arg-type]
-            parts[part] += seconds
-            named += seconds
+        running, waiting = _schedstat(f"/proc/self/task/{thread.native_id}/schedstat")
+        parts[part] += running
+        parts["waiting"] += waiting
+        named += running
     parts["rest"] = max(0.0, total - named)
     if receiver_pid is not None:
         parts["receiver"] = _process_seconds(receiver_pid)
     return parts
 
 
+def _schedstat(path: str) -> tuple[float, float]:
+    """A thread's seconds on a CPU and waiting for one (Linux ``schedstat``), or zeros."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        with open(path, encoding="ascii") as stat:
+            running, waiting = stat.read().split()[:2]
+        return int(running) / 1e9, int(waiting) / 1e9
+    return 0.0, 0.0
+
+
 def _process_seconds(pid: int) -> float:
-    """CPU seconds of every thread of a process so far (``schedstat``: nanoseconds), or 0."""
-    seconds = 0.0
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            seconds += int((task / "schedstat").read_text().split()[0]) / 1e9
-    return seconds
+    """CPU seconds of every thread of a process so far, or 0."""
+    return sum(_schedstat(str(task / "schedstat"))[0] for task in Path(f"/proc/{pid}/task").glob("*"))
 
 
 def _lines(path: Path) -> int:
@@ -329,6 +336,7 @@ def render(runs: dict[str, list[Run]], records: int, repeats: int) -> str:
                 "sender",
                 "rest of process",
                 "receiver process",
+                "ours, waiting for a CPU",
             ),
             cpu_rows,
         )

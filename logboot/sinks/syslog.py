@@ -41,7 +41,7 @@ class SyslogSink(RemoteSink[bytes]):
     """Ships RFC 5424 messages to a syslog receiver."""
 
     kind = "syslog"
-    batch_max = 1024
+    batch_max = 4096  # most messages a send: a sender that fell behind catches up in one system call
 
     def __init__(
         self,
