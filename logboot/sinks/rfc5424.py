@@ -4,7 +4,8 @@ A message is ``<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA M
 Header fields are printable US-ASCII without spaces (anything else becomes ``_``) cut
 to the lengths the RFC allows; ``-`` stands for an empty field. MSG is the formatted
 record as UTF-8, so a traceback can span lines: over TCP the octet count, not a line
-break, tells where a message ends.
+break, tells where a message ends. ``MessageBuilder.build_batch`` writes what ``build``
+does for a whole batch, working out the header parts records share once.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 Written on the standard library's ``socket`` and ``ssl`` rather than ``SysLogHandler``,
 which speaks RFC 3164, glues messages together over TCP, raises in its constructor
 when the receiver is down and never reconnects. Here the listener formats each record
-into a whole RFC 5424 message (``format``) and hands the batch to the buffer of a
-``RemoteSink``; its sender thread frames (TCP: octet counting, RFC 6587) and sends.
+into a whole RFC 5424 message (``format_batch``: a batch at a time, ``format``: one) and
+hands the batch to the buffer of a ``RemoteSink``; its sender thread frames (TCP: octet
+counting, RFC 6587) a whole batch at once and sends it in one system call.
 
 What TCP cannot tell: bytes the kernel accepted before the receiver died are lost
 without an error. Before each send the sink looks whether the receiver has closed the
