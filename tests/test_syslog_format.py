@@ -231,6 +231,19 @@ def test_sink_format_batch_is_format_for_each_record(formatter: logging.Formatte
     assert syslog_sink.format_batch(records) == [syslog_sink.format(rec) for rec in records]
 
 
+def test_a_subclass_that_formats_its_own_way_keeps_its_way_in_batches() -> None:
+    """A subclass overriding ``format`` gets its own text in the listener's batches too."""
+
+    class Tagged(SyslogSink):
+        def format(self, record: logging.LogRecord) -> str:
+            return "tagged " + super().format(record)
+
+    tagged = Tagged(protocol="tcp", address="127.0.0.1:1", builder=builder())
+    records = [record("one"), record("two")]
+    assert tagged.format_batch(records) == [tagged.format(rec) for rec in records]
+    assert all(line.startswith("tagged <134>1 ") for line in tagged.format_batch(records))
+
+
 class ShortSocket:
     """A socket that takes ``limit`` bytes, then fails."""
 

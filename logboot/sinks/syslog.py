@@ -78,7 +78,8 @@ class SyslogSink(RemoteSink[bytes]):
         lays out the MSGs in one call where it can (logboot's compiled layouts), the
         builder puts on the headers in one loop."""
         formatter = self.formatter
-        assert formatter is not None  # set in __init__; setFormatter(None) is not a sink's use
+        if type(self).format is not SyslogSink.format or formatter is None:
+            return [self.format(record) for record in records]  # a subclass's own format
         many = getattr(formatter, "format_batch", None)
         messages = many(records) if many is not None else [formatter.format(r) for r in records]
         return self.builder.build_batch(records, messages)
