@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import os
 import platform
@@ -40,6 +41,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
@@ -64,15 +66,101 @@ TARGET_RATIO = 0.8  # issue 23: syslog over TCP at least 0.8x the file sink's re
 PARTS = ("producer", "listener", "sender", "rest", "receiver", "waiting")
 
 
+class Receiver:
+    """Where one sink's records arrive. ``mark`` starts a run; ``arrived`` returns once the
+    run's last record is there (the clock stops then: delivery is in order, over one
+    connection); ``received`` gives the run's messages, in order, for the check."""
+
+    pid: int | None = None  # a receiver in a process of its own, whose CPU time is shown
+
+    def mark(self) -> None:
+        raise NotImplementedError
+
+    def arrived(self, message: str, timeout: float) -> bool:
+        raise NotImplementedError
+
+    def received(self, count: int, timeout: float) -> list[str]:
+        raise NotImplementedError
+
+
+class FileLines(Receiver):
+    """A file of lines, read on from where the run began: the file sink's, rsyslogd's
+    output (``rsyslog``: one JSON object a line, its ``msg`` is the message)."""
+
+    def __init__(self, path: Path, rsyslog: Rsyslog | None = None) -> None:
+        self.path = path
+        self.rsyslog = rsyslog
+        self.pid = rsyslog.process.pid if rsyslog is not None and rsyslog.process is not None else None
+        self.offset = 0
+
+    def mark(self) -> None:
+        self.offset = self.path.stat().st_size if self.path.exists() else 0
+
+    def arrived(self, message: str, timeout: float) -> bool:
+        if self.rsyslog is not None:
+            return bool(self.rsyslog.wait_for_last(message, timeout))
+        return _ends_with(self.path, message)  # the runtime's flush has written everything
+
+    def received(self, count: int, timeout: float) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while len(lines := self._lines()) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if self.rsyslog is None:
+            return [line.decode("utf-8") for line in lines]
+        return [json.loads(line)["msg"] for line in lines]
+
+    def _lines(self) -> list[bytes]:
+        if not self.path.exists():
+            return []
+        with self.path.open("rb") as file:
+            file.seek(self.offset)
+            data = file.read()
+        return data[: data.rfind(b"\n") + 1].splitlines()
+
+
+class Listed(Receiver):
+    """A Python receiver's list of what it got, under its lock (the TLS listener's messages,
+    the OTLP receiver's records); a run starts it empty, so it holds one run at most."""
+
+    def __init__(self, items: list[Any], lock: threading.Lock, text: Callable[[Any], str], *more: list[Any]):
+        self.items = items
+        self.lock = lock
+        self.text = text
+        self.more = more  # lists that also hold the run's records (the OTLP receiver's requests)
+
+    def mark(self) -> None:
+        with self.lock:
+            for found in (self.items, *self.more):
+                found.clear()
+
+    def arrived(self, message: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                last = self.text(self.items[-1]) if self.items else ""
+            if _is(last, message):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.002)
+
+    def received(self, count: int, timeout: float) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                found = [self.text(item) for item in self.items]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.02)
+
+
 @dataclass
 class Target:
     """One sink and the receiver that checks what it got."""
 
     name: str
     sink_yaml: str
-    arrived: Callable[[int, float], int]  # (count, timeout) -> how many arrived: stops the clock
-    messages: Callable[[], list[str]]  # every message received so far, in order: the check
-    receiver_pid: int | None = None  # a receiver in a process of its own, whose CPU time is shown
+    receiver: Receiver
 
 
 @dataclass
@@ -108,18 +196,19 @@ shutdown: {{timeout: 60s}}
 def run_once(folder: Path, target: Target, records: int) -> Run:
     """Log ``records`` records until the receiver has them all; then check them."""
     log = logging.getLogger("bench")
-    already = target.arrived(0, 0.0)  # receivers are shared: earlier runs' messages stay
+    receiver = target.receiver
+    receiver.mark()
     runtime = logboot.setup_logging(profile(folder, target.sink_yaml, records))
     try:
-        before = _cpu_seconds(target.receiver_pid)
+        before = _cpu_seconds(receiver.pid)
         clock = CpuClock()
         started = time.perf_counter()
         produce(log.info, records)
         runtime.flush(120)
-        target.arrived(already + records, 120.0)
+        receiver.arrived(f"record {records - 1}", 120.0)
         elapsed = time.perf_counter() - started
         ticks = clock.ticks()
-        after = _cpu_seconds(target.receiver_pid)
+        after = _cpu_seconds(receiver.pid)
     finally:
         runtime.stop()
     cpu = {part: after.get(part, 0.0) - before.get(part, 0.0) for part in PARTS}
@@ -127,7 +216,7 @@ def run_once(folder: Path, target: Target, records: int) -> Run:
     if ticks is not None and ticks[0] > 0:
         ours = sum(cpu[part] for part in PARTS if part != "waiting") * os.sysconf("SC_CLK_TCK")
         others = max(0.0, ticks[1] - ours) / ticks[0] * 100
-    numbers = [int(m.rsplit("record ", 1)[1]) for m in target.messages()[already:]]
+    numbers = [int(m.rsplit("record ", 1)[1]) for m in receiver.received(records, 30.0)]
     problem = ""
     if sorted(numbers) != list(range(records)):
         missing = records - len(set(numbers))
@@ -180,48 +269,33 @@ def _process_seconds(pid: int) -> float:
     return sum(_schedstat(str(task / "schedstat"))[0] for task in Path(f"/proc/{pid}/task").glob("*"))
 
 
-def _lines(path: Path) -> int:
-    """How many lines the file has."""
-    if not path.exists():
-        return 0
+def _ends_with(path: Path, message: str) -> bool:
+    """Whether the file's last line is ``message`` or ends with it (after a space)."""
     with path.open("rb") as file:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 20), b""))
+        end = file.seek(0, os.SEEK_END)
+        file.seek(max(0, end - 65536))
+        return _is(file.read().rstrip(b"\n").rsplit(b"\n", 1)[-1].decode("utf-8"), message)
+
+
+def _is(text: str, message: str) -> bool:
+    """Whether ``text`` (a line, a whole syslog message) is ``message`` or ends with it."""
+    return text == message or text.endswith(f" {message}")
 
 
 @contextmanager
 def targets(folder: Path, records: int) -> Iterator[list[Target]]:
     """Start the receivers; yield the sinks pointed at them, the file sink first."""
     written = folder / "file-sink.log"
-
-    def file_lines(count: int, timeout: float) -> int:
-        return _lines(written)  # the runtime's flush has written them all
-
-    def file_messages() -> list[str]:
-        return written.read_text(encoding="utf-8").splitlines()
-
-    found = [Target(FILE, f"    type: file\n    path: '{written}'", file_lines, file_messages)]
+    found = [Target(FILE, f"    type: file\n    path: '{written}'", FileLines(written))]
     buffer = f"    buffer_size: {records}"
     daemon = None
     if rsyslogd_path() is not None:
         daemon = Rsyslog(folder / "rsyslog")
         daemon.start()
-        rsyslog = daemon
-        assert rsyslog.process is not None
-
-        def from_rsyslog() -> list[str]:
-            return [m["msg"] for m in rsyslog.records()]
-
+        output = FileLines(daemon.output, daemon)
         for protocol, address in (("tcp", daemon.tcp_address), ("udp", daemon.udp_address)):
             sink = f"    type: syslog\n    protocol: {protocol}\n    address: '{address}'\n{buffer}"
-            found.append(
-                Target(
-                    f"syslog {protocol} -> rsyslogd",
-                    sink,
-                    rsyslog.wait_for_lines,
-                    from_rsyslog,
-                    rsyslog.process.pid,
-                )
-            )
+            found.append(Target(f"syslog {protocol} -> rsyslogd", sink, output))
     else:
         print("rsyslogd is not installed: the syslog tcp/udp rows are skipped", file=sys.stderr)
     tls = None
@@ -229,29 +303,15 @@ def targets(folder: Path, records: int) -> Iterator[list[Target]]:
         cert, key = make_certificate(folder)
         tls = TlsSyslogReceiver(cert, key)
         sink = f"    type: syslog\n    address: '{tls.address}'\n    tls: {{ca_file: '{cert}'}}\n{buffer}"
-        receiver = tls
-
-        def from_tls(count: int, timeout: float) -> int:
-            return len(receiver.wait_for(count, timeout))
-
-        def tls_messages() -> list[str]:
-            return receiver.wait_for(0, 0.0)  # type: ignore[no-any-return]
-
-        found.append(Target("syslog tls -> Python TLS listener", sink, from_tls, tls_messages))
+        found.append(Target("syslog tls -> Python TLS listener", sink, Listed(tls.messages, tls.lock, str)))
     else:
         print("the openssl command is missing: the syslog tls row is skipped", file=sys.stderr)
     otlp = OtlpReceiver()
     otlp.start()
-
-    def from_otlp(count: int, timeout: float) -> int:
-        return len(otlp.wait_for(count, timeout))
-
-    def otlp_messages() -> list[str]:
-        return [str(r["body"]) for r in otlp.wait_for(0, 0.0)]
-
+    bodies = Listed(otlp.records, otlp.lock, lambda record: str(record["body"]), otlp.requests)
     for compression in ("none", "gzip"):
         sink = f"    type: otlp\n    endpoint: '{otlp.endpoint}'\n    compression: {compression}\n{buffer}"
-        found.append(Target(f"otlp http ({compression}) -> Python receiver", sink, from_otlp, otlp_messages))
+        found.append(Target(f"otlp http ({compression}) -> Python receiver", sink, bodies))
     try:
         yield found
     finally:

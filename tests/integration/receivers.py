@@ -64,6 +64,9 @@ input(type="imudp" address="127.0.0.1" port="{udp_port}" ruleset="logboot" {rcvb
 """
 
 
+LAST_LINE_MAX = 1 << 20  # bytes read from the end of the output for its last line
+
+
 def rsyslogd_path() -> str | None:
     """The rsyslogd binary, also where /usr/sbin is not on PATH."""
     return shutil.which("rsyslogd") or shutil.which("rsyslogd", path="/usr/sbin:/sbin")
@@ -100,8 +103,6 @@ class Rsyslog:
         self.process: subprocess.Popen[bytes] | None = None
         self._offset = 0
         self._parsed: list[dict[str, Any]] = []
-        self._counted_to = 0  # how far ``lines`` has counted, and what
-        self._counted = 0
 
     @property
     def tcp_address(self) -> str:
@@ -186,23 +187,29 @@ class Rsyslog:
                 return found
             time.sleep(0.02)
 
-    def lines(self) -> int:
-        """How many messages the output holds: whole lines counted, not parsed (cheap to poll)."""
-        if self.output.exists():
-            with self.output.open("rb") as output:
-                output.seek(self._counted_to)
-                data = output.read()
-            self._counted += data.count(b"\n")
-            self._counted_to += data.rfind(b"\n") + 1
-        return self._counted
+    def last_message(self) -> str | None:
+        """The MSG of the last whole line of the output, read from its end (cheap to poll)."""
+        if not self.output.exists():
+            return None
+        with self.output.open("rb") as output:
+            end = output.seek(0, os.SEEK_END)
+            output.seek(max(0, end - LAST_LINE_MAX))
+            tail = output.read()
+        lines = tail[: tail.rfind(b"\n")].rsplit(b"\n", 1)
+        if not lines[-1]:
+            return None
+        message: str = json.loads(lines[-1])["msg"]
+        return message
 
-    def wait_for_lines(self, count: int, timeout: float = 30.0) -> int:
-        """Poll the output every 5 ms until it holds ``count`` messages (or the deadline passes);
-        how many it holds. What a benchmark's clock waits for: ``records()`` parses them."""
+    def wait_for_last(self, message: str, timeout: float = 30.0) -> bool:
+        """Poll the output every 2 ms until its last line has ``message`` (or the deadline
+        passes). What a benchmark's clock waits for; ``records()`` then parses them all."""
         deadline = time.monotonic() + timeout
-        while (found := self.lines()) < count and time.monotonic() < deadline:
-            time.sleep(0.005)
-        return found
+        while self.last_message() != message:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.002)
+        return True
 
 
 # --- OTLP/HTTP ------------------------------------------------------------------------
