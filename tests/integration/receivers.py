@@ -3,8 +3,9 @@
 rsyslogd runs with its own configuration only (no system config, no /dev/log, its own
 pid file and work folder): imtcp on a port it picks (``listenPortFileName``), imudp on
 a free port, optionally imuxsock on a socket path, and omfile writing one JSON object
-per message with the fields rsyslog's RFC 5424 parser found. Used by the integration
-tests and by ``benchmarks/remote_sinks.py``.
+per message with the fields rsyslog's RFC 5424 parser found (or, ``fields=False``, in
+omfile's default format). Used by the integration tests and by
+``benchmarks/remote_sinks.py``.
 
 Two settings from rsyslog's own performance advice (bigger batches, bigger buffers) are
 on: the main queue's worker takes up to 1,024 messages a batch (``queue.dequeueBatchSize``,
@@ -12,7 +13,8 @@ on: the main queue's worker takes up to 1,024 messages a batch (``queue.dequeueB
 (``ioBufferSize``, default 4 KiB), flushed at the end of each batch as by default. Every
 message is still parsed and written as one JSON line; measured (docs/benchmarks.md,
 "Shipping off the machine"), they cut rsyslogd's CPU time a message by about a tenth.
-Most of what is left is the 12-field JSON template.
+Most of what is left is the 12-field JSON template: with omfile's default format instead,
+rsyslogd takes half the CPU time a message.
 """
 
 from __future__ import annotations
@@ -56,15 +58,12 @@ template(name="fields" type="list" option.jsonf="on") {{
   property(outname="input" name="inputname" format="jsonf")
 }}
 ruleset(name="logboot") {{
-  action(type="omfile" file="{output}" template="fields" ioBufferSize="256k")
+  action(type="omfile" file="{output}" {template}ioBufferSize="256k")
 }}
 input(type="imtcp" address="127.0.0.1" port="{tcp_port}" listenPortFileName="{port_file}" ruleset="logboot")
 input(type="imudp" address="127.0.0.1" port="{udp_port}" ruleset="logboot" {rcvbuf})
 {unix_input}
 """
-
-
-LAST_LINE_MAX = 1 << 20  # bytes read from the end of the output for its last line
 
 
 def rsyslogd_path() -> str | None:
@@ -83,7 +82,9 @@ def free_udp_port() -> int:
 class Rsyslog:
     """A private rsyslogd, started and stopped by the caller; ports survive a restart."""
 
-    def __init__(self, folder: Path, *, unix_socket: bool = False, udp_buffer: str | None = "8m") -> None:
+    def __init__(
+        self, folder: Path, *, unix_socket: bool = False, udp_buffer: str | None = "8m", fields: bool = True
+    ) -> None:
         binary = rsyslogd_path()
         if binary is None:
             raise FileNotFoundError("rsyslogd is not installed (apt-get install rsyslog)")
@@ -98,6 +99,9 @@ class Rsyslog:
         self.log = folder / "rsyslogd.log"
         self.unix_path = folder / "log.sock" if unix_socket else None
         self.udp_buffer = udp_buffer  # imudp's rcvbufSize; None: the kernel's default
+        # One JSON object a line of the parsed fields (what ``records`` reads), or else
+        # omfile's own default, RSYSLOG_FileFormat: "TIME HOST APP[PROCID] MSG" a line.
+        self.fields = fields
         self.tcp_port = 0
         self.udp_port = free_udp_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -124,6 +128,7 @@ class Rsyslog:
                 tcp_port=self.tcp_port,
                 udp_port=self.udp_port,
                 port_file=self.port_file,
+                template='template="fields" ' if self.fields else "",
                 rcvbuf=f'rcvbufSize="{self.udp_buffer}"' if self.udp_buffer else "",
                 unix_module='module(load="imuxsock" SysSock.Use="off")' if unix else "",
                 unix_input=(
@@ -186,30 +191,6 @@ class Rsyslog:
             if len(found) >= count or time.monotonic() > deadline:
                 return found
             time.sleep(0.02)
-
-    def last_message(self) -> str | None:
-        """The MSG of the last whole line of the output, read from its end (cheap to poll)."""
-        if not self.output.exists():
-            return None
-        with self.output.open("rb") as output:
-            end = output.seek(0, os.SEEK_END)
-            output.seek(max(0, end - LAST_LINE_MAX))
-            tail = output.read()
-        lines = tail[: tail.rfind(b"\n")].rsplit(b"\n", 1)
-        if not lines[-1]:
-            return None
-        message: str = json.loads(lines[-1])["msg"]
-        return message
-
-    def wait_for_last(self, message: str, timeout: float = 30.0) -> bool:
-        """Poll the output every 2 ms until its last line has ``message`` (or the deadline
-        passes). What a benchmark's clock waits for; ``records()`` then parses them all."""
-        deadline = time.monotonic() + timeout
-        while self.last_message() != message:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.002)
-        return True
 
 
 # --- OTLP/HTTP ------------------------------------------------------------------------
