@@ -108,6 +108,10 @@ class RemoteSink(BatchSink, Generic[Item]):
         """Where the sink sends, for messages and ``describe``."""
         return "?"
 
+    def take(self, items: deque[Item]) -> list[Item]:
+        """The next batch: the first items of the buffer (its lock held), ``batch_max`` at most."""
+        return list(itertools.islice(items, self.batch_max))
+
     # --- the listener's side ----------------------------------------------------------
 
     def offer(self, items: list[Item]) -> None:
@@ -250,7 +254,7 @@ class RemoteSink(BatchSink, Generic[Item]):
                 self._cond.wait()
             if self._closing:
                 return False
-            batch = list(itertools.islice(self._items, self.batch_max))
+            batch = self.take(self._items)
         if self.connected and not self.alive():
             self._lost(ConnectionResetError(f"{self.target()} closed the connection"), report=False)
         if not self.connected:
