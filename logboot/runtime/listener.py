@@ -63,6 +63,7 @@ class ListenerSink:
             kept = self._filter(handler, batch, level)
         else:  # the common case: no call per record
             kept = [record for record in batch if record.levelno >= level] if level else list(batch)
+        kept = handler.filter_batch(kept)
         if not kept:
             return
         if handler.needs_format:
@@ -187,10 +188,14 @@ def _formatter_of(handler: BatchSink) -> Callable[[logging.LogRecord], str]:
 
 def _batch_formatter_of(handler: BatchSink) -> Callable[[list[logging.LogRecord]], list[str]] | None:
     """The ``format_batch`` of the handler's formatter (logboot's text layout has one), when
-    the handler formats each record with it unchanged; else None."""
-    if type(handler).format is not logging.Handler.format or handler.formatter is None:
-        return None
+    the handler formats each record with it unchanged; the handler's own, when it formats
+    records its own way and has one (syslog: a header around each line); else None."""
     format_batch: Callable[[list[logging.LogRecord]], list[str]] | None
+    if type(handler).format is not logging.Handler.format:
+        format_batch = getattr(handler, "format_batch", None)
+        return format_batch
+    if handler.formatter is None:
+        return None
     format_batch = getattr(handler.formatter, "format_batch", None)
     return format_batch
 
