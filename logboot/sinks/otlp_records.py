@@ -94,17 +94,16 @@ class LogEncoder:
     def record(self, record: logging.LogRecord, body: str, observed: int) -> tuple[bytes, bytes]:
         """(scope, LogRecord field) of ``record``, with ``body`` as its body and ``observed``
         (ns since the epoch) as its observed time."""
-        shape = self._shapes.get(
-            (
-                record.name,
-                record.levelno,
-                record.levelname,
-                record.pathname,
-                record.funcName,
-                record.lineno,
-                record.threadName,
-            )
-        ) or self._shape(record)
+        shared = (
+            record.name,
+            record.levelno,
+            record.levelname,
+            record.pathname,
+            record.funcName,
+            record.lineno,
+            record.threadName,
+        )
+        shape = self._shapes.get(shared) or self._shape(record, shared)
         try:
             data = body.encode()
         except UnicodeEncodeError:
@@ -140,9 +139,9 @@ class LogEncoder:
         parts[0] = b"\x12" + (_LENGTHS[size] if size < 4096 else proto.varint(size))
         return shape.scope, b"".join(parts)
 
-    def _shape(self, record: logging.LogRecord) -> Shape:
+    def _shape(self, record: logging.LogRecord, key: tuple[Any, ...]) -> Shape:
         """The parts of ``record`` that records of the same logger, level, call site and
-        thread share, kept (at most ``otlp_proto.CACHE_MAX``; then the cache starts again)."""
+        thread (``key``) share, kept (at most ``otlp_proto.CACHE_MAX``; then the cache starts again)."""
         number = severity_number(record.levelno)
         text = _SEVERITY_TEXT.get(record.levelname, record.levelname)
         level = (b"\x10" + proto.varint(number) if number else b"") + (
@@ -159,15 +158,6 @@ class LogEncoder:
         shape = Shape(proto.scope_part(record.name), level, site, site + level, 18 + len(level) + len(site))
         if len(self._shapes) >= proto.CACHE_MAX:
             self._shapes.clear()
-        key = (
-            record.name,
-            record.levelno,
-            record.levelname,
-            record.pathname,
-            record.funcName,
-            record.lineno,
-            record.threadName,
-        )
         self._shapes[key] = shape
         return shape
 
