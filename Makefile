@@ -37,11 +37,17 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --cov=logboot --cov-branch --cov-report=term --cov-fail-under=90
 
+# Then the remote sinks against real receivers (rsyslogd, TLS, OTLP), beside the file sink in
+# the same run (issue 23), even when the first part failed; either failing fails the target.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run; status=$$?; \
+	$(BIN)/python -m benchmarks.remote_sinks --records 100000 --repeats 5 || status=1; \
+	$(BIN)/python -m benchmarks.collect || status=1; exit $$status
 
 bench-quick: $(STAMP)
-	$(BIN)/python -m benchmarks.run --quick
+	$(BIN)/python -m benchmarks.run --quick; status=$$?; \
+	$(BIN)/python -m benchmarks.remote_sinks --records 20000 --repeats 1 || status=1; \
+	$(BIN)/python -m benchmarks.collect --records 20000 --rounds 3 || status=1; exit $$status
 
 clean:
 	rm -rf $(VENV) .venv-3.* .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache

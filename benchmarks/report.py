@@ -51,6 +51,8 @@ def _status(samples: Samples, scenario: str, variant: str) -> str:
     runs = samples.get(scenario, {}).get(variant, [])
     if not runs:
         return "not run"
+    if runs[0].get("skipped"):
+        return f"not run: {runs[0]['skipped']}"
     failed = [run for run in runs if not run.get("ok")]
     if not failed:
         return f"{len(runs)}/{len(runs)} ok"
@@ -155,6 +157,24 @@ TABLES: dict[str, list[tuple[str, list[Column]]]] = {
         (
             "8 threads: records/s until all on disk",
             [*_metric("threads", "records_per_s", 0), _logboot_times("threads", "records_per_s")],
+        )
+    ],
+    "memory": [
+        (
+            "8 threads, a burst of 8 x records into an unbounded queue (and logboot's default bounded"
+            " one): peak RSS of the whole process, records/s until all on disk",
+            [
+                *_metric("memory", "peak_rss_mb", 1),
+                _versus("memory", "peak_rss_mb", "stdlib-queue", "RSS x stdlib"),
+                *_metric("memory", "rss_growth_mb", 1),
+                Column("queue peak", lambda s, _sc, v: _number(median(s, "memory", v, "queue_peak"), 0)),
+                Column(
+                    "queued at the end",
+                    lambda s, _sc, v: _number(median(s, "memory", v, "queued_at_end"), 0),
+                ),
+                *_metric("memory", "records_per_s", 0),
+                _versus("memory", "records_per_s", "stdlib-queue", "x stdlib"),
+            ],
         )
     ],
     "processes": [
@@ -324,6 +344,12 @@ def targets(samples: Samples) -> list[Target]:
             "peak RSS, 1 thread: logboot / FileHandler",
             ratio("one-thread", "logboot", "filehandler", "peak_rss_mb"),
             1.3,
+            True,
+        ),
+        Target(
+            "8-thread burst, unbounded queue, peak RSS: logboot / stdlib QueueHandler (issue 23)",
+            ratio("memory", "logboot-unbounded", "stdlib-queue", "peak_rss_mb"),
+            2,
             True,
         ),
         Target(

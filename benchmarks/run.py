@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import importlib.util
 import json
 import os
 import shutil
@@ -27,7 +28,7 @@ from typing import Any
 from . import report
 from .machine_load import LOAD_METRICS, CpuClock
 from .processes import PROCESS_VARIANTS
-from .variants import LOG_FILE, message_size, start_before
+from .variants import LOG_FILE, NEEDS, PLAIN_LAYOUT, message_size, start_before
 from .workload import padding, verify
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +41,7 @@ class Scenario:
     processes: int = 0
     exact: bool = True  # every record must arrive (False: drops allowed, but counted)
     as_json: bool = False  # the lines are JSON objects
+    scale: int = 1  # each run logs records x scale (the memory scenario: every thread logs `records`)
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -50,16 +52,25 @@ SCENARIOS: dict[str, Scenario] = {
             "stdlib-queue",
             "loguru",
             "concurrent-log-handler",
+            "picologging-filehandler",
+            "picologging-queue",
             "logboot",
             "logboot-first-start",
         ),
     ),
     # The per-call cost of one thread against a floor timed in the same process, chunk by
     # chunk (benchmarks/worker.py: run_paired): the figure least moved by a drifting machine.
-    "paired": Scenario(("filehandler", "stdlib-queue", "logboot")),
+    # picologging runs in the one-thread scenarios only: two threads logging through it hang.
+    "paired": Scenario(
+        ("filehandler", "stdlib-queue", "picologging-filehandler", "picologging-queue", "logboot")
+    ),
     # JSON lines (time, level, logger, thread name, message; `extra` fields if any): what
     # the prod template writes. The stdlib's side uses python-json-logger.
-    "json": Scenario(("null", "filehandler-json", "stdlib-queue-json", "logboot-json"), as_json=True),
+    # `logboot-json-auto`: the same with `collect: auto` (what the JSON fields do not read is
+    # not collected).
+    "json": Scenario(
+        ("null", "filehandler-json", "stdlib-queue-json", "logboot-json", "logboot-json-auto"), as_json=True
+    ),
     "burst": Scenario(("stdlib-queue-10k", "logboot", "logboot-drop"), exact=False),
     "threads": Scenario(
         ("filehandler", "stdlib-queue", "loguru", "concurrent-log-handler", "logboot"), threads=8
@@ -67,6 +78,10 @@ SCENARIOS: dict[str, Scenario] = {
     "processes": Scenario(PROCESS_VARIANTS, processes=4),
     # 8 processes into one file: logboot against each process appending itself (issue 23).
     "processes-8": Scenario(("file-append", "logboot"), processes=8),
+    # Memory under an 8-thread burst (issue 23): each thread logs `records` (1.6 million in
+    # all by default) into an unbounded queue (the stdlib's, logboot's `max_size: 0`), and
+    # logboot's default bounded queue (10,000, `block`) beside them; peak RSS and records/s.
+    "memory": Scenario(("stdlib-queue", "logboot-unbounded", "logboot"), threads=8, scale=8),
     # Messages of 16 KiB and 1 KiB, one thread, until on disk, against FileHandler (issue 23).
     # The 16 KiB runs log a fifth of the records (200,000 would be 3.3 GB a run).
     "large": Scenario(("filehandler-16k", "logboot-16k", "filehandler-1k", "logboot-1k")),
@@ -89,9 +104,10 @@ LARGE_SHARE = {"16k": 5}  # the large scenario's 16 KiB variants log records // 
 
 
 def records_of(scenario: str, variant: str, records: int) -> int:
-    """The records one run of ``variant`` logs: ``records``, or a share of it for big messages."""
+    """The records one run of ``variant`` logs: ``records``, or a share of it for big messages,
+    or a multiple (the scenario's ``scale``)."""
     if scenario != "large":
-        return records
+        return records * SCENARIOS[scenario].scale
     return max(1, records // LARGE_SHARE.get(variant.rsplit("-", 1)[-1], 1))
 
 
@@ -135,15 +151,17 @@ def run_variant(scenario: str, variant: str, records: int, scratch: Path) -> dic
         result["tracebacks"] = errors.count(b"--- Logging error ---")
         if variant != "null":
             size = message_size(variant) if scenario == "large" else None
-            _check(result, spec, records, folder, padding(size) if size else "")
+            _check(result, spec, records, folder, padding(size) if size else "", variant in PLAIN_LAYOUT)
         return result
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _check(result: dict[str, Any], spec: Scenario, records: int, folder: Path, pad: str = "") -> None:
+def _check(
+    result: dict[str, Any], spec: Scenario, records: int, folder: Path, pad: str = "", plain: bool = False
+) -> None:
     expected = records // max(spec.threads, spec.processes, 1) * max(spec.threads, spec.processes, 1)
-    found = verify([folder / LOG_FILE], expected, spec.as_json, pad)
+    found = verify([folder / LOG_FILE], expected, spec.as_json, pad, plain)
     result["lines"] = found.lines
     counted = result.get("dropped")
     if not found.whole or (spec.exact and not found.exact):
@@ -152,6 +170,14 @@ def _check(result: dict[str, Any], spec: Scenario, records: int, folder: Path, p
         result.update(ok=False, problem=f"{found.missing} records missing but {counted} counted as dropped")
     if counted is None:
         result["dropped"] = found.missing  # not counted by the library: measured here
+
+
+def not_installed(variant: str, needs: dict[str, str] = NEEDS) -> str | None:
+    """The package ``variant`` needs that is not installed here (its runs are skipped), or None."""
+    package = needs.get(variant)
+    if package is None or importlib.util.find_spec(package) is not None:
+        return None
+    return package
 
 
 def cache_env(folder: Path) -> dict[str, str]:
@@ -218,11 +244,18 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m benchmarks.run " + " ".join(sys.argv[1:] if argv is None else argv)
     print(f"# {command}\n# {report.machine()}\n# {records:,} records a run, {repeat} rounds", flush=True)
     samples: report.Samples = {name: {v: [] for v in variants} for name, variants in plan.items()}
+    missing = {v: p for variants in plan.values() for v in variants if (p := not_installed(v))}
+    for name, variants in plan.items():
+        for variant in variants:
+            if variant in missing:
+                samples[name][variant].append({"ok": False, "skipped": f"{missing[variant]} not installed"})
+                print(f"# {name}/{variant}: not run, {missing[variant]} not installed", flush=True)
+    runnable = {name: [v for v in variants if v not in missing] for name, variants in plan.items()}
     began = time.monotonic()
     compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="logboot-bench-") as scratch:
         for round_ in range(repeat):
-            for name, variants in plan.items():
+            for name, variants in runnable.items():
                 if not variants:
                     continue
                 shift = round_ % len(variants)
@@ -245,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         (scenario, variant): sum(not s.get("ok") for s in runs)
         for scenario, variants in samples.items()
         for variant, runs in variants.items()
-        if any(not s.get("ok") for s in runs)
+        if any(not s.get("ok") and not s.get("skipped") for s in runs)
     }
     for (scenario, variant), count in failures.items():
         print(f"# failed runs: {scenario}/{variant}: {count}")
@@ -271,6 +304,10 @@ def _progress(round_: int, repeat: int, scenario: str, variant: str, result: dic
         shown = f"{result['ms']:.0f} ms"
     elif scenario == "threads" or scenario.startswith("processes"):
         shown = f"{result['records_per_s']:,.0f} records/s"
+    elif scenario == "memory":
+        shown = f"{result['records_per_s']:,.0f} records/s, {result['peak_rss_mb']:.1f} MB"
+        if result.get("queue_peak") is not None:
+            shown += f", queue peak {result['queue_peak']:,}"
     elif scenario == "paired":
         shown = (
             f"{result['per_call_us']:.2f} us/call against {result['floor_per_call_us']:.2f} in the same "

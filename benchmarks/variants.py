@@ -44,6 +44,14 @@ class Setup:
     # Returns once what was logged so far is in the file, without stopping (the paired
     # scenario's pause between chunks). A synchronous handler has nothing to wait for.
     drain: Callable[[], None] = field(default=lambda: None)
+    # The most records its queue held at once, where the library counts it (logboot).
+    queue_peak: Callable[[], int | None] = field(default=lambda: None)
+    # The records queued right now (read once, when the producers are done), where known.
+    queued: Callable[[], int | None] = field(default=lambda: None)
+    # The paired scenario's floor: a call through the stdlib's NullHandler, for set-ups
+    # whose ``info`` does not go through the stdlib's root logger (picologging). None:
+    # the floor is ``info`` itself with a NullHandler swapped in on the root logger.
+    floor_info: Callable[..., object] | None = None
 
 
 def _root(handler: logging.Handler) -> Callable[..., object]:
@@ -87,7 +95,9 @@ def _stdlib_queue(folder: Path, max_size: int, as_json: bool = False) -> Setup:
         target.close()
 
     # QueueListener calls task_done() for each record it has handled: join() is a drain.
-    return Setup(_root(logging.handlers.QueueHandler(records)), finish, drain=records.join)
+    return Setup(
+        _root(logging.handlers.QueueHandler(records)), finish, drain=records.join, queued=records.qsize
+    )
 
 
 def stdlib_queue(folder: Path) -> Setup:
@@ -128,9 +138,15 @@ def concurrent_log_handler(folder: Path) -> Setup:
 
 
 def logboot_profile(
-    log_path: Path, *, kind: str = "thread", overflow: str = "block", as_json: bool = False
+    log_path: Path,
+    *,
+    kind: str = "thread",
+    overflow: str = "block",
+    as_json: bool = False,
+    collect: str = "all",
+    max_size: int = QUEUE_SIZE,
 ) -> str:
-    """The profile the logboot variants run: one queue of 10,000, one file sink."""
+    """The profile the logboot variants run: one queue of 10,000 (``max_size``), one file sink."""
     line = (
         f"{{type: json, fields: [{', '.join(JSON_FIELDS)}]}}"
         if as_json
@@ -138,12 +154,13 @@ def logboot_profile(
     )
     return (
         "version: 1\n"
+        f"collect: {collect}\n"
         "formatters:\n"
         f"  line: {line}\n"
         "sinks:\n"
         f'  out: {{type: file, path: "{log_path}", formatter: line}}\n'
         "queues:\n"
-        f"  main: {{kind: {kind}, max_size: {QUEUE_SIZE}, overflow: {overflow}}}\n"
+        f"  main: {{kind: {kind}, max_size: {max_size}, overflow: {overflow}}}\n"
         "listeners:\n"
         "  main: {queue: main, sinks: [out]}\n"
         "root: {level: INFO, queue: main}\n"
@@ -151,22 +168,36 @@ def logboot_profile(
     )
 
 
-def write_logboot_profile(folder: Path, overflow: str, as_json: bool = False) -> Path:
+def write_logboot_profile(
+    folder: Path, overflow: str, as_json: bool = False, max_size: int = QUEUE_SIZE, collect: str = "all"
+) -> Path:
     profile = folder / "profile.yaml"
-    profile.write_text(
-        logboot_profile(folder / LOG_FILE, overflow=overflow, as_json=as_json), encoding="utf-8"
+    text = logboot_profile(
+        folder / LOG_FILE, overflow=overflow, as_json=as_json, max_size=max_size, collect=collect
     )
+    profile.write_text(text, encoding="utf-8")
     return profile
 
 
-def _logboot(folder: Path, overflow: str, cache: bool = True, as_json: bool = False) -> Setup:
+def _logboot(
+    folder: Path,
+    overflow: str,
+    cache: bool = True,
+    as_json: bool = False,
+    max_size: int = QUEUE_SIZE,
+    collect: str = "all",
+) -> Setup:
     import logboot
 
-    runtime = logboot.setup_logging(write_logboot_profile(folder, overflow, as_json), cache=cache)
+    profile = write_logboot_profile(folder, overflow, as_json, max_size, collect)
+    runtime = logboot.setup_logging(profile, cache=cache)
     dropped: list[int] = []
+    peak: list[int] = []
 
     def finish() -> None:
-        dropped.append(runtime.stop().dropped)
+        report = runtime.stop()
+        dropped.append(report.dropped)
+        peak.append(max((queue.get("peak", 0) for queue in report.queues.values()), default=0))
 
     def drain() -> None:
         if not runtime.flush(timeout=60):
@@ -177,6 +208,8 @@ def _logboot(folder: Path, overflow: str, cache: bool = True, as_json: bool = Fa
         finish,
         dropped=lambda: dropped[0] if dropped else None,
         drain=drain,
+        queue_peak=lambda: peak[0] if peak else None,
+        queued=lambda: sum(queue["size"] for queue in runtime.stats()["queues"].values()),
     )
 
 
@@ -188,6 +221,17 @@ def logboot_block(folder: Path) -> Setup:
 def logboot_json(folder: Path) -> Setup:
     """logboot, bounded queue (10,000), ``overflow: block``, a ``json`` formatter."""
     return _logboot(folder, "block", as_json=True)
+
+
+def logboot_json_auto(folder: Path) -> Setup:
+    """``logboot-json`` with ``collect: auto``: the caller, process and process name are not
+    collected (the JSON fields read the thread name only)."""
+    return _logboot(folder, "block", as_json=True, collect="auto")
+
+
+def logboot_unbounded(folder: Path) -> Setup:
+    """logboot, unbounded queue (``max_size: 0``): the memory scenario's like of ``stdlib-queue``."""
+    return _logboot(folder, "block", max_size=0)
 
 
 def logboot_drop(folder: Path) -> Setup:
@@ -204,10 +248,13 @@ def logboot_first_start(folder: Path) -> Setup:
 # earlier start (the profile cache). The runner validates it first, in another process.
 STARTED_BEFORE = {
     "logboot": "block",
+    "logboot-unbounded": "block",
     "logboot-drop": "drop_newest",
     "logboot-json": "block",
+    "logboot-json-auto": "block",
     **{f"logboot-{name}": "block" for name in MESSAGE_SIZES},
 }
+UNBOUNDED = {"logboot-unbounded"}
 WARM_UP = "import sys, logboot; logboot.setup_logging(sys.argv[1]).stop()"
 
 
@@ -216,9 +263,67 @@ def start_before(variant: str, folder: Path, env: dict[str, str]) -> None:
     overflow = STARTED_BEFORE.get(variant)
     if overflow is None:
         return
-    profile = write_logboot_profile(folder, overflow, as_json=variant.endswith("-json"))
+    max_size = 0 if variant in UNBOUNDED else QUEUE_SIZE
+    collect = "auto" if variant.endswith("-auto") else "all"
+    profile = write_logboot_profile(
+        folder, overflow, as_json="-json" in variant, max_size=max_size, collect=collect
+    )
     subprocess.run([sys.executable, "-c", WARM_UP, str(profile)], env=env, check=True, timeout=120)
     (folder / LOG_FILE).unlink(missing_ok=True)
+
+
+# picologging (Microsoft's C reimplementation of logging, 0.9.3, the latest release): a peer
+# to beat, not a dependency, and single-threaded only: two threads that log through it hang
+# (its issue #207; docs/benchmarks.md has what was seen here). Its formatter gets these
+# wrong on 3.10, 3.11 and 3.12 alike: the default time stamp is an uninitialised buffer
+# (its issue #203) followed by ``msecs``, which is the epoch in milliseconds cut to 32
+# bits; a width or a padding (``%(levelname)-8s``, ``%(msecs)03d``, ``{levelname:<8}``) is
+# left in the line as written; ``threadName`` is None. So its variants write the layout it
+# gets right: a strftime time stamp (whole seconds), the level, the thread id, the logger
+# (about 80 bytes a line, against 90 for the others); workload.PLAIN_LINE checks it.
+PICO_FORMAT = "%(asctime)s %(levelname)s %(thread)d %(name)s: %(message)s"
+PICO_DATEFMT = "%Y-%m-%d %H:%M:%S"
+# The variants that need a package that may not be installed (picologging 0.9.3 has wheels
+# for CPython 3.10 to 3.12, none for 3.13): the runner reports them "not installed" there.
+NEEDS = {"picologging-filehandler": "picologging", "picologging-queue": "picologging"}
+PLAIN_LAYOUT = frozenset(NEEDS)  # the variants whose lines workload.PLAIN_LINE checks
+
+
+def _picologging(folder: Path, queued: bool) -> Setup:
+    import picologging
+    import picologging.handlers
+
+    target = picologging.FileHandler(str(folder / LOG_FILE), encoding="utf-8")
+    target.setFormatter(picologging.Formatter(PICO_FORMAT, PICO_DATEFMT))
+    root = picologging.getLogger()
+    root.setLevel(picologging.INFO)
+    # The paired scenario's floor: the stdlib's logger.info into a NullHandler, as for the others.
+    floor_info = _root(logging.NullHandler())
+    if not queued:
+        root.addHandler(target)
+        return Setup(picologging.getLogger(LOGGER_NAME).info, target.close, floor_info=floor_info)
+    records: queue.Queue[object] = queue.Queue()
+    listener = picologging.handlers.QueueListener(records, target)
+    listener.start()
+    root.addHandler(picologging.handlers.QueueHandler(records))
+
+    def finish() -> None:
+        listener.stop()
+        target.close()
+
+    # Its QueueListener calls task_done() for each record, as the stdlib's does: join() drains.
+    return Setup(picologging.getLogger(LOGGER_NAME).info, finish, drain=records.join, floor_info=floor_info)
+
+
+def picologging_filehandler(folder: Path) -> Setup:
+    """picologging's FileHandler (one thread only)."""
+    return _picologging(folder, queued=False)
+
+
+def picologging_queue(folder: Path) -> Setup:
+    """picologging's QueueHandler + QueueListener over an unbounded ``queue.Queue`` into its
+    FileHandler (one producer thread only)."""
+    return _picologging(folder, queued=True)
 
 
 def message_size(variant: str) -> int | None:
@@ -245,9 +350,13 @@ VARIANTS: dict[str, Callable[[Path], Setup]] = {
     "concurrent-log-handler": concurrent_log_handler,
     "logboot": logboot_block,
     "logboot-drop": logboot_drop,
+    "logboot-unbounded": logboot_unbounded,
+    "picologging-filehandler": picologging_filehandler,
+    "picologging-queue": picologging_queue,
     "filehandler-json": filehandler_json,
     "stdlib-queue-json": stdlib_queue_json,
     "logboot-json": logboot_json,
+    "logboot-json-auto": logboot_json_auto,
     "logboot-first-start": logboot_first_start,
     **{f"filehandler-{name}": _sized(filehandler, size) for name, size in MESSAGE_SIZES.items()},
     **{f"logboot-{name}": _sized(logboot_block, size) for name, size in MESSAGE_SIZES.items()},

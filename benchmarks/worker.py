@@ -49,6 +49,8 @@ def run_threads(variant: str, folder: Path, records: int, threads: int) -> dict[
             worker.join()
         produced = time.perf_counter()
         cpu_produced = time.process_time()
+    queued = made.queued()  # how far behind the writer was when the producers were done
+    rss_produced = _current_rss_mb()
     made.finish()
     finished = time.perf_counter()
     cpu_finished = time.process_time()
@@ -63,6 +65,9 @@ def run_threads(variant: str, folder: Path, records: int, threads: int) -> dict[
         "peak_rss_mb": _peak_rss_mb(),
         "rss_growth_mb": _peak_rss_mb() - baseline,
         "dropped": made.dropped(),
+        "queue_peak": made.queue_peak(),
+        "queued_at_end": queued,
+        "rss_at_end_mb": rss_produced,
     }
 
 
@@ -82,17 +87,26 @@ def run_paired(variant: str, folder: Path, records: int, pairs: int) -> dict[str
     made = variants.setup(variant, folder)
     root = logging.getLogger()
     theirs = root.handlers[:]
-    floor: list[logging.Handler] = [logging.NullHandler()]
+    # A set-up outside the stdlib's loggers (picologging) brings its floor: the stdlib's
+    # logger.info into a NullHandler, the floor of every other variant.
+    floor: list[logging.Handler] = theirs if made.floor_info else [logging.NullHandler()]
+    floor_info = made.floor_info or made.info
+    # The floor is Python's own: logging's record class, whatever factory the variant set
+    # (a logboot runtime makes its records as LeanRecord, docs/operating.md).
+    factory = logging.getLogRecordFactory()
     timed: dict[str, list[float]] = {"variant": [], "floor": []}
     for index in range(pairs):
         seqs = range(records * index // pairs, records * (index + 1) // pairs)
         order = ("floor", "variant") if index % 2 == 0 else ("variant", "floor")
         for side in order:
             root.handlers = floor if side == "floor" else theirs
+            logging.setLogRecordFactory(logging.LogRecord if side == "floor" else factory)
+            info = floor_info if side == "floor" else made.info
             started = time.perf_counter()
-            produce(made.info, made.message, seqs)
+            produce(info, made.message, seqs)
             timed[side].append((time.perf_counter() - started) / len(seqs) * 1e6)
             root.handlers = theirs
+            logging.setLogRecordFactory(factory)
             made.drain()
     made.finish()
     ratios = [v / f for v, f in zip(timed["variant"], timed["floor"], strict=True)]
@@ -114,6 +128,15 @@ def _peak_rss_mb() -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _current_rss_mb() -> float | None:
+    """This process's resident set now (VmRSS)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return None
 
 
 def main(argv: list[str]) -> None:

@@ -32,6 +32,9 @@ JSON_FIELDS = ("time", "level", "logger", "thread_name", "message", "extra")
 _TEXT = r"user (?P<who>[a-z]+) did (?P<action>[a-z]+) in (?P<seq>\d+) ms"
 _TIME = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[.,]\d{3}(?:Z|[+-]\d\d:\d\d)?"
 LINE = re.compile(rf"{_TIME} INFO {{5}}\S+ bench: {_TEXT}")
+# The layout picologging gets right (benchmarks/variants.py: PICO_FORMAT): whole seconds,
+# the level without padding, the thread id.
+PLAIN_LINE = re.compile(rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d INFO \d+ bench: {_TEXT}")
 MESSAGE_TEXT = re.compile(_TEXT)
 TIME = re.compile(_TIME)
 
@@ -114,12 +117,15 @@ def json_match(line: str) -> re.Match[str] | None:
     return MESSAGE_TEXT.fullmatch(str(fields.get("message")))
 
 
-def verify(paths: Iterable[Path], expected: int, as_json: bool = False, pad: str = "") -> Verification:
+def verify(
+    paths: Iterable[Path], expected: int, as_json: bool = False, pad: str = "", plain: bool = False
+) -> Verification:
     """Check that the lines of ``paths`` hold records ``0 .. expected-1``, each once, whole
-    (each ending with ``pad`` exactly, when given: the large scenario's padding)."""
+    (each ending with ``pad`` exactly, when given: the large scenario's padding; in the
+    ``PLAIN_LINE`` layout when ``plain``)."""
     result = Verification(expected)
     seen = bytearray(expected)
-    match = json_match if as_json else LINE.fullmatch
+    match = json_match if as_json else (PLAIN_LINE if plain else LINE).fullmatch
     nwho, nact = len(WHO), len(ACTIONS)
     for path in paths:
         if not path.exists():

@@ -14,6 +14,7 @@ import pytest
 
 from benchmarks import report
 from benchmarks.machine_load import CpuClock, shares
+from benchmarks.run import not_installed, run_variant
 from benchmarks.workload import ACTIONS, WHO, verify
 
 
@@ -138,3 +139,67 @@ def test_a_short_run_shows_where_it_stands_without_a_verdict() -> None:
     short = report.targets_table(one_thread(4.0, 5.0), records=20_000)
     assert per_call_row(short).endswith("| 1.25 | <= 1.5 | inside |")
     assert "| not measured |" in short  # a target without figures says so either way
+
+
+def plain_line(seq: int) -> str:
+    """A line in the layout the picologging variants write (``benchmarks.variants.PICO_FORMAT``)."""
+    return (
+        f"2026-12-06 22:24:27 INFO 140159012023168 bench: "
+        f"user {WHO[seq % len(WHO)]} did {ACTIONS[seq % len(ACTIONS)]} in {seq} ms"
+    )
+
+
+def test_the_plain_layout_is_checked_line_by_line(tmp_path: Path) -> None:
+    """picologging's plain lines are verified as strictly as the others: each record once, whole."""
+    path = write(tmp_path / "out.log", [plain_line(seq) for seq in range(40)])
+    assert verify([path], 40, plain=True).exact
+    assert verify([path], 40).malformed == 40  # not the layout of the other variants
+    broken = [
+        plain_line(0),
+        "\x90\x11,1299544157 INFO 1401 bench: user alice did login in 1 ms",  # its default time stamp
+        plain_line(2).replace("INFO", "%(levelname)-8s"),  # a width it leaves as written
+        plain_line(3)[:50],
+    ]
+    found = verify([write(tmp_path / "broken.log", broken)], 4, plain=True)
+    assert (found.malformed, found.missing) == (3, 3)
+
+
+def test_a_variant_whose_package_is_missing_is_reported_as_not_installed() -> None:
+    """A variant needing an absent package is not run, and its table row says why."""
+    needs = {"absent": "logboot_no_such_package"}
+    assert not_installed("absent", needs) == "logboot_no_such_package"
+    assert not_installed("logboot", needs) is None
+    samples: report.Samples = {
+        "paired": {"absent": [{"ok": False, "skipped": "logboot_no_such_package not installed"}]}
+    }
+    row = report.table(samples, "paired", ["absent"]).splitlines()[-1]
+    assert row.endswith("| not run: logboot_no_such_package not installed |")
+
+
+@pytest.mark.parametrize("scenario", ["one-thread", "paired"])
+@pytest.mark.parametrize("variant", ["picologging-filehandler", "picologging-queue"])
+def test_picologging_variants_write_every_record_once(tmp_path: Path, scenario: str, variant: str) -> None:
+    """Each picologging variant's run writes every record once, whole, in its plain layout."""
+    pytest.importorskip("picologging")
+    result = run_variant(scenario, variant, 3_000, tmp_path)
+    assert result["ok"], result.get("problem")
+    assert (result["lines"], result["dropped"]) == (3_000, 0)
+
+
+@pytest.mark.parametrize("variant", ["stdlib-queue", "logboot-unbounded", "logboot"])
+def test_the_memory_scenario_has_every_thread_log_the_records(tmp_path: Path, variant: str) -> None:
+    """In the memory scenario each of the 8 threads logs ``records``: 8 x records lines, all verified."""
+    result = run_variant("memory", variant, 500, tmp_path)
+    assert result["ok"], result.get("problem")
+    assert (result["lines"], result["dropped"]) == (4_000, 0)
+    if variant.startswith("logboot"):
+        assert 1 <= result["queue_peak"] <= (10_000 if variant == "logboot" else 4_000)
+
+
+@pytest.mark.parametrize("kind", ["file", "queue"])
+def test_the_picologging_thread_probe_verifies_a_one_thread_run(tmp_path: Path, kind: str) -> None:
+    """The hang probe's one-thread run finishes and every record is in its file, once, whole."""
+    pytest.importorskip("picologging")
+    from benchmarks.picologging_threads import attempt
+
+    assert attempt(kind, 1, 2_000, 60, tmp_path).startswith("ok (")

@@ -14,9 +14,9 @@ import logboot
 from logboot.formatters.escaping import ESCAPES, LONG_TEXT, any_needs_escape, escape, needs_escape
 from logboot.formatters.text import TextFormatter
 from logboot.runtime.listener import Listener, ListenerSink, message_bytes, split_batch
-from logboot.runtime.queues import HEAVY_MESSAGE, ThreadQueue
+from logboot.runtime.queues import HEAVY_MESSAGE, ThreadQueue, heavy_weight
 from logboot.sinks.base import BatchSink
-from logboot.sinks.files import WRITE_CHUNK, FileSink, chunked
+from logboot.sinks.files import LINE_ALONE, WRITE_CHUNK, FileSink, chunked, encode_text, encoded_parts
 
 KIB = 1024
 
@@ -190,6 +190,23 @@ def test_light_messages_are_not_weighed() -> None:
     assert (queue.heavy_bytes, queue.size(), queue.rejected) == (0, 100, 0)
 
 
+@settings(max_examples=60, deadline=None)
+@given(size=st.sampled_from([0, 1, HEAVY_MESSAGE - 1, HEAVY_MESSAGE, HEAVY_MESSAGE + 1, 3 * HEAVY_MESSAGE]))
+def test_put_weighs_a_record_as_heavy_weight_does(size: int) -> None:
+    """``put`` inlines ``heavy_weight``: the bytes it holds for a record are what the rule
+    (which the listener's batch budget reads) says that record weighs, a str or not."""
+    for message in ("x" * size, ["x"] * size, b"x" * size):
+        queue = ThreadQueue("main", 0, "block", max_bytes=1 << 30)
+        record = make_record("")
+        record.msg = message
+        assert queue.put(record)
+        assert (
+            queue.heavy_bytes
+            == heavy_weight(record)
+            == (size if isinstance(message, str) and size >= HEAVY_MESSAGE else 0)
+        )
+
+
 def test_only_a_block_queue_has_a_byte_bound() -> None:
     """drop_newest and drop_oldest queues keep their record bound only: no byte bound, nothing weighed."""
     for overflow in ("drop_newest", "drop_oldest"):
@@ -227,9 +244,11 @@ def test_the_listener_frees_what_it_wrote_and_the_producer_never_passes_the_boun
 
 def test_any_needs_escape_finds_a_control_character_in_any_group() -> None:
     """Texts past CHECK_CHUNK are checked a group at a time, a long text alone: none is missed."""
-    clean = ["c" * 1000] * 100 + ["d" * 50_000] + ["e" * 10] * 10
+    clean = ["c" * 1000] * 100 + ["d" * 50_000] + ["e" * 10] * 10 + ["f" * 5000, "g" * 20]
     assert not any_needs_escape(clean)
-    for index in (0, 60, 99, 100, 105, 110):
+    assert not any_needs_escape(["h" * 5000, "i" * 10])  # a small batch with a long text
+    assert any_needs_escape(["h" * 5000, "i\x00"])
+    for index in (0, 60, 99, 100, 105, 110, 111, 112):
         dirty = list(clean)
         dirty[index] = dirty[index][:5] + "\x1b" + dirty[index][5:]
         assert any_needs_escape(dirty), index
@@ -245,3 +264,9 @@ def test_a_big_batch_is_written_in_parts_of_whole_lines(tmp_path: Path) -> None:
     groups = chunked(lines, WRITE_CHUNK)
     assert [line for group in groups for line in group] == lines
     assert all(len(group) == 1 or sum(map(len, group)) <= WRITE_CHUNK for group in groups)
+    assert all(len(group) == 1 for group in groups if max(map(len, group)) >= LINE_ALONE)
+    # A long line's text and its newline are two parts; the parts are the batch's bytes.
+    parts = encoded_parts(lines, "utf-8")
+    assert b"".join(parts) == encode_text(lines, "utf-8")
+    longs = [line.encode() for line in lines if len(line) >= LINE_ALONE]
+    assert longs and all(parts[parts.index(part) + 1] == b"\n" for part in longs)

@@ -55,6 +55,14 @@ OUTSIDE = {
         "the standard library's module lock, which logging.config.dictConfig takes: swapping "
         "handlers must hold the same lock, and logging has no public name for it"
     ),
+    ("logging", "_levelToName"): (
+        "the table LogRecord reads a level's name from (getLevelName's first look-up): LeanRecord "
+        "reads it the same way, without the call (core/lean_record.py)"
+    ),
+    ("logging", "_startTime"): (
+        "the time logging was imported, from which LogRecord derives relativeCreated: LeanRecord "
+        "derives it the same way (core/lean_record.py)"
+    ),
     ("lock", "_is_owned"): (
         "threading.RLock's (threading.Condition asks it the same): a signal handler must know "
         "whether the thread it interrupted holds a queue's reentrant lock without taking it, "

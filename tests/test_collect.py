@@ -394,6 +394,6 @@ def test_the_benchmark_runs_and_checks_every_record(capsys: pytest.CaptureFixtur
 
     assert collect.main(["--records", "500", "--rounds", "1"]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"auto / floor +\d+\.\d\d  \(<= 0\.8: (met|NOT met)\)", out)
-    assert re.search(r"auto / trimmed_floor +\d+\.\d\d  \(<= 1\.3: (met|NOT met)\)", out)
+    assert re.search(r"auto / floor +\d+\.\d\d \(\d+\.\d\d\)  \(<= 0\.8: (met|NOT met)\)", out)
+    assert re.search(r"auto / trimmed_floor +\d+\.\d\d \(\d+\.\d\d\)  \(<= 1\.3: (met|NOT met)\)", out)
     assert off_now() == ()

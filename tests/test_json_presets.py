@@ -252,7 +252,7 @@ def test_otel_log_data_model_fields(tmp_path: Path) -> None:
 
 def test_otel_severity_numbers_are_the_otlp_sinks() -> None:
     """The preset and the `otlp` sink map every level to the same SeverityNumber."""
-    from logboot.sinks.otlp import severity_number
+    from logboot.sinks.otlp_records import severity_number
 
     assert [otel_severity_number(n) for n in range(70)] == [severity_number(n) for n in range(70)]
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from logboot.runtime.listener import ListenerSink
 from logboot.sinks import remote
 from logboot.sinks.remote import RemoteSink, SendError
 
@@ -162,6 +163,20 @@ def test_the_sender_threads_own_records_are_filtered_out(sink: ScriptedSink) -> 
     assert sink.filter(record)
     record.thread = sink._sender_ident
     assert not sink.filter(record)
+
+
+def test_a_listener_leaves_out_the_sender_threads_records(sink: ScriptedSink) -> None:
+    """The listener's batch for a remote sink loses the records its sender thread logged,
+    and only those; it costs one call a batch (``filter_batch``), no filter a record."""
+    sink.write_lines(["start"])
+    assert sink.drain(time.monotonic() + 5)
+    assert not sink.filters
+    records = [logging.LogRecord("app", logging.INFO, __file__, 1, f"r{i}", None, None) for i in range(4)]
+    assert sink.filter_batch(records) is records  # none from the sender: the batch as it is
+    records[1].thread = sink._sender_ident
+    ListenerSink("scripted", sink).deliver(records)
+    assert sink.drain(time.monotonic() + 5)
+    assert sink.received == ["start", "r0", "r2", "r3"]
 
 
 def test_failures_are_reported_once_per_interval(

@@ -178,6 +178,72 @@ def test_sink_format_uses_a_configured_formatter_for_msg() -> None:
     assert match["msg"] == '{"level": "INFO", "message": "hi"}'
 
 
+_BATCH_RECORDS = st.lists(
+    st.tuples(
+        st.sampled_from([logging.DEBUG, logging.INFO, 25, logging.ERROR]),
+        st.sampled_from(["app", "app.db", "x y", ""]),
+        st.sampled_from([4242, 4243, None]),
+        # Around second boundaries, before 1970 too, and where six digits would round up.
+        st.sampled_from([1_700_000_000, 1_700_000_001, 0, -2]).flatmap(
+            lambda second: st.floats(second - 0.000001, second + 0.9999999)
+        ),
+        st.text(max_size=12),
+    ),
+    max_size=12,
+)
+
+
+@given(rows=_BATCH_RECORDS, sd=st.booleans(), bom=st.booleans())
+def test_a_batch_is_built_as_each_record_alone(
+    rows: list[tuple[int, str, int | None, float, str]], sd: bool, bom: bool
+) -> None:
+    """build_batch gives each record of a batch what build gives it alone: levels, loggers,
+    processes and seconds changing from one record to the next, structured data or not."""
+    records = []
+    for level, name, process, created, value in rows:
+        rec = record(value, name=name or "root", level=level, request_id=value)
+        rec.process, rec.created = process, created  # type: ignore[assignment]
+        records.append(rec)
+    messages = [rec.msg for rec in records]
+    made = builder(sd_keys=["request_id"] if sd else [], utf8_bom=bom)
+    alone = builder(sd_keys=["request_id"] if sd else [], utf8_bom=bom)
+    assert made.build_batch(records, messages) == [
+        alone.build(r, m) for r, m in zip(records, messages, strict=True)
+    ]
+
+
+@pytest.mark.parametrize(
+    "formatter",
+    [None, JsonFormatter(["level", "message"]), logging.Formatter("%(levelname)s %(message)s")],
+    ids=["default", "json", "stdlib"],
+)
+def test_sink_format_batch_is_format_for_each_record(formatter: logging.Formatter | None) -> None:
+    """The listener's call for a batch lays out each record as ``format`` does alone, with the
+    sink's default formatter, a compiled one, or one without a batch call of its own."""
+    syslog_sink = sink()
+    if formatter is not None:
+        syslog_sink.setFormatter(formatter)
+    failed = record("failed\n<14>1 forged", level=logging.ERROR)
+    failed.exc_text = "Traceback (most recent call last):\nValueError: bad"
+    merged = logging.LogRecord("app", logging.WARNING, __file__, 1, "user %s took %d ms", ("bob", 7), None)
+    merged.process = None
+    records = [record("one"), failed, merged, record("ünï", name="other")]
+    assert syslog_sink.format_batch(records) == [syslog_sink.format(rec) for rec in records]
+
+
+def test_a_subclass_that_formats_its_own_way_keeps_its_way_in_batches() -> None:
+    """A subclass overriding ``format`` gets its own text in the listener's batches too."""
+
+    class Tagged(SyslogSink):
+        def format(self, record: logging.LogRecord) -> str:
+            return "tagged " + super().format(record)
+
+    tagged = Tagged(protocol="tcp", address="127.0.0.1:1", builder=builder())
+    records = [record("one"), record("two")]
+    assert tagged.format_batch(records) == [tagged.format(rec) for rec in records]
+    assert all(line.startswith("tagged <134>1 ") for line in tagged.format_batch(records))
+
+
 class ShortSocket:
     """A socket that takes ``limit`` bytes, then fails."""
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import traceback
 
+from logboot.core.lean_record import LeanRecord
+
 
 def exception_fields(record: logging.LogRecord) -> None:
     """Render ``exc_info`` to ``exc_text`` and keep its type and message as fields."""
@@ -141,13 +143,14 @@ def stand_in(qualified: str, message: object) -> tuple[type[BaseException], Base
 
 
 _LogRecord = logging.LogRecord
+_LeanRecord = LeanRecord  # a LogRecord with LogRecord's getMessage
 
 
 def prepare(record: logging.LogRecord) -> logging.LogRecord:
     """Everything the producer does to a record before it is enqueued."""
     msg = record.msg
     if record.args or msg.__class__ is not str:
-        if msg.__class__ is str and record.__class__ is _LogRecord:
+        if msg.__class__ is str and (record.__class__ is _LogRecord or record.__class__ is _LeanRecord):
             # What getMessage() does for a plain record and a str message, without two calls.
             try:
                 record.msg = msg % record.args

@@ -27,6 +27,9 @@ LONG_TEXT = 256
 # text is an allocation glibc serves with fresh pages (page faults: 10 µs and more a 16 KiB
 # record, measured), where a smaller one reuses the same memory.
 CHECK_CHUNK = 32 * 1024
+# A text this long or longer is checked alone, not joined: its 33 searches cost what the
+# joined text's would, and the join would copy it once more.
+CHECK_ALONE = 4096
 
 # Fields that never hold text from outside the program, so need no escaping.
 SAFE_FIELDS = frozenset(
@@ -61,13 +64,14 @@ def needs_escape(text: str) -> bool:
 def any_needs_escape(texts: list[str]) -> bool:
     """True when one of ``texts`` ``needs_escape``: checked joined (a control character is
     one character, so it cannot arise where two texts meet), ``CHECK_CHUNK`` characters or
-    so at a time, a longer text alone."""
-    if sum(map(len, texts)) <= CHECK_CHUNK:  # most batches: one join, one check
-        return needs_escape("".join(texts))
+    so at a time, a text of ``CHECK_ALONE`` characters or more alone (joining it would copy
+    it once more for nothing: its own check is as long)."""
+    if sum(map(len, texts)) <= CHECK_CHUNK and max(map(len, texts), default=0) < CHECK_ALONE:
+        return needs_escape("".join(texts))  # a small batch: one join, one check
     group: list[str] = []
     held = 0
     for text in texts:
-        if len(text) >= CHECK_CHUNK:
+        if len(text) >= CHECK_ALONE:
             if needs_escape(text):
                 return True
             continue

@@ -16,8 +16,9 @@ import logging
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
+from logboot.core.lean_record import LeanRecord
 from logboot.formatters.fields import JSON_ATTRIBUTES, JSON_FIELDS, JSON_GENERAL_ONLY
-from logboot.formatters.text_layout import BATCH_CLOCK_START, batch_clock_steps, indent
+from logboot.formatters.text_layout import BATCH_CLOCK_START, MESSAGE_NEEDS_GET, batch_clock_steps, indent
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -127,6 +128,7 @@ def make({parameters}):
 """
     namespace: dict[str, Any] = {
         "LogRecord": logging.LogRecord,
+        "LeanRecord": LeanRecord,  # a LogRecord with its getMessage
         "MISSING": _MISSING,
         "encode_str": encode_basestring,
         **names,
@@ -163,7 +165,7 @@ def _steps(written: tuple[str, ...], extra: bool, *, batch: bool) -> tuple[list[
             steps += [
                 "message = record.msg",
                 # getMessage() gives `msg` itself for a plain record without args.
-                "if message.__class__ is not str or record.args or record.__class__ is not LogRecord:",
+                f"if {MESSAGE_NEEDS_GET}:",
                 "    message = record.getMessage()",
                 "e_message = encode_str(message) if message.__class__ is str else value(message)",
             ]

@@ -32,7 +32,7 @@ from logboot.formatters.presets import (
     gcp_severity,
     otel_severity_number,
 )
-from logboot.formatters.text_layout import batch_clock_steps
+from logboot.formatters.text_layout import MESSAGE_NEEDS_GET, batch_clock_steps
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -365,7 +365,7 @@ def _steps(
         elif kind == "message":
             steps += [
                 "message = record.msg",
-                "if message.__class__ is not str or record.args or record.__class__ is not LogRecord:",
+                f"if {MESSAGE_NEEDS_GET}:",
                 "    message = record.getMessage()",
                 f"e_{i} = encode_str(message) if message.__class__ is str else value(message)",
             ]

@@ -13,6 +13,7 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
+from logboot.core.lean_record import LeanRecord
 from logboot.formatters.escaping import (
     ESCAPES,
     LONG_TEXT,
@@ -85,10 +86,16 @@ def split_layout(percent: str | None) -> tuple[tuple[str, ...], tuple[Piece, ...
     return tuple(literals), tuple(pieces)
 
 
+# getMessage() gives `msg` itself for a str `msg` without args (a prepared record) of
+# logging's record class or LeanRecord (which keeps its getMessage): the one test the
+# compiled layouts (text and JSON) make before they read `msg` as the message.
+MESSAGE_NEEDS_GET = (
+    "message.__class__ is not str or record.args"
+    " or (record.__class__ is not LeanRecord and record.__class__ is not LogRecord)"
+)
 _MERGE = [
     "message = record.msg",
-    # getMessage() gives `msg` itself for a plain record without args (a prepared one).
-    "if message.__class__ is not str or record.args or record.__class__ is not LogRecord:",
+    f"if {MESSAGE_NEEDS_GET}:",
     "    message = record.getMessage()",
     "    if message.__class__ is not str:",  # a str subclass: %s would call its own __str__
     "        message = message.translate(ESCAPES) if not message.isprintable() else '%s' % (message,)",
@@ -165,6 +172,7 @@ def make(literals, clock, with_traceback):
 """
     namespace = {
         "LogRecord": logging.LogRecord,
+        "LeanRecord": LeanRecord,  # a LogRecord with its getMessage
         "ESCAPES": ESCAPES,
         "escape_field": escape_value,  # as the general path: text escaped, objects seen escaped
         "needs_escape": needs_escape,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from logboot.core.context import capture, current_snapshot
+from logboot.core.lean_record import LeanRecord
 from logboot.core.records import apply_filters, merge_message, prepare
 from logboot.core.reporting import ErrorReporter
 
@@ -18,7 +19,10 @@ class RecordSink(Protocol):
     def put(self, record: logging.LogRecord) -> bool: ...
 
 
-_LogRecord = logging.LogRecord  # a global read is cheaper than an attribute lookup per call
+# Global reads are cheaper than attribute lookups per call. Records of either class merge
+# their message alike (LeanRecord keeps LogRecord's getMessage).
+_LogRecord = logging.LogRecord
+_LeanRecord = LeanRecord
 
 
 class QueueHandler(logging.Handler):
@@ -48,7 +52,8 @@ class QueueHandler(logging.Handler):
                     return False
                 record = kept
             msg = record.msg
-            if msg.__class__ is str and record.__class__ is _LogRecord and not record.exc_info:
+            kind = record.__class__
+            if msg.__class__ is str and (kind is _LeanRecord or kind is _LogRecord) and not record.exc_info:
                 # The common call: prepare's own fast path, inlined (the call to prepare was
                 # 0.1 µs of every logging call). tests/test_hot_paths.py holds the two alike.
                 if record.args:

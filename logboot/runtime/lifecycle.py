@@ -23,6 +23,7 @@ from collections.abc import Callable, Collection, Mapping
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
+from logboot.core import lean_record
 from logboot.core.reporting import write_stderr
 from logboot.filters.throttle import combined_stats
 from logboot.profile.collect import switches_off
@@ -120,6 +121,9 @@ class Runtime:
         # logging's collection switches as they were before a `collect: auto` profile set
         # them (None: untouched); handed over with `_saved`, put back by `_restore`.
         self._switches: switches.Saved | None = None
+        # True while this runtime made LeanRecord logging's record factory (handed over
+        # with `_saved`, taken out by `_restore`).
+        self._lean = False
         self._lock = threading.Lock()
         self._state = "built"
         self._report: ShutdownReport | None = None
@@ -159,6 +163,7 @@ class Runtime:
                 logger.disabled = False
             self._saved = saved
             self._set_switches(previous._hand_over_switches() if previous is not None else None)
+            self._lean = previous._hand_over_lean() if previous is not None else lean_record.install()
         self._state = "running"
 
     def _set_switches(self, saved: switches.Saved | None) -> None:
@@ -183,8 +188,16 @@ class Runtime:
         saved, self._switches = self._switches, None
         return saved
 
+    def _hand_over_lean(self) -> bool:
+        """Give the record factory this runtime installed to the runtime that replaces it."""
+        lean, self._lean = self._lean, False
+        return lean
+
     def _restore(self) -> None:
         with _logging_lock():
+            if self._lean:
+                lean_record.uninstall()
+                self._lean = False
             for name, state in self._saved.items():
                 state.restore(_logger(name))
             self._saved = {}

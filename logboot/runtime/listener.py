@@ -63,6 +63,7 @@ class ListenerSink:
             kept = self._filter(handler, batch, level)
         else:  # the common case: no call per record
             kept = [record for record in batch if record.levelno >= level] if level else list(batch)
+        kept = handler.filter_batch(kept)
         if not kept:
             return
         if handler.needs_format:
@@ -187,10 +188,14 @@ def _formatter_of(handler: BatchSink) -> Callable[[logging.LogRecord], str]:
 
 def _batch_formatter_of(handler: BatchSink) -> Callable[[list[logging.LogRecord]], list[str]] | None:
     """The ``format_batch`` of the handler's formatter (logboot's text layout has one), when
-    the handler formats each record with it unchanged; else None."""
-    if type(handler).format is not logging.Handler.format or handler.formatter is None:
-        return None
+    the handler formats each record with it unchanged; the handler's own, when it formats
+    records its own way and has one (syslog: a header around each line); else None."""
     format_batch: Callable[[list[logging.LogRecord]], list[str]] | None
+    if type(handler).format is not logging.Handler.format:
+        format_batch = getattr(handler, "format_batch", None)
+        return format_batch
+    if handler.formatter is None:
+        return None
     format_batch = getattr(handler.formatter, "format_batch", None)
     return format_batch
 
@@ -249,8 +254,14 @@ class Listener:
             try:
                 batch = take(limit)
                 if batch:
-                    weights = message_weights(batch)
-                    heavy = heavy_bytes(weights, sum(weights))
+                    # A queue with a byte bound counts each heavy record before it is queued
+                    # and until this thread's done(): none counted, none in this batch, and
+                    # its records need not be weighed (50 ns a record).
+                    if queue.max_bytes and not queue.heavy_bytes:
+                        heavy = 0
+                    else:
+                        weights = message_weights(batch)
+                        heavy = heavy_bytes(weights, sum(weights))
                     for part in split_batch(batch, heavy, budget):
                         for sink in self.sinks:
                             self._deliver(sink, part)
@@ -308,7 +319,7 @@ def message_bytes(batch: Sequence[logging.LogRecord]) -> int:
 
 def heavy_bytes(weights: list[int], size: int) -> int:
     """The weights of the heavy messages among ``weights`` (summing to ``size``), summed:
-    what a queue with a byte bound counted for them (``ThreadQueue._put_weighed``)."""
+    what a queue with a byte bound counted for them (``ThreadQueue.put``)."""
     if size < HEAVY_MESSAGE or max(weights) < HEAVY_MESSAGE:
         return 0
     return sum(weight for weight in weights if weight >= HEAVY_MESSAGE)

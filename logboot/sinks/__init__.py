@@ -49,7 +49,7 @@ SINK_TYPES: dict[str, SinkType] = {
     "otlp": SinkType(
         "logboot.sinks.otlp_spec:OtlpSinkSpec",
         "logboot.sinks.otlp:build",
-        ("opentelemetry.exporter.otlp.proto.http", "otlp"),
+        ("opentelemetry.sdk.resources", "otlp"),
     ),
     "custom": SinkType("logboot.sinks.custom_spec:CustomSinkSpec", "logboot.sinks.custom:build"),
 }

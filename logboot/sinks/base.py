@@ -40,6 +40,12 @@ class BatchSink(logging.Handler):
         """
         return self.write_lines(lines)
 
+    def filter_batch(self, records: list[logging.LogRecord]) -> list[logging.LogRecord]:
+        """The records of a batch (past the sink's level and filters) that the sink takes:
+        all of them (a remote sink leaves out what its own sender thread logged). The
+        listener calls it once a batch, where a logging filter would cost a call a record."""
+        return records
+
     def drain(self, deadline: float) -> bool:
         """Wait until what the sink holds (a remote sink buffers) is delivered, at most until
         ``deadline`` (``time.monotonic()``); False when that passed first."""

@@ -84,20 +84,43 @@ def encode_text(lines: list[str], encoding: str) -> bytes:
 WRITE_CHUNK = 64 * 1024
 
 
+# A line this long or longer is encoded alone and written as its own part, the newline
+# another (``writev`` takes both): joined with its neighbours first, its text would be
+# copied once more (about 1 µs a 16 KiB line, measured: docs/benchmarks.md, "Big records").
+LINE_ALONE = 4096
+
+
 def chunked(lines: list[str], size: int) -> list[list[str]]:
-    """``lines`` in order, in groups of about ``size`` characters (a longer line alone)."""
+    """``lines`` in order, in groups of about ``size`` characters; a line of ``LINE_ALONE``
+    characters or more (or longer than ``size``) alone."""
     groups: list[list[str]] = []
     group: list[str] = []
     held = 0
     for line in lines:
-        if group and held + len(line) > size:
+        long = len(line) >= LINE_ALONE
+        if group and (long or held + len(line) > size):
             groups.append(group)
             group, held = [], 0
         group.append(line)
         held += len(line) + 1
+        if long:
+            groups.append(group)
+            group, held = [], 0
     if group:
         groups.append(group)
     return groups
+
+
+def encoded_parts(lines: list[str], encoding: str) -> list[bytes]:
+    """``lines`` (a stateless ``encoding``'s) as the parts ``append_parts`` writes: each
+    group of ``chunked`` encoded in one go, a long line's text and its newline apart."""
+    parts: list[bytes] = []
+    for group in chunked(lines, WRITE_CHUNK):
+        if len(group) == 1 and len(group[0]) >= LINE_ALONE:
+            parts += (group[0].encode(encoding, "backslashreplace"), b"\n")
+        else:
+            parts.append(encode_text(group, encoding))
+    return parts
 
 
 @functools.lru_cache(maxsize=16)
@@ -169,7 +192,7 @@ class FileSink(BatchSink):
             return self.write_chunks(fd, self.encode(lines))
         if sum(map(len, lines)) <= WRITE_CHUNK:  # most batches: one encode, one write
             return self.write_encoded(fd, lines, encode_text(lines, self.encoding))
-        parts = [encode_text(group, self.encoding) for group in chunked(lines, WRITE_CHUNK)]
+        parts = encoded_parts(lines, self.encoding)
         try:
             append_parts(fd, parts, lambda: self.encode(lines))
         except OSError:

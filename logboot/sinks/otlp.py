@@ -1,24 +1,37 @@
-"""``type: otlp``: OpenTelemetry logs over OTLP/HTTP, through the official SDK exporter.
+"""``type: otlp``: OpenTelemetry logs over OTLP/HTTP (protobuf), encoded by logboot itself.
 
-Needs ``pip install 'logboot[otlp]'``. The listener turns each record into an OTel log
-record (body, severity, extra keys as attributes, an exception as the ``exception.*``
-attributes, the logger's name as the instrumentation scope) and buffers it; the sender
-thread of ``RemoteSink`` exports batches with ``OTLPLogExporter``. The exporter retries
-a 429/502/503/504 or a refused connection within ``timeout``; when it gives up, the
-batch stays buffered and is tried again after the backoff, so an unavailable collector
-loses nothing until the buffer is full. A batch the collector refuses for good (any
-other 4xx) is dropped and counted.
+Needs ``pip install 'logboot[otlp]'``: ``requests`` sends, and the OpenTelemetry SDK makes
+the resource once per sink (its detectors, ``OTEL_RESOURCE_ATTRIBUTES``, ``telemetry.sdk.*``);
+no protobuf library and no SDK exporter are used. The listener turns each record into the
+bytes of an OTLP ``LogRecord`` (``LogEncoder``: body, severity, extra keys as attributes,
+an exception as the ``exception.*`` attributes, the logger's name as the instrumentation
+scope) and buffers them; the sender thread of ``RemoteSink`` wraps a batch in one
+``ExportLogsServiceRequest`` (``otlp_proto``) and POSTs it. A 429/502/503/504 or a failed
+connection is retried within ``timeout``, as the SDK's exporter does; when that gives up,
+the batch stays buffered and is tried again after the backoff, so an unavailable collector
+loses nothing until the buffer is full. A batch the collector refuses for good (any other
+4xx) is dropped and counted.
 """
 
 from __future__ import annotations
 
+import gzip
+import itertools
 import logging
+import os
+import random
+import threading
 import time
+from collections import deque
 from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from logboot.core.version import VERSION
 from logboot.errors import MissingDependencyError
-from logboot.formatters.fields import extra_fields
+from logboot.sinks import otlp_proto as proto
+from logboot.sinks.otlp_records import LogEncoder
 from logboot.sinks.remote import RemoteSink, SendError
 
 if TYPE_CHECKING:
@@ -26,53 +39,28 @@ if TYPE_CHECKING:
 
 try:
     import requests
-    from opentelemetry._logs import LogRecord, SeverityNumber
-    from opentelemetry.context import Context
-    from opentelemetry.exporter.otlp.proto.http import Compression
-    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
-    from opentelemetry.sdk._logs import ReadableLogRecord
-    from opentelemetry.sdk._logs.export import LogRecordExportResult
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, set_span_in_context
+    from opentelemetry.util.re import parse_env_headers
 except ImportError as err:  # pragma: no cover - exercised without the extra installed
     _MISSING: ImportError | None = err
 else:
     _MISSING = None
 
-# OTel severity text for Python's level names (the OTel data model's short names).
-_SEVERITY_TEXT = {"WARNING": "WARN", "CRITICAL": "FATAL"}
-_SEVERITY_BANDS = {10: 5, 20: 9, 30: 13, 40: 17, 50: 21}  # DEBUG, INFO, WARN, ERROR, FATAL
-_INT64 = (-(2**63), 2**63 - 1)
 _PERMANENT = frozenset(range(400, 500)) - {408, 429}  # a client error that no retry fixes
+_RETRYABLE = frozenset({429, 502, 503, 504})  # what the SDK's exporter retries within `timeout`
+_ATTEMPTS = 6  # most tries of one export (the SDK's), 1 s, 2 s, 4 s ... apart, within `timeout`
+REQUEST_BYTES = 4 << 20  # a batch stops growing at this many bytes of records (one at least)
+# Seconds the sender waits for a batch to fill before it sends a smaller one (none while a
+# flush or stop waits): fewer, fuller requests cost the application and the collector less.
+# The SDK's batch processor waits up to 1 s, the Collector's batch processor 200 ms.
+LINGER = 0.05
 
 
-def severity_number(levelno: int) -> int:
-    """Python level -> OTel SeverityNumber: DEBUG 5, INFO 9, WARNING 13, ERROR 17, CRITICAL 21."""
-    if levelno < 10:
-        return 0  # UNSPECIFIED
-    band = min(levelno // 10 * 10, 50)
-    return min(_SEVERITY_BANDS[band] + min(levelno - band, 3), 24)
-
-
-def attribute_value(value: Any) -> Any:
-    """A value OTLP can carry (str, bool, int64, float, or a list of one of those); else ``repr``."""
-    if isinstance(value, (str, bool, float)):
-        return value
-    if isinstance(value, int):
-        return value if _INT64[0] <= value <= _INT64[1] else str(value)
-    if isinstance(value, (list, tuple)) and value:
-        kind = type(value[0])
-        if kind in (str, bool, int, float) and all(type(v) is kind for v in value):
-            return list(value) if kind is not int else [attribute_value(v) for v in value]
-    return repr(value)
-
-
-class OtlpSink(RemoteSink["ReadableLogRecord"]):
+class OtlpSink(RemoteSink[tuple[bytes, bytes]]):
     """Exports records to an OpenTelemetry collector over OTLP/HTTP."""
 
     kind = "otlp"
-    batch_max = 512  # the SDK's default export batch
+    batch_max = 2048  # records a request at most (and REQUEST_BYTES)
 
     def __init__(
         self,
@@ -88,118 +76,193 @@ class OtlpSink(RemoteSink["ReadableLogRecord"]):
     ) -> None:
         super().__init__(buffer_size=buffer_size, backoff_max=backoff_max)
         self.endpoint = endpoint
-        self.headers = dict(headers or {})
+        self.headers = request_headers(headers or {}, compression)
         self.timeout = timeout
         self.compression = compression
         self.needs_format = body_from_formatter  # else the body is the bare message
         self.resource = Resource.create(dict(resource or {}))
-        self._scopes: dict[str, InstrumentationScope] = {}
-        self._context = Context()  # records carry no span: they were made on another thread
-        self._exporter: OTLPLogExporter | None = None
-        self._shut = False
-        self._status: int | None = None
+        self._resource = proto.resource_part(self.resource.attributes)
+        self.encoder = LogEncoder()
+        self._session: requests.Session | None = None
+        self._stopping = threading.Event()  # set by interrupt(): no more waits between retries
+        self._hurry = 0  # drains waiting: the sender does not linger meanwhile
 
     # --- the listener's side ------------------------------------------------------------
 
     def write_records(self, records: list[logging.LogRecord], lines: list[str]) -> int:
+        observed = time.time_ns()
+        encode = self.encoder.record
         if self.needs_format:
-            self.offer([self.convert(r, line) for r, line in zip(records, lines, strict=True)])
+            self.offer([encode(r, line, observed) for r, line in zip(records, lines, strict=True)])
         else:
-            self.offer([self.convert(r, r.getMessage()) for r in records])
+            self.offer([encode(r, r.getMessage(), observed) for r in records])
         return len(records)
 
     def write_lines(self, lines: list[str]) -> int:  # pragma: no cover - write_records is used
         raise TypeError("the otlp sink needs records, not lines")
-
-    def convert(self, record: logging.LogRecord, body: str) -> ReadableLogRecord:
-        """The OTel log record of ``record``."""
-        extras = extra_fields(record)
-        trace_id = extras.pop("otelTraceID", None)  # the span the record was logged in
-        span_id = extras.pop("otelSpanID", None)
-        sampled = extras.pop("otelTraceSampled", None)
-        attributes: dict[str, Any] = {key: attribute_value(value) for key, value in extras.items()}
-        attributes["code.file.path"] = record.pathname
-        attributes["code.function.name"] = record.funcName
-        attributes["code.line.number"] = record.lineno
-        attributes["thread.name"] = record.threadName
-        if record.exc_text:
-            attributes["exception.type"] = getattr(record, "exc_type", None) or "Exception"
-            attributes["exception.message"] = getattr(record, "exc_message", None) or ""
-            attributes["exception.stacktrace"] = record.exc_text
-        if record.stack_info:
-            attributes["code.stacktrace"] = record.stack_info
-        scope = self._scopes.get(record.name)
-        if scope is None:
-            scope = self._scopes[record.name] = InstrumentationScope(record.name)
-        log_record = LogRecord(
-            timestamp=int(record.created * 1e9),
-            observed_timestamp=time.time_ns(),
-            context=span_context(trace_id, span_id, sampled) if trace_id and span_id else self._context,
-            severity_text=_SEVERITY_TEXT.get(record.levelname, record.levelname),
-            severity_number=SeverityNumber(severity_number(record.levelno)),
-            body=body,
-            attributes=attributes,
-        )
-        return ReadableLogRecord(log_record=log_record, resource=self.resource, instrumentation_scope=scope)
 
     def target(self) -> str:
         return f"otlp {self.endpoint}"
 
     # --- the sender thread ------------------------------------------------------------
 
+    def take(self, items: deque[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """Up to ``batch_max`` records, and no more than ``REQUEST_BYTES`` of them (one at
+        least). Called with the buffer's lock held: fewer than ``batch_max`` wait up to
+        ``LINGER`` for more, unless a flush or stop is waiting (``drain``) or the sink closes."""
+        if len(items) < self.batch_max and not self._hurry:
+            deadline = time.monotonic() + LINGER
+            while len(items) < self.batch_max and not (self._hurry or self._closing):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+        batch = list(itertools.islice(items, self.batch_max))
+        if sum(map(len, map(itemgetter(1), batch))) <= REQUEST_BYTES:
+            return batch
+        size = 0
+        for count, (_, record) in enumerate(batch):
+            size += len(record)
+            if size > REQUEST_BYTES:
+                return batch[: max(count, 1)]
+        return batch  # pragma: no cover - the sum above was over the limit
+
+    def drain(self, deadline: float) -> bool:
+        """As ``RemoteSink.drain``; meanwhile the sender sends what it has at once."""
+        with self._cond:
+            self._hurry += 1
+            self._cond.notify_all()
+        try:
+            return super().drain(deadline)
+        finally:
+            with self._cond:
+                self._hurry -= 1
+
     def connect(self) -> None:
-        if self._exporter is None:
-            session = requests.Session()
-            session.hooks["response"].append(self._note_status)
-            self._exporter = OTLPLogExporter(
-                endpoint=self.endpoint,
-                headers=self.headers,
-                timeout=self.timeout,
-                compression=Compression.Gzip if self.compression == "gzip" else Compression.NoCompression,
-                session=session,
-            )
+        if self._session is None:
+            self._session = new_session()
 
-    def _note_status(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self._status = response.status_code
+    def request(self, items: list[tuple[bytes, bytes]]) -> bytes:
+        """The ``ExportLogsServiceRequest`` of ``items``."""
+        return proto.request(self._resource, items)
 
-    def send(self, items: list[ReadableLogRecord]) -> None:
-        exporter = self._exporter
-        assert exporter is not None
-        self._status = None
-        if exporter.export(items) is LogRecordExportResult.SUCCESS:
+    def send(self, items: list[tuple[bytes, bytes]]) -> None:
+        body = self.request(items)
+        if self.compression == "gzip":
+            body = gzip.compress(body, compresslevel=6, mtime=0)
+        status = self._post(body)
+        if status is not None and 200 <= status < 300:
             return
-        status = self._status
         if status in _PERMANENT:
             error = ExportRejectedError(f"{self.endpoint} refused {len(items)} record(s) with HTTP {status}")
             raise SendError(0, error, rejected=len(items))
         reason = f"HTTP {status}" if status is not None else "no answer"
         raise ExportFailedError(f"export to {self.endpoint} failed ({reason}); it will be retried")
 
+    def _post(self, body: bytes) -> int | None:
+        """POST ``body``, retrying what the SDK's exporter retries within ``timeout`` (a
+        429/502/503/504 or a failed connection, 1 s, 2 s, 4 s ... apart, or as ``Retry-After``
+        says); the last HTTP status, or None when no answer came."""
+        session = self._session
+        assert session is not None
+        deadline = time.monotonic() + self.timeout
+        status: int | None = None
+        reconnected = False
+        backoffs = 0
+        while True:
+            wait: float | None = None
+            try:
+                response = session.post(
+                    self.endpoint,
+                    data=body,
+                    headers=self.headers,
+                    timeout=max(deadline - time.monotonic(), 0.001),
+                    allow_redirects=False,
+                )
+            except (requests.ConnectionError, requests.Timeout) as err:
+                status = None
+                if not reconnected and not isinstance(err, requests.Timeout):
+                    reconnected = True  # a pooled connection the collector had closed: again at once
+                    continue
+            except requests.RequestException:
+                return None  # a request that cannot be made (a bad URL): no retry helps
+            else:
+                status = response.status_code
+                if status not in _RETRYABLE:
+                    return status
+                wait = retry_after(response.headers.get("retry-after"))
+            if wait is None:
+                wait = 2**backoffs * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not a secret
+            backoffs += 1
+            if backoffs == _ATTEMPTS or wait > deadline - time.monotonic() or self._stopping.wait(wait):
+                return status
+
     def interrupt(self) -> None:
-        self._shutdown_exporter()
+        self._stopping.set()
+        self._close_session()
 
     def forget(self) -> None:
-        self._exporter = None  # its pooled connections are the parent's: make a new one
-        self._shut = False
+        self._session = None  # its pooled connections are the parent's: make a new one
+        self._stopping = threading.Event()
+        self._hurry = 0  # the parent's drains are not this process's
 
     def close(self) -> None:
         super().close()
         if self._thread is None or not self._thread.is_alive():
-            self._shutdown_exporter()
+            self._close_session()
 
-    def _shutdown_exporter(self) -> None:
-        exporter = self._exporter
-        if exporter is not None and not self._shut:
-            self._shut = True
-            exporter.shutdown()  # type: ignore[no-untyped-call]
+    def _close_session(self) -> None:
+        session = self._session
+        if session is not None:
+            session.close()
 
 
-def span_context(trace_id: str, span_id: str, sampled: object) -> Context:
-    """The context of the span a record was logged in, from the ids its producer kept
-    (``runtime.handler.TracingQueueHandler``): what the OTel log record is exported with."""
-    flags = TraceFlags(TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT)
-    span = SpanContext(int(trace_id, 16), int(span_id, 16), is_remote=False, trace_flags=flags)
-    return set_span_in_context(NonRecordingSpan(span))
+def request_headers(configured: Mapping[str, str], compression: str) -> dict[str, str]:
+    """The headers of every request: the protobuf content type, ``OTEL_EXPORTER_OTLP_LOGS_HEADERS``
+    (or ``OTEL_EXPORTER_OTLP_HEADERS``), then the profile's ``headers``, as the SDK merges them."""
+    headers = {"content-type": "application/x-protobuf", "user-agent": f"logboot/{VERSION}"}
+    from_env = os.environ.get("OTEL_EXPORTER_OTLP_LOGS_HEADERS") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_HEADERS"
+    )
+    headers.update(parse_env_headers(from_env or "", liberal=True))
+    headers.update({key.lower(): value for key, value in configured.items()})
+    if compression == "gzip":
+        headers.setdefault("content-encoding", "gzip")
+    return headers
+
+
+def new_session() -> requests.Session:
+    """A session that trusts the collector's certificate as the SDK's exporter does:
+    ``OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE`` (or ``OTEL_EXPORTER_OTLP_CERTIFICATE``), and
+    presents the client certificate and key of the ``..._CLIENT_CERTIFICATE`` and
+    ``..._CLIENT_KEY`` variables; proxies come from the environment, as with any request."""
+    env = os.environ.get
+    session = requests.Session()
+    session.verify = (
+        env("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE") or env("OTEL_EXPORTER_OTLP_CERTIFICATE") or True
+    )
+    key = env("OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY") or env("OTEL_EXPORTER_OTLP_CLIENT_KEY")
+    certificate = env("OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE") or env(
+        "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE"
+    )
+    if certificate:
+        session.cert = (certificate, key) if key else certificate
+    return session
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); None when
+    there is none or it does not parse."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None
 
 
 class ExportFailedError(Exception):
@@ -212,7 +275,8 @@ class ExportRejectedError(Exception):
 
 def build(spec: OtlpSinkSpec) -> OtlpSink:
     if _MISSING is not None:  # pragma: no cover - exercised without the extra installed
-        raise MissingDependencyError("otlp", "opentelemetry-exporter-otlp-proto-http", "otlp") from _MISSING
+        package = "requests" if _MISSING.name == "requests" else "opentelemetry-sdk"
+        raise MissingDependencyError("otlp", package, "otlp") from _MISSING
     return OtlpSink(
         endpoint=spec.endpoint,
         headers=spec.headers,

@@ -4,7 +4,8 @@ A message is ``<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA M
 Header fields are printable US-ASCII without spaces (anything else becomes ``_``) cut
 to the lengths the RFC allows; ``-`` stands for an empty field. MSG is the formatted
 record as UTF-8, so a traceback can span lines: over TCP the octet count, not a line
-break, tells where a message ends.
+break, tells where a message ends. ``MessageBuilder.build_batch`` writes what ``build``
+does for a whole batch, working out the header parts records share once.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 # RFC 5424 section 6.2.1: the position in this tuple is the facility's code (0-23).
@@ -82,11 +83,15 @@ class Clock:
 
     def stamp(self, created: float) -> str:
         second = int(created)
+        micros = min(round((created - second) * 1_000_000), 999_999)
+        return f"{self.prefix(second)}.{micros:06d}Z"
+
+    def prefix(self, second: int) -> str:
+        """The stamp down to the second (``2026-12-06T22:15:03``) of ``second``."""
         if second != self._second:
             self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
             self._second = second
-        micros = min(round((created - second) * 1_000_000), 999_999)
-        return f"{self._prefix}.{micros:06d}Z"
+        return self._prefix
 
 
 class MessageBuilder:
@@ -126,6 +131,46 @@ class MessageBuilder:
             f"<{pri}>1 {self._clock.stamp(record.created)} {self.hostname} {self.app_name} "
             f"{procid} {msgid} {sd} {self.bom}{msg}"
         )
+
+    def build_batch(self, records: Sequence[logging.LogRecord], messages: Sequence[str]) -> list[str]:
+        """``build`` for each record of a batch and its MSG, in one loop.
+
+        The header around the time stamp is worked out again only when a record's level,
+        logger or process differs from the record before it (in a batch they mostly do
+        not), and the stamp's part down to the second when its second does; what is left
+        a record is its microseconds and one f-string. Structured data (read from each
+        record) takes ``build``.
+        """
+        if self.sd_keys:
+            return [self.build(record, msg) for record, msg in zip(records, messages, strict=True)]
+        lines: list[str] = []
+        add = lines.append
+        prefix_of = self._clock.prefix
+        msgids = self._msgids
+        level: object = None
+        name: object = None
+        process: object = NIL  # what no record's process is: the first record sets the header
+        head = tail = prefix = ""
+        low = high = 0  # low <= created < high: created's second is low (never true before 1970)
+        for record, msg in zip(records, messages, strict=True):
+            if record.levelno != level or record.name != name or record.process != process:
+                level, name, process = record.levelno, record.name, record.process
+                head = f"<{self.facility * 8 + severity(record.levelno)}>1 "
+                msgid = msgids.get(record.name)
+                if msgid is None:
+                    msgid = msgids[record.name] = header_field(record.name, MSGID_MAX)
+                procid = record.process if record.process is not None else NIL
+                tail = f"Z {self.hostname} {self.app_name} {procid} {msgid} {NIL} {self.bom}"
+            created = record.created
+            if not low <= created < high:
+                low = int(created)
+                high = low + 1 if created >= 0 else low
+                prefix = prefix_of(low)
+            micros = round((created - low) * 1_000_000)
+            if micros > 999_999:  # noqa: PLR1730 - a compare, not a call of min()
+                micros = 999_999
+            add(f"{head}{prefix}.{'%06d' % micros}{tail}{msg}")  # noqa: UP031 - %06d: 70 ns less than :06d
+        return lines
 
 
 def octet_frame(message: bytes) -> bytes:

@@ -318,3 +318,49 @@ def test_a_childs_span_reaches_the_parents_otlp_sink(
         (record,) = receiver.wait_for(1)
     assert (record["trace_id"], record["span_id"]) == (trace_id, span_id)
     assert record["body"] == "in the child's span"
+
+
+def test_retry_after_is_waited_within_one_export(receiver: OtlpReceiver, write_profile: WriteProfile) -> None:
+    """A 429 with `Retry-After: 0` is retried at once inside the same export (no backoff of
+    the sink's), and the records arrive once."""
+    receiver.statuses = [429]
+    receiver.retry_after = "0"
+    with logboot.setup_logging(otlp_profile(write_profile, receiver.endpoint)) as runtime:
+        log_numbered(10)
+        assert runtime.flush(30)
+        records = receiver.wait_for(10)
+        stats = runtime.stats()["sinks"]["otel"]
+    assert [r.status for r in receiver.requests] == [429, 200]
+    check_numbered(records, list(range(10)))
+    assert (stats["sent"], stats["errors"], stats["reconnects"]) == (10, 0, 0)
+
+
+def test_a_redirect_is_not_a_delivery(receiver: OtlpReceiver, write_profile: WriteProfile) -> None:
+    """A 3xx is neither followed nor taken as delivered: the batch is sent again later."""
+    receiver.statuses = [307]
+    with logboot.setup_logging(otlp_profile(write_profile, receiver.endpoint)) as runtime:
+        log_numbered(10)
+        assert runtime.flush(30)
+        records = receiver.wait_for(10)
+        stats = runtime.stats()["sinks"]["otel"]
+    assert [r.status for r in receiver.requests] == [307, 200]
+    check_numbered(records, list(range(10)))
+    assert (stats["sent"], stats["dropped"]) == (10, 0)
+
+
+def test_headers_from_the_environment_merge_under_the_profiles(
+    receiver: OtlpReceiver, write_profile: WriteProfile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`OTEL_EXPORTER_OTLP_HEADERS` is sent, the profile's `headers` win a clash, and the
+    request says what it is (protobuf, from logboot)."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-from-env=yes,x-both=env")
+    extra = 'headers: {x-both: "profile"}'
+    with logboot.setup_logging(otlp_profile(write_profile, receiver.endpoint, extra)) as runtime:
+        log_numbered(1)
+        assert runtime.flush(30)
+        receiver.wait_for(1)
+    (request,) = receiver.requests
+    assert (request.headers["x-from-env"], request.headers["x-both"]) == ("yes", "profile")
+    assert request.headers["content-type"] == "application/x-protobuf"
+    assert request.headers["user-agent"].startswith("logboot/")
+    assert "content-encoding" not in request.headers
