@@ -141,6 +141,20 @@ def test_a_short_run_shows_where_it_stands_without_a_verdict() -> None:
     assert "| not measured |" in short  # a target without figures says so either way
 
 
+def test_process_ratios_are_also_shown_round_by_round() -> None:
+    """Round by round, a failed run drops its round only: the ratios pair runs of one round."""
+    rounds = [(200, 180), (100, 120), (None, 150), (150, 140)]  # logboot, file-append (records/s)
+    samples: report.Samples = {
+        "processes-8": {
+            "logboot": [{"ok": a is not None, "records_per_s": a} for a, _ in rounds],
+            "file-append": [{"ok": True, "records_per_s": b} for _, b in rounds],
+        }
+    }
+    table = report.targets_table(samples)
+    assert "- 8 processes, logboot / file-append: 0.83 to 1.11, median 1.07 (3 rounds)" in table
+    assert "4 processes, logboot / file-append:" not in table  # not run: no line
+
+
 def plain_line(seq: int) -> str:
     """A line in the layout the picologging variants write (``benchmarks.variants.PICO_FORMAT``)."""
     return (
