@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import string
+import sys
 from typing import Any
 
 from logboot.core.records import CONTEXT_NAMES, ORIGINAL_NAMES, RECORD_ATTRIBUTES
@@ -56,6 +57,13 @@ RECORD_FIELDS = RECORD_ATTRIBUTES | COMPUTED_FIELDS
 # names of a record's context fields (``logboot.core.context``; the fields themselves are
 # written as `extra` fields are, the list of their names never).
 STANDARD_ATTRS = RECORD_FIELDS | {"exc_type", "exc_message", "taskName", CONTEXT_NAMES} | ORIGINAL_NAMES
+# The test compiled layouts make that a record's ``attributes`` (its ``__dict__``) hold no
+# `extra` field: every key is one of ``standard``. From 3.11, a set made of the dict's
+# keys with their stored hashes is checked faster than the keys view is walked (0.28
+# against 0.35 µs a record here); 3.10 the other way round (0.37 against 0.30).
+ONLY_STANDARD = (
+    "standard.issuperset(attributes)" if sys.version_info >= (3, 11) else "attributes.keys() <= standard"
+)
 # The layout field that shows a record's context fields as `k=v` pairs (text formatters).
 CONTEXT_FIELD = "context"
 

@@ -17,8 +17,8 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from logboot.core.lean_record import LeanRecord
-from logboot.formatters.fields import JSON_ATTRIBUTES, JSON_FIELDS, JSON_GENERAL_ONLY
-from logboot.formatters.text_layout import BATCH_CLOCK_START, MESSAGE_NEEDS_GET, batch_clock_steps, indent
+from logboot.formatters.fields import JSON_ATTRIBUTES, JSON_FIELDS, JSON_GENERAL_ONLY, ONLY_STANDARD
+from logboot.formatters.text_layout import BATCH_CLOCK_START, batch_clock_steps, indent, message_steps
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -163,10 +163,7 @@ def _steps(written: tuple[str, ...], extra: bool, *, batch: bool) -> tuple[list[
                 steps.append("e_time = encode_str(clock(record.created, record.msecs))")
         elif field == "message":
             steps += [
-                "message = record.msg",
-                # getMessage() gives `msg` itself for a plain record without args.
-                f"if {MESSAGE_NEEDS_GET}:",
-                "    message = record.getMessage()",
+                *message_steps(),
                 "e_message = encode_str(message) if message.__class__ is str else value(message)",
             ]
         else:
@@ -193,7 +190,7 @@ def _steps(written: tuple[str, ...], extra: bool, *, batch: bool) -> tuple[list[
         lead = '", "' if pieces else '""'  # what comes between the fields and the extras
         steps += [
             "attributes = record.__dict__",
-            "if not attributes.keys() <= standard:",
+            f"if not {ONLY_STANDARD}:",
             f"    extras = extra_text(attributes, skip, value, {lead})",
             "    if extras is None:",
             *_indented(done("general(record)"), 8),

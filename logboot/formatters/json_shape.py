@@ -21,7 +21,7 @@ import logging
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
-from logboot.formatters.fields import STANDARD_ATTRS
+from logboot.formatters.fields import ONLY_STANDARD, STANDARD_ATTRS
 from logboot.formatters.json_layout import compile_pair
 from logboot.formatters.presets import (
     OTEL_TEXT,
@@ -32,7 +32,7 @@ from logboot.formatters.presets import (
     gcp_severity,
     otel_severity_number,
 )
-from logboot.formatters.text_layout import MESSAGE_NEEDS_GET, batch_clock_steps
+from logboot.formatters.text_layout import batch_clock_steps, message_steps
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -364,9 +364,7 @@ def _steps(
             steps.append(f"e_{i} = ns(record.created)")
         elif kind == "message":
             steps += [
-                "message = record.msg",
-                f"if {MESSAGE_NEEDS_GET}:",
-                "    message = record.getMessage()",
+                *message_steps(),
                 f"e_{i} = encode_str(message) if message.__class__ is str else value(message)",
             ]
         else:
@@ -385,7 +383,7 @@ def _steps(
     if extras:
         steps += [
             "attributes = record.__dict__",
-            "if attributes.keys() <= standard:",
+            f"if {ONLY_STANDARD}:",
             "    x = ''",
             "else:",
             "    x = extras(attributes)",

@@ -86,20 +86,32 @@ def split_layout(percent: str | None) -> tuple[tuple[str, ...], tuple[Piece, ...
     return tuple(literals), tuple(pieces)
 
 
-# getMessage() gives `msg` itself for a str `msg` without args (a prepared record) of
-# logging's record class or LeanRecord (which keeps its getMessage): the one test the
-# compiled layouts (text and JSON) make before they read `msg` as the message.
-MESSAGE_NEEDS_GET = (
-    "message.__class__ is not str or record.args"
-    " or (record.__class__ is not LeanRecord and record.__class__ is not LogRecord)"
+
+
+def message_steps(after_get: tuple[str, ...] = ()) -> list[str]:
+    """The statements that set ``message`` to what ``record.getMessage()`` gives: the one
+    rule of the compiled layouts (text and JSON). For a str ``msg`` of logging's record
+    class or LeanRecord (which keeps logging's getMessage), that is ``msg`` itself, merged
+    with its args when it has any, without the call; any other record calls its own
+    getMessage, then runs ``after_get``."""
+    return [
+        "message = record.msg",
+        "if message.__class__ is not str or (",
+        "    record.__class__ is not LeanRecord and record.__class__ is not LogRecord",
+        "):",
+        "    message = record.getMessage()",
+        *(f"    {step}" for step in after_get),
+        "elif record.args:",
+        "    message = message % record.args",  # getMessage's own merge: str(msg) is msg
+    ]
+
+
+_MERGE = message_steps(
+    (
+        "if message.__class__ is not str:",  # a str subclass: %s would call its own __str__
+        "    message = message.translate(ESCAPES) if not message.isprintable() else '%s' % (message,)",
+    )
 )
-_MERGE = [
-    "message = record.msg",
-    f"if {MESSAGE_NEEDS_GET}:",
-    "    message = record.getMessage()",
-    "    if message.__class__ is not str:",  # a str subclass: %s would call its own __str__
-    "        message = message.translate(ESCAPES) if not message.isprintable() else '%s' % (message,)",
-]
 _MESSAGE = [
     *_MERGE,
     "if len(message) < LONG_TEXT and message.isprintable():",
