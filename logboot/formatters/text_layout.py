@@ -86,8 +86,6 @@ def split_layout(percent: str | None) -> tuple[tuple[str, ...], tuple[Piece, ...
     return tuple(literals), tuple(pieces)
 
 
-
-
 def message_steps(after_get: tuple[str, ...] = ()) -> list[str]:
     """The statements that set ``message`` to what ``record.getMessage()`` gives: the one
     rule of the compiled layouts (text and JSON). For a str ``msg`` of logging's record
