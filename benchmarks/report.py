@@ -352,6 +352,14 @@ def targets(samples: Samples) -> list[Target]:
             2,
             True,
         ),
+        # The issue's other way: a bounded default, and why (docs/benchmarks.md, "An
+        # unbounded queue under an 8-thread burst"). The same burst into the default queue.
+        Target(
+            "8-thread burst, default bounded queue, peak RSS: logboot / stdlib QueueHandler (issue 23)",
+            ratio("memory", "logboot", "stdlib-queue", "peak_rss_mb"),
+            2,
+            True,
+        ),
         Target(
             "16 KiB messages until on disk: logboot / FileHandler (issue 23)",
             ratio("large", "logboot-16k", "filehandler-16k", "disk_us_per_record"),
