@@ -361,6 +361,12 @@ def targets(samples: Samples) -> list[Target]:
             True,
         ),
         Target(
+            "JSON lines per call: logboot / NullHandler floor (issue 23)",
+            ratio("json", "logboot-json", "null", "per_call_us"),
+            1.3,
+            True,
+        ),
+        Target(
             "16 KiB messages until on disk: logboot / FileHandler (issue 23)",
             ratio("large", "logboot-16k", "filehandler-16k", "disk_us_per_record"),
             1.2,
@@ -423,6 +429,7 @@ def targets_table(samples: Samples, records: int = JUDGED_RECORDS) -> str:
 # this shared host's speed drifts by a fifth over half an hour.
 _WITHIN_ROUNDS = (
     ("per call, logboot / floor", "one-thread", "logboot", "null", "per_call_us"),
+    ("JSON lines per call, logboot / floor", "json", "logboot-json", "null", "per_call_us"),
     ("4 processes, logboot / file-append", "processes", "logboot", "file-append", "records_per_s"),
     ("8 processes, logboot / file-append", "processes-8", "logboot", "file-append", "records_per_s"),
 )
