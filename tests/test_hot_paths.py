@@ -821,3 +821,15 @@ def test_a_shaped_json_formatter_in_use_can_be_pickled_and_deep_copied() -> None
     }
     for copy_ in (pickle.loads(pickle.dumps(formatter)), copy.deepcopy(formatter)):  # noqa: S301 - our own bytes
         assert copy_.format_batch([record_at(T0, "x")] * 2) == [line, line]
+
+
+def test_the_layout_batch_benchmark_checks_every_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks/layout_batch.py lays out fresh records with each formatter, checks each
+    line is its record's, and puts logging's record factory back (its figures are
+    docs/benchmarks.md's, never asserted here)."""
+    from benchmarks import layout_batch
+
+    assert layout_batch.main(["--records", "300", "--rounds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"  {name} " in out for name in ("json + extra", "json", "text"))
+    assert logging.getLogRecordFactory() is logging.LogRecord
