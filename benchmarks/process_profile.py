@@ -138,13 +138,7 @@ def run_once(kind: str, processes: int, records: int, counters: Counters) -> dic
         folder = Path(name)
         runtime = handle = None
         if kind == "logboot":
-            import logboot
-
-            profile = folder / "profile.yaml"
-            text = variants.logboot_profile(folder / variants.LOG_FILE, kind="process")
-            profile.write_text(text, encoding="utf-8")
-            runtime = logboot.setup_logging(profile)
-            handle = runtime.process_handle()
+            runtime, handle = variants.start_process_logboot(folder)
         barrier = spawn.Barrier(processes + 1)
         per = records // processes
         children = [

@@ -146,13 +146,7 @@ def run(name: str, folder: Path, processes: int, records: int) -> dict[str, Any]
         started = _run_children(multiprocessing.get_context("fork"), child_loguru, (), processes, records)
         logger.remove()
     elif name == "logboot":
-        import logboot
-
-        profile = folder / "profile.yaml"
-        text = variants.logboot_profile(folder / variants.LOG_FILE, kind="process")
-        profile.write_text(text, encoding="utf-8")
-        runtime = logboot.setup_logging(profile)
-        handle = runtime.process_handle()
+        runtime, handle = variants.start_process_logboot(folder)
         started = _run_children(spawn, child_logboot, (handle,), processes, records)
         dropped = runtime.stop().dropped
     else:

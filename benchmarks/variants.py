@@ -16,6 +16,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from logboot.runtime.lifecycle import Runtime
+    from logboot.runtime.processes import ProcessHandle
 
 from .workload import (
     JSON_FIELDS,
@@ -177,6 +182,18 @@ def write_logboot_profile(
     )
     profile.write_text(text, encoding="utf-8")
     return profile
+
+
+def start_process_logboot(folder: Path) -> tuple[Runtime, ProcessHandle]:
+    """logboot with one process queue into ``folder``'s log file, started: its runtime and
+    the handle its children attach with (the `processes` scenarios and
+    ``benchmarks.process_profile``)."""
+    import logboot
+
+    profile = folder / "profile.yaml"
+    profile.write_text(logboot_profile(folder / LOG_FILE, kind="process"), encoding="utf-8")
+    runtime = logboot.setup_logging(profile)
+    return runtime, runtime.process_handle()
 
 
 def _logboot(
