@@ -270,3 +270,28 @@ def test_a_big_batch_is_written_in_parts_of_whole_lines(tmp_path: Path) -> None:
     assert b"".join(parts) == encode_text(lines, "utf-8")
     longs = [line.encode() for line in lines if len(line) >= LINE_ALONE]
     assert longs and all(parts[parts.index(part) + 1] == b"\n" for part in longs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=LINE_ALONE - 1), min_size=1, max_size=300), st.integers(1, 9))
+def test_short_lines_are_grouped_by_count_within_the_size(lengths: list[int], scale: int) -> None:
+    """Without a long line, ``chunked`` cuts the batch by count (no loop over the lines):
+    every line once, in order, and no group over the size unless it is one line."""
+    lines = [f"{seq}" + "s" * length for seq, length in enumerate(lengths)]
+    size = 1024 * scale
+    groups = chunked(lines, size)
+    assert [line for group in groups for line in group] == lines
+    assert all(len(group) == 1 or sum(len(line) + 1 for line in group) <= size for group in groups)
+    assert b"".join(encoded_parts(lines, "utf-8")) == encode_text(lines, "utf-8")
+
+
+def test_a_batch_of_short_lines_over_the_chunk_is_written_exactly(tmp_path: Path) -> None:
+    """A batch of more than WRITE_CHUNK characters of short lines (the listener's usual
+    batch) is written in parts, each line once, whole, in order."""
+    sink = FileSink(tmp_path / "app.log")
+    lines = [f"line {seq} " + "q" * (seq * 37 % 300) for seq in range(2000)]
+    assert sum(map(len, lines)) > 2 * WRITE_CHUNK
+    assert len(encoded_parts(lines, "utf-8")) > 2
+    assert sink.write_lines(lines) == len(lines)
+    sink.close()
+    assert (tmp_path / "app.log").read_text(encoding="utf-8").splitlines() == lines

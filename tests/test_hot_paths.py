@@ -311,6 +311,7 @@ COMPILED_LAYOUTS = [
     ("%", "%(asctime)s %(levelname)-8s %(name)s [%(threadName)s] %(lineno)d: %(message)s", None),
     ("%", "%(msecs)03d %(created)f %(relativeCreated).1f %(levelno)x 100%% %(msg)r %(args)s %(name)r", None),
     ("%", "%(message)s", "%d/%m/%Y"),
+    ("%", "%(name)s [%(message)-12s] %(levelname)s %(threadName)s", None),  # text kept after the message
     # Literal text that would break generated code if it were written into it.
     ("%", "it's \"%(name)s\" \\ {x} {{y}} ''' %(message)s", None),
 ]

