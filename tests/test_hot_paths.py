@@ -834,3 +834,17 @@ def test_the_layout_batch_benchmark_checks_every_line(capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert all(f"  {name} " in out for name in ("json + extra", "json", "text"))
     assert logging.getLogRecordFactory() is logging.LogRecord
+
+
+@pytest.mark.timeout(120)
+def test_the_listener_share_benchmark_verifies_its_files(capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks/listener_share.py runs each variant in a fresh interpreter, instrumented,
+    verifies every line, and prints the listener's parts and the GC's collections (its
+    figures are docs/benchmarks.md's, never asserted here)."""
+    from benchmarks import listener_share
+
+    assert listener_share.main(["--records", "3000", "--rounds", "1", "--variant", "logboot-json"]) == 0
+    out = capsys.readouterr().out
+    assert "logboot-json: a call" in out
+    assert all(f"{part} " in out for part in (*listener_share.PARTS, "rest"))
+    assert "every line verified" in out
