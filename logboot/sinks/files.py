@@ -96,7 +96,8 @@ def chunked(lines: list[str], size: int) -> list[list[str]]:
     longest = max(map(len, lines), default=0)
     if longest < LINE_ALONE:
         # No long line (nearly every batch): groups of as many lines as fit ``size`` at the
-        # longest one's length, cut by slicing. The loop below costs 110 ns a line, this 10.
+        # longest one's length, cut by slicing: 25 to 45 ns a line where the loop below
+        # costs 100 to 280 (measured on 3.10 to 3.13).
         step = max(1, size // (longest + 1))
         return [lines[start : start + step] for start in range(0, len(lines), step)]
     groups: list[list[str]] = []
