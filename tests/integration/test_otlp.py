@@ -320,16 +320,25 @@ def test_a_childs_span_reaches_the_parents_otlp_sink(
     assert record["body"] == "in the child's span"
 
 
+def export_ten(
+    receiver: OtlpReceiver, write_profile: WriteProfile
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Log records 0 to 9 through an `otlp` sink to ``receiver``, flushed: what it received
+    and the sink's stats."""
+    with logboot.setup_logging(otlp_profile(write_profile, receiver.endpoint)) as runtime:
+        log_numbered(10)
+        assert runtime.flush(30)
+        records = receiver.wait_for(10)
+        stats: dict[str, Any] = runtime.stats()["sinks"]["otel"]
+    return records, stats
+
+
 def test_retry_after_is_waited_within_one_export(receiver: OtlpReceiver, write_profile: WriteProfile) -> None:
     """A 429 with `Retry-After: 0` is retried at once inside the same export (no backoff of
     the sink's), and the records arrive once."""
     receiver.statuses = [429]
     receiver.retry_after = "0"
-    with logboot.setup_logging(otlp_profile(write_profile, receiver.endpoint)) as runtime:
-        log_numbered(10)
-        assert runtime.flush(30)
-        records = receiver.wait_for(10)
-        stats = runtime.stats()["sinks"]["otel"]
+    records, stats = export_ten(receiver, write_profile)
     assert [r.status for r in receiver.requests] == [429, 200]
     check_numbered(records, list(range(10)))
     assert (stats["sent"], stats["errors"], stats["reconnects"]) == (10, 0, 0)
@@ -338,11 +347,7 @@ def test_retry_after_is_waited_within_one_export(receiver: OtlpReceiver, write_p
 def test_a_redirect_is_not_a_delivery(receiver: OtlpReceiver, write_profile: WriteProfile) -> None:
     """A 3xx is neither followed nor taken as delivered: the batch is sent again later."""
     receiver.statuses = [307]
-    with logboot.setup_logging(otlp_profile(write_profile, receiver.endpoint)) as runtime:
-        log_numbered(10)
-        assert runtime.flush(30)
-        records = receiver.wait_for(10)
-        stats = runtime.stats()["sinks"]["otel"]
+    records, stats = export_ten(receiver, write_profile)
     assert [r.status for r in receiver.requests] == [307, 200]
     check_numbered(records, list(range(10)))
     assert (stats["sent"], stats["dropped"]) == (10, 0)
