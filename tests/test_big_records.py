@@ -273,11 +273,13 @@ def test_a_big_batch_is_written_in_parts_of_whole_lines(tmp_path: Path) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(0, LINE_ALONE - 1), min_size=1, max_size=300), st.integers(1, 9))
+@given(st.lists(st.integers(0, LINE_ALONE - 4), min_size=1, max_size=300), st.integers(1, 9))
 def test_short_lines_are_grouped_by_count_within_the_size(lengths: list[int], scale: int) -> None:
     """Without a long line, ``chunked`` cuts the batch by count (no loop over the lines):
-    every line once, in order, and no group over the size unless it is one line."""
+    every line once, in order, and no group over the size (newlines counted) unless it is
+    one line."""
     lines = [f"{seq}" + "s" * length for seq, length in enumerate(lengths)]
+    assert max(map(len, lines)) < LINE_ALONE  # the path under test (3 digits at most before)
     size = 1024 * scale
     groups = chunked(lines, size)
     assert [line for group in groups for line in group] == lines

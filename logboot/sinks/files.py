@@ -91,8 +91,9 @@ LINE_ALONE = 4096
 
 
 def chunked(lines: list[str], size: int) -> list[list[str]]:
-    """``lines`` in order, in groups of at most ``size`` characters with their newlines; a
-    line of ``LINE_ALONE`` characters or more (or longer than ``size``) alone."""
+    """``lines`` in order, in groups of about ``size`` characters (with no long line, at
+    most ``size`` with their newlines); a line of ``LINE_ALONE`` characters or more (or
+    longer than ``size``) alone."""
     longest = max(map(len, lines), default=0)
     if longest < LINE_ALONE:
         # No long line (nearly every batch): groups of as many lines as fit ``size`` at the
