@@ -810,6 +810,21 @@ def test_compiled_json_shape_agrees_with_the_general_path_on_any_record(
     assert [formatter.format(record) for record in records] == expected
 
 
+def test_shapes_of_the_same_items_nested_apart_keep_their_own_order() -> None:
+    """Two renames of the same fields, one nesting them in another order: each compiles its
+    own line (their compiled code was once shared, and the second wrote the first's order)."""
+    fields = ["time", "level", "logger", "message"]
+    nested = shaped_formatter(None, {"level": "x.level", "logger": "y", "message": "x.message"}, fields)
+    flat = shaped_formatter(None, {"level": "p", "logger": "q", "message": "r"}, fields)
+    record = record_at(T0, "hello")
+    for formatter in (nested, flat):
+        expected = formatter._format_general(record)
+        assert formatter.format(record) == expected
+        assert formatter.format_batch([record, record]) == [expected, expected]
+    assert json.loads(flat.format(record))["q"] == record.name
+    assert json.loads(nested.format(record))["x"] == {"level": "INFO", "message": "hello"}
+
+
 def test_a_shaped_json_formatter_in_use_can_be_pickled_and_deep_copied() -> None:
     """Copies of a compiled preset formatter leave the closures behind and compile their own."""
     formatter = JsonFormatter(["time", "level", "message"], True, "ecs")

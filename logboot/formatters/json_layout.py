@@ -5,7 +5,8 @@ nearly every record, is written by generated code that reads each field straight
 the record and builds the line as one f-string, its `extra` fields (when the formatter
 writes them) appended after. Within a batch, the JSON text of a field is reused while
 the next record holds an equal str or int, or None (the level, logger, process and
-thread, mostly); only the message and the time stamp are new for most records. Any
+thread, mostly); only the message and the time stamp are new for most records, and the
+text around the message is kept while no other field changes (``text_layout.kept_text``). Any
 other record is handed to the general path, which builds a dict and encodes it. Both
 write the same text: tests/test_hot_paths.py compares them over awkward records.
 """
@@ -18,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from logboot.core.lean_record import LeanRecord
 from logboot.formatters.fields import JSON_ATTRIBUTES, JSON_FIELDS, JSON_GENERAL_ONLY, ONLY_STANDARD
-from logboot.formatters.text_layout import BATCH_CLOCK_START, batch_clock_steps, indent, message_steps
+from logboot.formatters.text_layout import (
+    BATCH_CLOCK_START,
+    batch_clock_steps,
+    indent,
+    kept_text,
+    message_steps,
+    split_body,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -190,8 +198,8 @@ def _steps(written: tuple[str, ...], extra: bool, *, batch: bool) -> tuple[list[
         pieces.append(f'"{field}": {{e_{field}}}')
     fixed = ", ".join(pieces)
     if batch:
-        steps += _kept_around_message(fixed)
-        fixed = "{head}{e_message}{tail}" if "{e_message}" in fixed else "{head}"
+        kept, fixed = kept_text(split_body(fixed), ("{e_message}",))
+        steps += kept
     if extra:
         # An attribute a standard record lacks came from `extra`. Looked for last: building
         # the record's __dict__ (3.11 keeps a plain record's attributes without one) makes
@@ -206,18 +214,6 @@ def _steps(written: tuple[str, ...], extra: bool, *, batch: bool) -> tuple[list[
             *_indented(done(f"f'{{{{{fixed}{{extras}}}}}}'")),
         ]
     return steps, "{{" + fixed + "}}"
-
-
-def _kept_around_message(fixed: str) -> list[str]:
-    """In format_batch's loop: the text of a line's fields before the message (``head``)
-    and after it (``tail``), made again only when a field other than the message changed
-    (its step set ``head`` to None). Every other field is mostly equal from record to
-    record (the time stamp changes once a millisecond), so a line is mostly three parts,
-    not one for each field and name."""
-    before, found, after = fixed.partition("{e_message}")
-    if not found:
-        return ["if head is None:", f"    head = f'{before}'"]
-    return ["if head is None:", f"    head, tail = f'{before}', f'{after}'"]
 
 
 def _indented(lines: list[str], spaces: int = 4) -> list[str]:

@@ -3,7 +3,8 @@
 The general path builds the line's objects as a tree of JSON texts and writes it; the
 fast path is code compiled for the shape of a record without a traceback, a stack or a
 renamed `extra` field, which writes the same text as one f-string (the values of the
-level, logger, process and thread reused within a batch while they stay equal, as in
+level, logger, process and thread reused within a batch while they stay equal, and the
+text around the message kept while none of them changes, as in
 ``logboot.formatters.json_layout``). Names from a profile never enter the generated
 source: the constant pieces of the line are handed to it as values.
 
@@ -32,7 +33,7 @@ from logboot.formatters.presets import (
     gcp_severity,
     otel_severity_number,
 )
-from logboot.formatters.text_layout import batch_clock_steps, message_steps
+from logboot.formatters.text_layout import batch_clock_steps, kept_text, message_steps, split_body
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -177,7 +178,8 @@ class ShapedLine:
         values = [
             (i, fixed[i].kind, fixed[i].attribute) for i in range(len(fixed)) if fixed[i].kind != "constant"
         ]
-        key = (tuple(values), len(chunks), self.exception, self.stack, fragment is not None)
+        # The line is in the key: two shapes with the same items may nest them in another order.
+        key = (tuple(values), line, self.exception, self.stack, fragment is not None)
         maker = _MAKERS.get(key)
         if maker is None:
             maker = _MAKERS[key] = _maker(
@@ -331,6 +333,9 @@ def _maker(
     item numbers, kinds and record attribute names from the presets' tables only."""
     one = _steps(values, exception, stack, extras, batch=False)
     many = _steps(values, exception, stack, extras, batch=True)
+    # The message, a time in nanoseconds and the `extra` fields are new in every record.
+    changing = {"{x}", *(f"{{e_{i}}}" for i, kind, _ in values if kind in ("message", "time_ns"))}
+    kept, batch_line = kept_text(split_body(line), changing)
     cached = [f"k_{i}" for i, kind, _ in values if kind in RENDER]
     setup = [f"c{i} = C[{i}]" for i in range(chunks)] + [
         f"r{i} = R[{i}]" for i, kind, _ in values if kind in RENDER
@@ -338,8 +343,9 @@ def _maker(
     return compile_pair(
         "clock, general, value, standard, extras, C, R, ns",
         setup,
-        (one, many, cached, line),
+        (one, [*many, *kept], cached, line),
         "<logboot json shape>",
+        batch_line=batch_line,
     )
 
 
@@ -358,6 +364,7 @@ def _steps(
         if kind == "time":
             if batch:
                 steps += batch_clock_steps(f"e_{i}", "encode_str(clock(created, msecs))")
+                steps.append("    head = None")  # in the clock's block: the time stamp changed
             else:
                 steps.append(f"e_{i} = encode_str(clock(record.created, record.msecs))")
         elif kind == "time_ns":
@@ -373,6 +380,7 @@ def _steps(
             if batch:
                 steps += [
                     f"if v is not k_{i} and (v.__class__ is not {exact} or v != k_{i}):",
+                    "    head = None",  # the kept text around the message changed
                     f"    if v.__class__ is {exact}:",
                     f"        k_{i}, e_{i} = v, r{i}(v)",
                     "    else:",

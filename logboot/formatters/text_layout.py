@@ -25,7 +25,7 @@ from logboot.formatters.escaping import (
 from logboot.formatters.fields import COMPUTED_FIELDS, RECORD_FIELDS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Collection, Iterable
 
     Format = Callable[[logging.LogRecord], str]
     FormatBatch = Callable[[Iterable[logging.LogRecord]], list[str]]
@@ -303,23 +303,59 @@ STEADY_FIELDS = frozenset(
 def _batch_line(texts: list[str], has_literal: tuple[bool, ...], pieces: tuple[Piece, ...]) -> list[str]:
     """The statements that set ``line`` in format_batch's loop.
 
-    When the message is the one field that is not steady, the text before it and the text
-    after it are made again only when a piece changed (its step set ``head`` to None),
-    and a line is those two around the message: 35 ns a line rather than 100 for a line of
-    nine parts. Otherwise, the whole line each time.
+    When the message is the one field that is not steady, the line is the kept text around
+    the message (``kept_text``). Otherwise, the whole line each time.
     """
     fields = [field for field, _ in pieces]
     if fields.count("message") != 1 or not STEADY_FIELDS.issuperset(f for f in fields if f != "message"):
         return [_line(texts, has_literal)]
-    parts = _parts(texts, has_literal)
-    at = parts.index(f"{{{texts[fields.index('message')]}}}")
-    if at == len(parts) - 1:  # the message ends the line (the usual layout)
-        return ["if head is None:", f"    head = f'{''.join(parts[:at])}'", f"line = f'{{head}}{parts[at]}'"]
-    return [
-        "if head is None:",
-        f"    head, tail = f'{''.join(parts[:at])}', f'{''.join(parts[at + 1 :])}'",
-        f"line = f'{{head}}{parts[at]}{{tail}}'",
-    ]
+    message = f"{{{texts[fields.index('message')]}}}"
+    steps, line = kept_text(_parts(texts, has_literal), {message})
+    return [*steps, f"line = f'{line}'"]
+
+
+def kept_text(parts: list[str], changing: Collection[str]) -> tuple[list[str], str]:
+    """In format_batch's loop: the text of a line's f-string ``parts`` between those in
+    ``changing`` (new in every record: the message; the `extra` fields), made again only
+    when a piece changed (its step set ``head`` to None). The one rule of the compiled
+    layouts (text and JSON), which keep the text around the message across a batch: a line
+    is then a few kept texts and the message, 35 ns rather than 100 for nine parts.
+
+    Returns the statements that make the kept texts, and the line's f-string (without its
+    quotes). ``head`` is always the first kept text (made empty when the line begins with
+    a changing part): the one name every step that sees a change sets to None.
+    """
+    names: list[str] = []
+    made: list[str] = []
+    line: list[str] = []
+    run: list[str] = []
+    for part in [*parts, None]:
+        if part is not None and part not in changing:
+            run.append(part)
+            continue
+        if run or not names:
+            name = f"kept{len(names)}" if names else "head"
+            names.append(name)
+            made.append(f"f'{''.join(run)}'")
+            if run:
+                line.append(f"{{{name}}}")
+            run = []
+        if part is not None:
+            line.append(part)
+    return ["if head is None:", f"    {', '.join(names)} = {', '.join(made)}"], "".join(line)
+
+
+_PLACEHOLDER = re.compile(r"(\{\w+\})")
+
+
+def split_body(body: str) -> list[str]:
+    """An f-string's body as ``kept_text`` reads it: its literal texts and its ``{name}``
+    pieces, in order. Only for bodies whose literal texts hold no brace (the JSON layouts'
+    own, which give any text of a profile to the code as a value)."""
+    parts = [part for part in _PLACEHOLDER.split(body) if part]
+    if any("{" in part or "}" in part for part in parts if not _PLACEHOLDER.fullmatch(part)):
+        raise ValueError(f"a brace in the literal text of {body!r}")
+    return parts
 
 
 def indent(lines: list[str], spaces: int) -> str:
