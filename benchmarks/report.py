@@ -129,6 +129,17 @@ TABLES: dict[str, list[tuple[str, list[Column]]]] = {
             ],
         )
     ],
+    "json-paired": [
+        (
+            "JSON lines, one thread, paired: per call against a NullHandler floor timed in the same"
+            " process (5 pairs of chunks a run; x floor: median of the pairs' ratios)",
+            [
+                *_metric("json-paired", "per_call_us"),
+                *_metric("json-paired", "floor_per_call_us"),
+                *_metric("json-paired", "paired_ratio"),
+            ],
+        )
+    ],
     "json": [
         (
             "JSON lines, one thread: per call, time until every record is in the file, memory",
@@ -363,6 +374,12 @@ def targets(samples: Samples) -> list[Target]:
         Target(
             "JSON lines per call: logboot / NullHandler floor (issue 23)",
             ratio("json", "logboot-json", "null", "per_call_us"),
+            1.3,
+            True,
+        ),
+        Target(
+            "JSON lines per call, paired in one process: logboot / NullHandler floor (issue 23)",
+            m("json-paired", "logboot-json", "paired_ratio"),
             1.3,
             True,
         ),

@@ -145,7 +145,7 @@ def main(argv: list[str]) -> None:
     scenario = spec["scenario"]
     if scenario.startswith("processes"):
         result = processes.run(spec["variant"], folder, spec["processes"], spec["records"])
-    elif scenario == "paired":
+    elif spec.get("paired"):
         result = run_paired(spec["variant"], folder, spec["records"], spec.get("pairs", 5))
     else:
         result = run_threads(spec["variant"], folder, spec["records"], spec.get("threads", 1))

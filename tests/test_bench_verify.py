@@ -217,3 +217,13 @@ def test_the_picologging_thread_probe_verifies_a_one_thread_run(tmp_path: Path, 
     from benchmarks.picologging_threads import attempt
 
     assert attempt(kind, 1, 2_000, 60, tmp_path).startswith("ok (")
+
+
+def test_the_json_paired_scenario_verifies_every_line_and_pairs_each_chunk(tmp_path: Path) -> None:
+    """The JSON call timed against the floor in one process: every record once, whole, as a
+    JSON line, and one ratio for each of the 5 pairs of chunks."""
+    result = run_variant("json-paired", "logboot-json", 3_000, tmp_path)
+    assert result["ok"], result.get("problem")
+    assert (result["lines"], result["dropped"]) == (3_000, 0)
+    assert len(result["pair_ratios"]) == 5
+    assert result["paired_ratio"] == sorted(result["pair_ratios"])[2]
