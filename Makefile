@@ -42,12 +42,14 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run; status=$$?; \
 	$(BIN)/python -m benchmarks.remote_sinks --records 100000 --repeats 5 || status=1; \
-	$(BIN)/python -m benchmarks.collect || status=1; exit $$status
+	$(BIN)/python -m benchmarks.collect || status=1; \
+	$(BIN)/python -m benchmarks.instructions || status=1; exit $$status
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks.run --quick; status=$$?; \
 	$(BIN)/python -m benchmarks.remote_sinks --records 20000 --repeats 1 || status=1; \
-	$(BIN)/python -m benchmarks.collect --records 20000 --rounds 3 || status=1; exit $$status
+	$(BIN)/python -m benchmarks.collect --records 20000 --rounds 3 || status=1; \
+	$(BIN)/python -m benchmarks.instructions --small 2000 --large 6000 || status=1; exit $$status
 
 clean:
 	rm -rf $(VENV) .venv-3.* .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache

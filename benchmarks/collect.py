@@ -14,7 +14,12 @@ machine lands on every variant), ``log.info("user %s did %s", who, what)`` from 
   (the layout reads none of them);
 - ``auto_null``: ``auto`` with a ``null`` sink instead of the file (no target): what is left
   of the call once the listener writes nothing, so the two show how much of ``auto``'s
-  cost is the listener's formatting and writing competing with the producer for the GIL.
+  cost is the listener's formatting and writing competing with the producer for the GIL;
+- ``auto_one_core`` (Linux): ``auto`` with the producer and the listener's thread on one CPU
+  (``os.sched_setaffinity`` for the round, which the listener's thread inherits): the same
+  work without the records, and the objects every record shares (its class, its level's
+  name, None), passing between two cores' caches; what is left between ``auto`` and
+  ``auto_one_core`` is that passing, not work (docs/benchmarks.md, "Two cores").
 
 Each round times ``--records`` calls per variant; for logboot the producer's time (the
 listener writes on its own thread meanwhile), then a flush, untimed, after which every
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import statistics
 import tempfile
 from collections.abc import Iterator
@@ -39,7 +45,7 @@ from logboot.runtime import switches
 
 from .calls import CLOCKS, ns_per_call
 
-VARIANTS = ("floor", "trimmed_floor", "all", "auto", "auto_null")
+VARIANTS = ("floor", "trimmed_floor", "all", "auto", "auto_null", "auto_one_core")
 TARGETS = {"floor": 0.8, "trimmed_floor": 1.3}  # auto / that floor, at most
 _OFF = ("caller", "threads", "processes", "process_names", "tasks")
 
@@ -55,6 +61,22 @@ def profile(collect: str, path: Path | None) -> dict[str, Any]:
         "listeners": {"main": {"queue": "main", "sinks": ["out"]}},
         "root": {"level": "INFO", "queue": "main"},
     }
+
+
+@contextmanager
+def one_core() -> Iterator[bool]:
+    """This thread, and the threads it starts meanwhile, on one of its CPUs (Linux); yields
+    False where a thread's CPUs cannot be set or there is only one."""
+    setter = getattr(os, "sched_setaffinity", None)
+    cpus: set[int] = os.sched_getaffinity(0) if setter is not None else set()
+    if setter is None or len(cpus) < 2:
+        yield False
+        return
+    setter(0, {min(cpus)})
+    try:
+        yield True
+    finally:
+        setter(0, cpus)
 
 
 @contextmanager
@@ -127,6 +149,12 @@ def main(argv: list[str] | None = None) -> int:
             samples["auto_null"].append(
                 ns_per_call(profile("auto", None), args.records, "bench.collect", clock)
             )
+            with one_core() as pinned:
+                if pinned:
+                    samples["auto_one_core"].append(
+                        logboot_round("auto", args.records, folder, number, clock)
+                    )
+    samples = {name: values for name, values in samples.items() if values}  # one core: none
     medians = {name: statistics.median(values) for name, values in samples.items()}
     print(
         f"{args.rounds} rounds of {args.records:,} calls, {args.clock} clock;"
@@ -145,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
             verdict = f"  (<= {target}: {met})" if variant == "auto" else ""
             of_medians = medians[variant] / medians[floor]
             print(f"  {variant} / {floor:<14} {ratio:5.2f} ({of_medians:.2f}){verdict}")
+    if "auto_one_core" in samples:
+        pairs = zip(samples["auto_one_core"], samples["trimmed_floor"], strict=True)
+        ratio = statistics.median(v / f for v, f in pairs)
+        print(f"  auto_one_core / trimmed_floor {ratio:.2f}  (the same work, on one core)")
     return 0
 
 

@@ -240,6 +240,12 @@ def logboot_json(folder: Path) -> Setup:
     return _logboot(folder, "block", as_json=True)
 
 
+def logboot_auto(folder: Path) -> Setup:
+    """``logboot`` with ``collect: auto``: the caller, process and process name are not
+    collected (the layout reads the thread name only)."""
+    return _logboot(folder, "block", collect="auto")
+
+
 def logboot_json_auto(folder: Path) -> Setup:
     """``logboot-json`` with ``collect: auto``: the caller, process and process name are not
     collected (the JSON fields read the thread name only)."""
@@ -269,6 +275,7 @@ STARTED_BEFORE = {
     "logboot-drop": "drop_newest",
     "logboot-json": "block",
     "logboot-json-auto": "block",
+    "logboot-auto": "block",
     **{f"logboot-{name}": "block" for name in MESSAGE_SIZES},
 }
 UNBOUNDED = {"logboot-unbounded"}
@@ -374,6 +381,7 @@ VARIANTS: dict[str, Callable[[Path], Setup]] = {
     "stdlib-queue-json": stdlib_queue_json,
     "logboot-json": logboot_json,
     "logboot-json-auto": logboot_json_auto,
+    "logboot-auto": logboot_auto,
     "logboot-first-start": logboot_first_start,
     **{f"filehandler-{name}": _sized(filehandler, size) for name, size in MESSAGE_SIZES.items()},
     **{f"logboot-{name}": _sized(logboot_block, size) for name, size in MESSAGE_SIZES.items()},

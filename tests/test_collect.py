@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -392,8 +393,14 @@ def test_the_benchmark_runs_and_checks_every_record(capsys: pytest.CaptureFixtur
     both target ratios (the figures are docs/benchmarks.md's, never asserted here)."""
     from benchmarks import collect
 
+    cpus_before = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
     assert collect.main(["--records", "500", "--rounds", "1"]) == 0
     out = capsys.readouterr().out
     assert re.search(r"auto / floor +\d+\.\d\d \(\d+\.\d\d\)  \(<= 0\.8: (met|NOT met)\)", out)
     assert re.search(r"auto / trimmed_floor +\d+\.\d\d \(\d+\.\d\d\)  \(<= 1\.3: (met|NOT met)\)", out)
+    two_cpus = hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > 1
+    one_core = re.search(r"auto_one_core / trimmed_floor \d+\.\d\d  \(the same work, on one core\)", out)
+    assert bool(one_core) == two_cpus
+    if two_cpus:
+        assert os.sched_getaffinity(0) == cpus_before  # this thread's CPUs are given back
     assert off_now() == ()
