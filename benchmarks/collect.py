@@ -125,6 +125,12 @@ def logboot_round(collect: str, records: int, folder: Path, number: int, clock: 
     return ns
 
 
+def round_ratio(samples: dict[str, list[float]], variant: str, floor: str) -> float:
+    """The median of the rounds' ``variant`` / ``floor`` ratios."""
+    pairs = zip(samples[variant], samples[floor], strict=True)
+    return statistics.median(v / f for v, f in pairs)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000, help="calls per variant and round")
@@ -167,15 +173,13 @@ def main(argv: list[str] | None = None) -> int:
     print("ratios: median of the rounds' ratios (ratio of the medians) (target):")
     for floor, target in TARGETS.items():
         for variant in ("all", "auto"):
-            pairs = zip(samples[variant], samples[floor], strict=True)
-            ratio = statistics.median(v / f for v, f in pairs)
+            ratio = round_ratio(samples, variant, floor)
             met = "met" if ratio <= target else "NOT met"
             verdict = f"  (<= {target}: {met})" if variant == "auto" else ""
             of_medians = medians[variant] / medians[floor]
             print(f"  {variant} / {floor:<14} {ratio:5.2f} ({of_medians:.2f}){verdict}")
     if "auto_one_core" in samples:
-        pairs = zip(samples["auto_one_core"], samples["trimmed_floor"], strict=True)
-        ratio = statistics.median(v / f for v, f in pairs)
+        ratio = round_ratio(samples, "auto_one_core", "trimmed_floor")
         print(f"  auto_one_core / trimmed_floor {ratio:.2f}  (the same work, on one core)")
     return 0
 
